@@ -1,0 +1,190 @@
+"""Command line of the local cloud.
+
+    python -m infra run [--port 3000] [--parameter-overrides K=V ...] [--no-seed]
+    python -m infra env [--json]                      variables that point an SDK/CLI/tests at it
+    python -m infra invoke FUNCTION [--event FILE] [--invocation-type Event]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import shlex
+import signal
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from infra.cloud import STATE_FILE, CloudConfig, LocalCloud
+
+log = logging.getLogger("infra")
+
+
+def _overrides(pairs: list[str]) -> dict[str, str]:
+    values = {}
+    for pair in pairs:
+        key, separator, value = pair.partition("=")
+        if not separator:
+            raise SystemExit(f"--parameter-overrides expects KEY=VALUE, got {pair!r}")
+        values[key] = value
+    return values
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper()),
+        format="%(asctime)s.%(msecs)03d %(name)-16s %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+
+
+async def _run(config: CloudConfig) -> int:
+    began = time.monotonic()
+    cloud = LocalCloud(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await cloud.start()
+        assert cloud.endpoints is not None
+        if config.seed:
+            from infra.seed import seed
+
+            summary = await asyncio.to_thread(seed, cloud.endpoints.api)
+            print(f"demo catalog: {summary['items']} items")
+            for role in ("seller", "buyer"):
+                user = summary[role]
+                print(f"demo {role}: {user.email} / {user.password}")
+        print(f"started in {time.monotonic() - began:.2f} s; `python -m infra env` prints the endpoints")
+        print(f"ready: {cloud.endpoints.api}", flush=True)
+        await stop.wait()
+        print("stopping", flush=True)
+        return 0
+    finally:
+        await cloud.stop()
+
+
+def _state_file() -> Path:
+    # Tests run their own cloud with its own state file and point the CLI at it this way.
+    return Path(os.environ.get("SHOP_CLOUD_STATE", STATE_FILE))
+
+
+def _read_state() -> dict[str, Any]:
+    if not _state_file().exists():
+        raise SystemExit("the local cloud is not running: start it with `make run`")
+    return dict(json.loads(_state_file().read_text()))
+
+
+def _running(state: dict[str, Any]) -> bool:
+    try:
+        with urllib.request.urlopen(f"{state['endpoints']['api']}/health", timeout=2) as response:  # noqa: S310
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _env(as_json: bool) -> int:
+    environment = _read_state()["environment"]
+    if as_json:
+        print(json.dumps(environment, indent=2))
+    else:
+        for key, value in environment.items():
+            print(f"export {key}={shlex.quote(value)}")
+    return 0
+
+
+def _invoke_through(lambda_url: str, function: str, payload: bytes, invocation_type: str) -> int:
+    import boto3
+
+    client = boto3.client(
+        "lambda", endpoint_url=lambda_url, region_name="us-east-1",
+        aws_access_key_id="local", aws_secret_access_key="local",  # noqa: S106
+    )
+    response = client.invoke(
+        FunctionName=function, Payload=payload, InvocationType=invocation_type, LogType="Tail"
+    )
+    if "LogResult" in response:
+        import base64
+
+        sys.stderr.write(base64.b64decode(response["LogResult"]).decode(errors="replace"))
+    body = response["Payload"].read().decode()
+    if body:
+        print(body)
+    return 1 if response.get("FunctionError") else 0
+
+
+async def _invoke_in_fresh_cloud(config: CloudConfig, function: str, payload: bytes, kind: str) -> int:
+    """Like `sam local invoke`: bring the stack up just for this invocation, then tear it down."""
+    cloud = LocalCloud(config)
+    try:
+        await cloud.start()
+        assert cloud.endpoints is not None
+        return await asyncio.to_thread(_invoke_through, cloud.endpoints.lambda_api, function, payload, kind)
+    finally:
+        await cloud.stop()
+
+
+def _invoke(args: argparse.Namespace) -> int:
+    source = args.event
+    payload = (sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()) if source else b"{}"
+    try:
+        json.loads(payload or b"{}")
+    except json.JSONDecodeError as error:
+        raise SystemExit(f"the event is not JSON: {error}") from error
+    if _state_file().exists() and _running(state := _read_state()):
+        return _invoke_through(state["endpoints"]["lambda"], args.function, payload, args.invocation_type)
+    config = CloudConfig(
+        api_port=0, lambda_port=0, seed=False, prewarm=False, state_file=None,
+        parameter_overrides=_overrides(args.parameter_overrides),
+    )
+    return asyncio.run(_invoke_in_fresh_cloud(config, args.function, payload, args.invocation_type))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra", description="The marketplace's local cloud.")
+    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "info"))
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="start everything and serve the API")
+    run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    run.add_argument("--lambda-port", type=int, default=int(os.environ.get("LAMBDA_PORT", "3001")))
+    run.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE")
+    run.add_argument("--no-seed", action="store_true", help="do not load the demo users and catalog")
+    run.add_argument("--state-file", type=Path, default=STATE_FILE,
+                     help="where to write the endpoints for `env` (default .local/cloud.json)")
+    run.add_argument("--log-dir", type=Path, default=None, help="function and service logs (default .local/logs)")
+
+    env = commands.add_parser("env", help="print the variables that point SDKs and tests at the cloud")
+    env.add_argument("--json", action="store_true")
+
+    invoke = commands.add_parser("invoke", help="invoke one function, like `sam local invoke`")
+    invoke.add_argument("function")
+    invoke.add_argument("--event", help="JSON event file, or - for standard input (default {})")
+    invoke.add_argument("--invocation-type", default="RequestResponse", choices=["RequestResponse", "Event"])
+    invoke.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE")
+
+    args = parser.parse_args(argv)
+    _configure_logging(args.log_level)
+    if args.command == "run":
+        config = CloudConfig(
+            api_port=args.port, lambda_port=args.lambda_port, seed=not args.no_seed,
+            parameter_overrides=_overrides(args.parameter_overrides), state_file=args.state_file,
+        )
+        if args.log_dir:
+            config.log_dir = args.log_dir
+        return asyncio.run(_run(config))
+    if args.command == "env":
+        return _env(args.json)
+    return _invoke(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

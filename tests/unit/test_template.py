@@ -1,0 +1,38 @@
+"""template.yaml is valid for AWS and readable by the local cloud."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from infra.provision import resolve_parameters
+from infra.template import load_template, translate
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_cfn_lint_passes_on_the_template():
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("cfn-lint")), "template.yaml"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_sam_translation_gives_functions_routes_and_authorizer():
+    template = load_template(ROOT / "template.yaml")
+    translated = translate(template, ROOT, resolve_parameters(template, {}))
+    types = {resource["Type"] for resource in translated["Resources"].values()}
+    assert {"AWS::Lambda::Function", "AWS::ApiGatewayV2::Api", "AWS::DynamoDB::Table"} <= types
+    body = translated["Resources"]["HttpApi"]["Properties"]["Body"]
+    assert body["paths"]["/items"]["post"]["security"] == [{"CognitoAuthorizer": []}]
+    assert body["paths"]["/items/{itemId}"]["get"]["security"] == [{"NONE": []}]
+
+
+def test_every_function_has_a_log_group_with_retention():
+    template = load_template(ROOT / "template.yaml")
+    resources = template["Resources"]
+    for name, resource in resources.items():
+        if resource["Type"] == "AWS::Serverless::Function":
+            group = resource["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+            assert "RetentionInDays" in resources[group]["Properties"], name
