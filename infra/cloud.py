@@ -130,7 +130,8 @@ class LocalCloud:
             await asyncio.sleep(0.01)
 
     def describe(self) -> dict[str, Any]:
-        assert self.endpoints is not None and self.stack is not None
+        assert self.endpoints is not None
+        assert self.stack is not None
         return {
             "endpoints": {
                 "api": self.endpoints.api,

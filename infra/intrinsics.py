@@ -85,7 +85,7 @@ class Resolver:
         resolved = {key: self.resolve(item) for key, item in value.items()}
         return {key: item for key, item in resolved.items() if item is not NO_VALUE}
 
-    def _function(self, name: str, argument: Any) -> Any:  # noqa: PLR0911, PLR0912
+    def _function(self, name: str, argument: Any) -> Any:  # noqa: PLR0911
         if name == "Ref":
             return self._resolve_ref(argument)
         if name == "Fn::GetAtt":

@@ -45,7 +45,7 @@ class Endpoints:
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
             "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 - the local services accept any key
+            "AWS_SECRET_ACCESS_KEY": "local",
         }
 
 

@@ -48,7 +48,7 @@ def free_port() -> int:
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    PR_SET_PDEATHSIG = 1  # noqa: N806 - the name prctl(2) gives it
+    PR_SET_PDEATHSIG = 1
     with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 

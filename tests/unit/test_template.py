@@ -13,9 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_cfn_lint_passes_on_the_template():
-    result = subprocess.run(
-        [str(Path(sys.executable).with_name("cfn-lint")), "template.yaml"], cwd=ROOT, capture_output=True, text=True, check=False
-    )
+    cfn_lint = str(Path(sys.executable).with_name("cfn-lint"))
+    result = subprocess.run([cfn_lint, "template.yaml"], cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -1,0 +1,61 @@
+"""Starting a local cloud as a child process and waiting for it: used by the tests and the benchmarks."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class RunningCloud:
+    process: subprocess.Popen[bytes]
+    state: dict[str, Any]
+    workdir: Path
+    seconds_to_ready: float
+
+    @property
+    def log_dir(self) -> Path:
+        return self.workdir / "logs"
+
+    def stop(self, timeout: float = 30) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+
+def launch(
+    workdir: Path, *, overrides: list[str] | None = None, seed: bool = False, timeout: float = 120,
+    extra_args: list[str] | None = None,
+) -> RunningCloud:
+    """Run `python -m infra run` on free ports with its state and logs under workdir; wait for `ready:`."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    state_file, output_file = workdir / "cloud.json", workdir / "cloud.out"
+    command = [
+        sys.executable, "-m", "infra", "run", "--port", "0", "--lambda-port", "0",
+        "--state-file", str(state_file), "--log-dir", str(workdir / "logs"), *(extra_args or []),
+    ]
+    if not seed:
+        command.append("--no-seed")
+    if overrides:
+        command += ["--parameter-overrides", *overrides]
+    began = time.monotonic()
+    with output_file.open("wb") as output:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+    deadline = began + timeout
+    while b"ready: " not in output_file.read_bytes():
+        if process.poll() is not None:
+            raise RuntimeError(f"the local cloud exited:\n{output_file.read_text()[-4000:]}")
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"the local cloud was not ready in {timeout} s:\n{output_file.read_text()[-4000:]}")
+        time.sleep(0.02)
+    ready = time.monotonic() - began
+    return RunningCloud(process, json.loads(state_file.read_text()), workdir, ready)

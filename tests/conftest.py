@@ -1,0 +1,119 @@
+"""Where the tests find the system under test.
+
+By default the test session starts its own local cloud (`python -m infra run` on free ports, diagnostics
+routes enabled, no demo data) and stops it at the end. To run the same suite against another stack, set:
+
+    SHOP_API_URL            base URL of the HTTP API (e.g. https://abc.execute-api.us-east-1.amazonaws.com)
+    SHOP_STACK_OUTPUTS      JSON object of the stack's outputs (UserPoolId, UserPoolClientId, ItemsTableName,
+                            InventoryTableName), or SHOP_STACK_NAME to read them with CloudFormation
+    AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE>, AWS_REGION and credentials as the SDK reads them
+                            (for LocalStack: AWS_ENDPOINT_URL=http://localhost:4566)
+
+Tests that need something only the local cloud has (diagnostics routes, killing a worker, the invoke CLI)
+are skipped against other stacks, each with its reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.launcher import RunningCloud, launch
+
+
+@dataclass
+class Stack:
+    api_url: str
+    outputs: dict[str, str]
+    environment: dict[str, str] = field(default_factory=dict)  # AWS_* variables for SDK clients
+    local: bool = False
+    lambda_url: str | None = None
+    log_dir: Path | None = None
+    cloud: RunningCloud | None = None
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        env = self.environment
+        service_key = {"dynamodb": "DYNAMODB", "cognito-idp": "COGNITO_IDENTITY_PROVIDER", "lambda": "LAMBDA"}
+        endpoint = env.get(f"AWS_ENDPOINT_URL_{service_key.get(service, service.upper())}") or env.get(
+            "AWS_ENDPOINT_URL"
+        )
+        kwargs: dict[str, Any] = {"region_name": env.get("AWS_REGION", os.environ.get("AWS_REGION", "us-east-1"))}
+        if endpoint:
+            kwargs["endpoint_url"] = endpoint
+        if "AWS_ACCESS_KEY_ID" in env:
+            kwargs["aws_access_key_id"] = env["AWS_ACCESS_KEY_ID"]
+            kwargs["aws_secret_access_key"] = env["AWS_SECRET_ACCESS_KEY"]
+        return boto3.client(service, **kwargs)
+
+
+def _external_stack() -> Stack:
+    outputs: dict[str, str]
+    if "SHOP_STACK_OUTPUTS" in os.environ:
+        outputs = json.loads(os.environ["SHOP_STACK_OUTPUTS"])
+    else:
+        import boto3
+
+        described = boto3.client("cloudformation").describe_stacks(StackName=os.environ["SHOP_STACK_NAME"])
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in described["Stacks"][0].get("Outputs", [])}
+    return Stack(api_url=os.environ["SHOP_API_URL"].rstrip("/"), outputs=outputs)
+
+
+def _local_stack(cloud: RunningCloud) -> Stack:
+    return Stack(
+        api_url=cloud.state["endpoints"]["api"],
+        outputs=cloud.state["outputs"],
+        environment=cloud.state["environment"],
+        local=True,
+        lambda_url=cloud.state["endpoints"]["lambda"],
+        log_dir=cloud.log_dir,
+        cloud=cloud,
+    )
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if os.environ.get("SHOP_API_URL"):
+        yield _external_stack()
+        return
+    cloud = launch(tmp_path_factory.mktemp("cloud"), overrides=["EnableDiagnostics=true"])
+    try:
+        yield _local_stack(cloud)
+    finally:
+        cloud.stop()
+
+
+@pytest.fixture
+def local_only(stack: Stack) -> Stack:
+    if not stack.local:
+        pytest.skip("needs the local cloud (diagnostics routes / worker control); SHOP_API_URL targets another stack")
+    return stack
+
+
+@pytest.fixture(scope="session")
+def api(stack: Stack) -> Iterator[Any]:
+    import httpx
+
+    with httpx.Client(base_url=stack.api_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def seller(api: Any) -> Any:
+    from tests.support import register
+
+    return register(api, "seller")
+
+
+@pytest.fixture(scope="session")
+def buyer(api: Any) -> Any:
+    from tests.support import register
+
+    return register(api, "buyer")
