@@ -1,0 +1,118 @@
+"""What a seller sends to list an item, and what anyone reads back about it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Self
+
+from pydantic import AfterValidator, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from shop.validation import AttributeMap, RequestModel, Text, ViewModel
+
+MAX_PRICE = 10_000_000_00  # minor units: 10 million in the major unit
+MAX_QUANTITY = 1_000_000
+# DynamoDB's TransactWriteItems takes at most 100 actions: the item plus one stock row per variant.
+MAX_VARIANTS = 99
+DEFAULT_VARIANT = "default"  # the single stock row of an item without variants
+
+Price = Annotated[int, Field(gt=0, le=MAX_PRICE, description="Integer minor units: 999 is 9.99.")]
+Units = Annotated[int, Field(ge=0, le=MAX_QUANTITY)]
+ItemName = Annotated[str, Text(1, 200)]
+Description = Annotated[str, Text(0, 5000, multiline=True)]
+Sku = Annotated[str, Text(1, 64)]
+Label = Annotated[str, Text(1, 100)]
+Currency = Annotated[str, Text(3, 3, case="upper", pattern="^[A-Z]{3}$"), Field(description="ISO 4217 code.")]
+Tag = Annotated[str, Text(1, 40, case="lower")]
+VariantId = Annotated[str, Text(1, 64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+
+
+def _distinct(tags: list[str]) -> list[str]:
+    return list(dict.fromkeys(tags))
+
+
+class NewVariant(RequestModel):
+    variant_id: VariantId | None = Field(
+        default=None, description=f"Unique within the item; generated when absent. '{DEFAULT_VARIANT}' is reserved."
+    )
+    sku: Sku | None = None
+    attributes: AttributeMap = Field(default_factory=dict, description='e.g. {"color": "red", "size": "M"}')
+    price: Price | None = Field(default=None, description="Defaults to the item's price.")
+    stock: Units
+
+
+class NewItem(RequestModel):
+    name: ItemName
+    description: Description
+    price: Price
+    quantity: Units = Field(description="Units in stock; with variants, the sum of their stock.")
+    currency: Currency = "USD"
+    sku: Sku | None = None
+    brand: Label | None = None
+    category: Label | None = None
+    tags: Annotated[list[Tag], Field(max_length=20), AfterValidator(_distinct)] = Field(
+        default_factory=list, description="Lower-cased and de-duplicated."
+    )
+    attributes: AttributeMap = Field(default_factory=dict)
+    specifications: AttributeMap = Field(default_factory=dict)
+    variants: list[NewVariant] = Field(default_factory=list, max_length=MAX_VARIANTS)
+
+    @model_validator(mode="after")
+    def _variants_are_consistent(self) -> Self:
+        errors: list[InitErrorDetails] = []
+        seen_ids: set[str] = set()
+        seen_skus: set[str] = set()
+        for index, variant in enumerate(self.variants):
+            if variant.variant_id == DEFAULT_VARIANT:
+                errors.append(_error(("variants", index, "variantId"), "reserved", f"'{DEFAULT_VARIANT}' is reserved"))
+            elif variant.variant_id is not None:
+                if variant.variant_id in seen_ids:
+                    errors.append(_error(("variants", index, "variantId"), "duplicate", "variantId repeats"))
+                seen_ids.add(variant.variant_id)
+            if variant.sku is not None:
+                if variant.sku in seen_skus:
+                    errors.append(_error(("variants", index, "sku"), "duplicate", "sku repeats"))
+                seen_skus.add(variant.sku)
+        total = sum(variant.stock for variant in self.variants)
+        if self.variants and self.quantity != total:
+            errors.append(
+                _error(
+                    ("quantity",), "quantity_mismatch", f"quantity must equal the sum of the variants' stock ({total})"
+                )
+            )
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
+        return self
+
+
+def _error(loc: tuple[str | int, ...], kind: str, message: str) -> InitErrorDetails:
+    return InitErrorDetails(type=PydanticCustomError(kind, message), loc=loc, input=None)
+
+
+class VariantView(ViewModel):
+    variant_id: str
+    sku: str | None
+    attributes: dict[str, str | int | float | bool]
+    price: int
+    available: int
+
+
+class ItemView(ViewModel):
+    item_id: str
+    seller_id: str
+    name: str
+    description: str
+    price: int
+    currency: str
+    sku: str | None
+    brand: str | None
+    category: str | None
+    tags: list[str]
+    attributes: dict[str, str | int | float | bool]
+    specifications: dict[str, str | int | float | bool]
+    variants: list[VariantView]
+    images: list[str]
+    status: str
+    version: int
+    created_at: str
+    updated_at: str
+    available: int = Field(description="Units available now: the sum over the item's stock rows.")

@@ -1,0 +1,250 @@
+"""The HTTP edge every function shares: one resolver factory and the one mapping of errors to responses.
+
+Every error a client sees is {"error": {"code", "message", "details"}}:
+- ShopError subclasses (shop.errors) answer with their own status and code;
+- field validation answers 422 VALIDATION_FAILED with details {"fields": [{"field", "message", "type"}]};
+- a body that is not JSON, not sent as application/json, or over 64 KiB answers 400;
+- anything unexpected answers 500 INTERNAL_ERROR and is logged with its traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from shop.errors import (
+    InternalError,
+    MalformedJsonError,
+    PayloadTooLargeError,
+    RouteNotFoundError,
+    ShopError,
+    UnauthorizedError,
+    UnsupportedContentTypeError,
+    ValidationFailedError,
+)
+from shop.identity import Caller, caller_from_claims
+
+logger = Logger(child=True)
+
+MAX_BODY_BYTES = 64 * 1024
+_METHODS_WITH_BODY = frozenset({"POST", "PATCH", "PUT"})
+_PARAMETER_LOCATIONS = frozenset({"body", "path", "query", "header", "cookie"})
+
+# The OpenAPI security requirement of routes behind the Cognito JWT authorizer.
+BEARER_AUTH: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+
+
+class ShopResolver(APIGatewayHttpResolver):
+    """APIGatewayHttpResolver that refuses unreadable bodies before routing and validation run.
+
+    powertools reads a body without a content type as JSON and validates before any middleware, so the
+    content type and size checks happen here, ahead of it.
+    """
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        try:
+            _check_body(event)
+        except ShopError as error:
+            logger.info("request refused", extra={"code": error.code})
+            return _proxy_response(int(error.status), error.body())
+        return super().resolve(event, context)
+
+
+def create_app() -> ShopResolver:
+    """The resolver every function uses: request validation from type hints, our error mapping."""
+    app = ShopResolver(enable_validation=True, json_body_deserializer=_parse_json_object)
+    app.configure_openapi(
+        title="Marketplace API",
+        security_schemes={
+            "bearerAuth": HTTPBearer(
+                bearerFormat="JWT",
+                description="A Cognito access or ID token from POST /auth/login, checked by the JWT authorizer.",
+            )
+        },
+    )
+
+    def render_shop_error(error: ShopError) -> Response[Any]:
+        return _error_response(error)
+
+    def render_invalid_request(error: RequestValidationError) -> Response[Any]:
+        return _error_response(_validation_failure(error.errors()))
+
+    def render_unsupported_content_type(error: RequestUnsupportedContentType) -> Response[Any]:
+        return _error_response(UnsupportedContentTypeError())
+
+    def render_no_route(error: NotFoundError) -> Response[Any]:
+        event = app.current_event
+        return _error_response(RouteNotFoundError(f"no route for {event.http_method} {event.path}"))
+
+    def render_unexpected(error: Exception) -> Response[Any]:
+        logger.exception("unhandled error")
+        return _error_response(InternalError(details={"requestId": app.current_event.request_context.request_id}))
+
+    # Handlers are looked up along the exception's MRO, so Exception only catches what nothing else does.
+    app.exception_handler_manager.update_exception_handlers(
+        {
+            ShopError: render_shop_error,
+            RequestValidationError: render_invalid_request,
+            RequestUnsupportedContentType: render_unsupported_content_type,
+            NotFoundError: render_no_route,
+            Exception: render_unexpected,
+        }
+    )
+    return app
+
+
+def _error_response(error: ShopError) -> Response[Any]:
+    return Response(status_code=int(error.status), content_type=content_types.APPLICATION_JSON, body=error.body())
+
+
+def created(body: BaseModel, location: str | None = None) -> Response[Any]:
+    """201 Created with the new resource and, when it has a URL, where to find it."""
+    return Response(
+        status_code=int(HTTPStatus.CREATED),
+        content_type=content_types.APPLICATION_JSON,
+        body=body,
+        headers={"Location": location} if location else None,
+    )
+
+
+def _proxy_response(status: int, body: Any) -> dict[str, Any]:
+    """A complete API Gateway proxy response, for answers given before the resolver runs."""
+    return {
+        "statusCode": int(status),
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps(body, separators=(",", ":")),
+        "isBase64Encoded": False,
+    }
+
+
+def authenticated_caller(app: APIGatewayHttpResolver) -> Caller:
+    """The signed-in caller of the current request; 401 when the JWT authorizer passed no claims."""
+    claims: Any = app.current_event.raw_event
+    for key in ("requestContext", "authorizer", "jwt", "claims"):
+        claims = claims.get(key) if isinstance(claims, Mapping) else None
+    caller = caller_from_claims(claims) if isinstance(claims, Mapping) else None
+    if caller is None:
+        raise UnauthorizedError()
+    return caller
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class ErrorBody(BaseModel):
+    """Every error response."""
+
+    error: ErrorDetail
+
+
+def documented_responses(
+    status: int,
+    description: str,
+    errors: Iterable[int],
+    headers: Mapping[str, str] | None = None,
+) -> dict[int, OpenAPIResponse]:
+    """OpenAPI responses of a route: its success (schema from the return type) and its error statuses."""
+    success: OpenAPIResponse = {"description": description}
+    if headers:
+        success["headers"] = {
+            name: {"description": text, "schema": {"type": "string"}} for name, text in headers.items()
+        }
+    responses = {status: success}
+    for error_status in errors:
+        responses[error_status] = {
+            "description": HTTPStatus(error_status).phrase,
+            "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
+        }
+    return responses
+
+
+# ---------------------------------------------------------------- request checks
+def _check_body(event: Mapping[str, Any]) -> None:
+    body = event.get("body")
+    if not body:
+        return
+    if _body_size(body, base64_encoded=bool(event.get("isBase64Encoded"))) > MAX_BODY_BYTES:
+        raise PayloadTooLargeError(
+            f"the request body must not exceed {MAX_BODY_BYTES} bytes", details={"maxBytes": MAX_BODY_BYTES}
+        )
+    method = str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
+    if method in _METHODS_WITH_BODY and not _is_json(_header(event, "content-type")):
+        raise UnsupportedContentTypeError(details={"contentType": _header(event, "content-type")})
+
+
+def _body_size(body: str, *, base64_encoded: bool) -> int:
+    if base64_encoded:
+        return len(body.rstrip("=")) * 3 // 4
+    return len(body.encode("utf-8", errors="surrogatepass"))
+
+
+def _header(event: Mapping[str, Any], name: str) -> str | None:
+    # HTTP APIs send header names in lower case; other sources (tests, tools) may not.
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == name:
+            return str(value)
+    return None
+
+
+def _is_json(content_type: str | None) -> bool:
+    return content_type is not None and content_type.split(";")[0].strip().lower() == "application/json"
+
+
+def _parse_json_object(text: str) -> dict[str, Any]:
+    """Every request body of this API is a JSON object; standard JSON only (no NaN or Infinity)."""
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise json.JSONDecodeError("nesting too deep", text, 0) from None
+    if not isinstance(value, dict):
+        raise RequestValidationError(
+            [{"type": "model_type", "loc": ("body",), "msg": "Input should be a JSON object", "input": None}]
+        )
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise json.JSONDecodeError(f"{name} is not valid JSON", name, 0)
+
+
+# ---------------------------------------------------------------- validation errors
+def _validation_failure(errors: Iterable[Mapping[str, Any]]) -> ShopError:
+    errors = list(errors)
+    for error in errors:
+        if error.get("type") == "json_invalid":
+            reason = (error.get("ctx") or {}).get("error")
+            return MalformedJsonError(details={"reason": reason} if reason else None)
+    fields: dict[str, dict[str, str]] = {}
+    for error in errors:
+        field = field_name(error.get("loc", ()))
+        # One entry per field: the first problem found is the one to fix first.
+        fields.setdefault(field, {"field": field, "message": str(error.get("msg", "")), "type": str(error["type"])})
+    return ValidationFailedError(details={"fields": list(fields.values())})
+
+
+def field_name(loc: Iterable[str | int]) -> str:
+    """("body", "variants", 0, "stock") -> "variants[0].stock"; the body itself is "body"."""
+    parts = list(loc)
+    if parts and parts[0] in _PARAMETER_LOCATIONS:
+        parts = parts[1:]
+    name = ""
+    for part in parts:
+        name += f"[{part}]" if isinstance(part, int) else f".{part}" if name else str(part)
+    return name or "body"

@@ -1,0 +1,27 @@
+"""Identifiers: a type prefix and a ULID (48-bit millisecond time + 80 random bits, Crockford base32).
+
+They sort by creation time as plain strings and carry 80 bits of randomness, so they can be minted
+anywhere without coordination.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_ULID = r"[0-7][0-9A-HJKMNP-TV-Z]{25}"  # 26 chars x 5 bits = 130 >= 128 bits, so the first char is <= 7
+
+
+def new_id(prefix: str) -> str:
+    value = (time.time_ns() // 1_000_000) << 80 | secrets.randbits(80)
+    chars = []
+    for _ in range(26):
+        chars.append(_CROCKFORD[value & 0x1F])
+        value >>= 5
+    return f"{prefix}_{''.join(reversed(chars))}"
+
+
+def is_id(value: str, prefix: str) -> bool:
+    return re.fullmatch(f"{re.escape(prefix)}_{_ULID}", value) is not None

@@ -1,0 +1,168 @@
+"""Building blocks of request and response schemas: strict models, normalised text, attribute maps.
+
+Requests are strict: unknown fields are rejected, and JSON types are never coerced (9.99, "5" and true
+are not integers). Text is normalised before its length is checked, so limits apply to what is stored.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    PlainValidator,
+    WrapValidator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
+
+
+class RequestModel(BaseModel):
+    """A request body: camelCase JSON names only, no unknown fields, no type coercion."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        alias_generator=to_camel,
+        validate_by_alias=True,
+        validate_by_name=False,
+    )
+
+
+class ViewModel(BaseModel):
+    """A response body: camelCase JSON names (and readable back from them, e.g. an idempotent replay)."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_alias=True,
+        validate_by_name=True,
+        serialize_by_alias=True,
+    )
+
+
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def normalise_line(value: str) -> str:
+    """NFC, control characters removed, every run of whitespace (line breaks included) made one space."""
+    value = unicodedata.normalize("NFC", value)
+    kept = "".join(ch if ch.isspace() or not _is_control(ch) else "" for ch in value)
+    return " ".join(kept.split())
+
+
+def normalise_paragraphs(value: str) -> str:
+    """Like normalise_line, but keeps line breaks (at most one blank line in a row) for long text."""
+    lines = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return _BLANK_LINES.sub("\n\n", "\n".join(normalise_line(line) for line in lines)).strip()
+
+
+def _is_control(ch: str) -> bool:
+    # Cc: C0/C1 controls; Cs: lone surrogates, which JSON "\ud800" escapes can produce and UTF-8 cannot encode.
+    return unicodedata.category(ch) in ("Cc", "Cs")
+
+
+@dataclass(frozen=True)
+class Text:
+    """Annotated[str, Text(...)]: normalise a string, then check its length (and, optionally, a pattern)."""
+
+    min_length: int
+    max_length: int
+    multiline: bool = False
+    case: Literal["lower", "upper"] | None = None
+    pattern: str | None = None
+    pattern_message: str = "String should match pattern '{pattern}'"
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self.normalise, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.update(minLength=self.min_length, maxLength=self.max_length)
+        if self.pattern:
+            json_schema["pattern"] = self.pattern
+        return json_schema
+
+    def normalise(self, value: str) -> str:
+        value = normalise_paragraphs(value) if self.multiline else normalise_line(value)
+        if self.case == "lower":
+            value = value.lower()
+        elif self.case == "upper":
+            value = value.upper()
+        if len(value) < self.min_length:
+            raise PydanticCustomError(
+                "string_too_short",
+                "String should have at least {min_length} character(s) once trimmed",
+                {"min_length": self.min_length},
+            )
+        if len(value) > self.max_length:
+            raise PydanticCustomError(
+                "string_too_long",
+                "String should have at most {max_length} characters once normalised",
+                {"max_length": self.max_length},
+            )
+        if self.pattern and not re.fullmatch(self.pattern, value):
+            raise PydanticCustomError("string_pattern_mismatch", self.pattern_message, {"pattern": self.pattern})
+        return value
+
+
+# ---------------------------------------------------------------- attribute maps
+# Free-form item facts such as {"color": "red", "weight": 1.5, "wireless": true}. Numbers are bounded so
+# that every value fits DynamoDB's number type and survives a round trip through JavaScript clients.
+MAX_SAFE_INTEGER = 2**53 - 1
+FLOAT_DECIMALS = 9
+
+AttributeName = Annotated[str, Text(1, 50)]
+_ATTRIBUTE_TEXT = Text(1, 500)
+
+
+def _attribute_value(value: object) -> str | int | float | bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return _ATTRIBUTE_TEXT.normalise(value)
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise PydanticCustomError(
+                "number_out_of_range", "Integer should be within ±{limit}", {"limit": MAX_SAFE_INTEGER}
+            )
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value) or abs(value) > MAX_SAFE_INTEGER:
+            raise PydanticCustomError(
+                "number_out_of_range", "Number should be finite and within ±{limit}", {"limit": MAX_SAFE_INTEGER}
+            )
+        # Tiny magnitudes (1e-200) are beyond DynamoDB's number range; nine decimals is plenty for facts.
+        return round(value, FLOAT_DECIMALS)
+    raise PydanticCustomError("attribute_value_type", "Value should be a string, a number or a boolean")
+
+
+AttributeValue = Annotated[
+    str | int | float | bool,
+    PlainValidator(_attribute_value, json_schema_input_type=str | int | float | bool),
+]
+
+
+def _distinct_after_normalising(value: Any, handler: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    result = handler(value)
+    if isinstance(value, dict) and len(result) != len(value):
+        raise PydanticCustomError("duplicate_name", "Names should stay distinct once normalised")
+    return result
+
+
+AttributeMap = Annotated[
+    dict[AttributeName, AttributeValue],
+    Field(max_length=50),
+    WrapValidator(_distinct_after_normalising),
+]

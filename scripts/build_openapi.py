@@ -1,0 +1,115 @@
+"""Build the API's OpenAPI document from the functions' own routes and pydantic models.
+
+Every functions/*/app.py that exposes a resolver named `app` contributes its routes; the merged document
+is written to functions/docs/openapi.json (served by GET /openapi.json) and docs/openapi.json.
+
+    python scripts/build_openapi.py           # write both files
+    python scripts/build_openapi.py --check   # exit 1 if either file is not what the code describes
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OUTPUTS = (ROOT / "functions" / "docs" / "openapi.json", ROOT / "docs" / "openapi.json")
+TITLE = "Marketplace API"
+DESCRIPTION = (
+    "Sellers list items, buyers find and buy them. Money is in integer minor units (999 = 9.99). "
+    'Errors are {"error": {"code", "message", "details"}}. Routes marked with bearerAuth need a token '
+    "from POST /auth/login in the Authorization header."
+)
+
+
+def build() -> dict[str, Any]:
+    sys.path[:0] = [str(ROOT / "layers" / "shop" / "python"), str(ROOT)]
+    from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+    from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    merged = OpenAPIMerge(title=TITLE, version=version, description=DESCRIPTION, on_conflict="error")
+    for app_file in sorted((ROOT / "functions").glob("*/app.py")):
+        resolver = getattr(_load(app_file), "app", None)
+        if isinstance(resolver, ApiGatewayResolver):
+            merged.add_schema(resolver.get_openapi_schema().model_dump(mode="json", by_alias=True, exclude_none=True))
+    document = merged.get_openapi_schema()
+    _drop_generic_validation_responses(document)
+    _drop_unreferenced_schemas(document)
+    return document
+
+
+def render(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _load(app_file: Path) -> Any:
+    # Every function's module is called app: load each under its own name so none replaces another.
+    name = f"_openapi_{app_file.parent.name}_app"
+    spec = importlib.util.spec_from_file_location(name, app_file)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {app_file}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _drop_generic_validation_responses(document: dict[str, Any]) -> None:
+    """powertools gives every validated route a 422 in its own error shape; ours document their own 422."""
+    generic = {"$ref": "#/components/schemas/HTTPValidationError"}
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            if responses.get("422", {}).get("content", {}).get("application/json", {}).get("schema") == generic:
+                del responses["422"]
+
+
+def _drop_unreferenced_schemas(document: dict[str, Any]) -> None:
+    """Remove component schemas nothing refers to (powertools adds its own validation error schemas)."""
+    schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
+    prefix = "#/components/schemas/"
+    outside = {key: value for key, value in document.items() if key != "components"}
+    pending = [ref[len(prefix) :] for ref in _refs(outside) if ref.startswith(prefix)]
+    used: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name not in used and name in schemas:
+            used.add(name)
+            pending.extend(ref[len(prefix) :] for ref in _refs(schemas[name]) if ref.startswith(prefix))
+    for name in set(schemas) - used:
+        del schemas[name]
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return own + [ref for value in node.values() for ref in _refs(value)]
+    if isinstance(node, list):
+        return [ref for value in node for ref in _refs(value)]
+    return []
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if the committed documents are out of date")
+    args = parser.parse_args()
+    text = render(build())
+    if args.check:
+        stale = [path for path in OUTPUTS if not path.exists() or path.read_text(encoding="utf-8") != text]
+        for path in stale:
+            print(f"{path.relative_to(ROOT)} is out of date: run python scripts/build_openapi.py", file=sys.stderr)
+        return 1 if stale else 0
+    for path in OUTPUTS:
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
