@@ -19,7 +19,7 @@ from typing import Any
 import uvicorn
 
 from infra import services
-from infra.gateway import create_gateway_app
+from infra.gateway import Gateway, create_gateway_app
 from infra.lambda_api import create_lambda_api_app
 from infra.model import Endpoints
 from infra.provision import LocalStack, Provisioner, resolve_parameters
@@ -56,6 +56,7 @@ class LocalCloud:
         self.runtime: FunctionRuntime | None = None
         self.dynamodb_engine = "DynamoDB Local"
         self._services: list[services.Service] = []
+        self._gateway: Gateway | None = None
         self._servers: list[uvicorn.Server] = []
         self._server_tasks: list[asyncio.Task[None]] = []
         self.started_at = 0.0
@@ -103,8 +104,10 @@ class LocalCloud:
             await self.runtime.prewarm()
         if len(self.stack.http_apis) != 1:
             raise services.ServiceError("the template must declare exactly one HTTP API")
-        gateway = create_gateway_app(self.stack.http_apis[0], self.runtime, self.endpoints, health=self.health)
-        await self._serve(gateway, ports["api"])
+        self._gateway = create_gateway_app(
+            self.stack.http_apis[0], self.runtime, self.endpoints, health=self.health
+        )
+        await self._serve(self._gateway, ports["api"])
         await self._serve(create_lambda_api_app(self.runtime), ports["lambda"])
         self.started_at = time.monotonic()
         log.info("local cloud up in %.2f s", self.started_at - began)
@@ -119,7 +122,8 @@ class LocalCloud:
                 log_level="warning", access_log=False, timeout_keep_alive=75,
             )
         )
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # the cloud owns them
+        # The cloud handles SIGINT/SIGTERM itself and stops the servers in order.
+        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign, assignment]
         task = asyncio.create_task(server.serve())
         self._servers.append(server)
         self._server_tasks.append(task)
@@ -167,6 +171,8 @@ class LocalCloud:
             server.should_exit = True
         with contextlib.suppress(Exception):
             await asyncio.wait_for(asyncio.gather(*self._server_tasks, return_exceptions=True), 5)
+        if self._gateway:
+            await self._gateway.aclose()
         if self.runtime:
             await self.runtime.close()
         for service in self._services:
