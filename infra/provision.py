@@ -13,6 +13,7 @@ import json
 import logging
 import secrets
 import string
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
@@ -25,12 +26,17 @@ from infra.intrinsics import NO_VALUE, IntrinsicError, Resolver, references
 from infra.model import (
     ACCOUNT_ID,
     REGION,
+    BucketNotificationSpec,
     Endpoints,
+    EventRuleSpec,
+    EventSourceMappingSpec,
     FunctionSpec,
     HttpApiSpec,
     JwtAuthorizer,
     Route,
+    StateMachineSpec,
     Throttle,
+    TtlTableSpec,
 )
 from infra.template import local_code_path
 
@@ -63,6 +69,13 @@ class LocalStack:
     http_apis: list[HttpApiSpec] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)  # resources whose Condition is false
+    # Event sources, recorded with their resolved CloudFormation properties; the components in
+    # infra/components.py deliver them.
+    event_source_mappings: list[EventSourceMappingSpec] = field(default_factory=list)
+    bucket_notifications: list[BucketNotificationSpec] = field(default_factory=list)
+    event_rules: list[EventRuleSpec] = field(default_factory=list)
+    state_machines: list[StateMachineSpec] = field(default_factory=list)
+    ttl_tables: list[TtlTableSpec] = field(default_factory=list)
 
     def physical(self, resource_type: str) -> dict[str, PhysicalResource]:
         return {key: res for key, res in self.resources.items() if res.type == resource_type}
@@ -114,6 +127,7 @@ class Provisioner:
         self._sns = client("sns", endpoints.moto)
         self._events = client("events", endpoints.moto)
         self._cognito = client("cognito-idp", endpoints.moto)
+        self._stepfunctions = client("stepfunctions", endpoints.moto)
         self._creators: dict[str, Callable[[str, dict[str, Any]], PhysicalResource]] = {
             "AWS::DynamoDB::Table": self._table,
             "AWS::S3::Bucket": self._bucket,
@@ -127,6 +141,9 @@ class Provisioner:
             "AWS::Lambda::Function": self._function,
             "AWS::ApiGatewayV2::Api": self._http_api,
             "AWS::ApiGatewayV2::Stage": self._stage,
+            "AWS::Lambda::EventSourceMapping": self._event_source_mapping,
+            "AWS::Events::Rule": self._event_rule,
+            "AWS::StepFunctions::StateMachine": self._state_machine,
         }
         self._stack: LocalStack | None = None
 
@@ -237,6 +254,8 @@ class Provisioner:
                 TableName=name,
                 TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
             )
+            assert self._stack is not None
+            self._stack.ttl_tables.append(TtlTableSpec(name, str(ttl["AttributeName"])))
         attributes = {"Arn": description["TableArn"]}
         if "LatestStreamArn" in description:
             attributes["StreamArn"] = description["LatestStreamArn"]
@@ -249,6 +268,10 @@ class Provisioner:
         cors = props.get("CorsConfiguration")
         if cors:
             self._s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": cors["CorsRules"]})
+        notifications = props.get("NotificationConfiguration")
+        if notifications:
+            assert self._stack is not None
+            self._stack.bucket_notifications.append(BucketNotificationSpec(logical_id, name, notifications))
         host = self._endpoints.moto.split("://", 1)[1]
         return PhysicalResource(
             logical_id,
@@ -420,3 +443,42 @@ class Provisioner:
                         burst=int(float(settings.get("ThrottlingBurstLimit", 5000))),
                     )
         return PhysicalResource(logical_id, "", str(props.get("StageName", "$default")))
+
+    def _event_source_mapping(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
+        assert self._stack is not None
+        mapping_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self._stack_name}/{logical_id}"))
+        self._stack.event_source_mappings.append(
+            EventSourceMappingSpec(
+                logical_id=logical_id,
+                uuid=mapping_id,
+                function_name=str(props["FunctionName"]).rsplit(":", 1)[-1],
+                event_source_arn=str(props["EventSourceArn"]),
+                properties=props,
+            )
+        )
+        return PhysicalResource(logical_id, "", mapping_id, {"Id": mapping_id})
+
+    def _event_rule(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
+        assert self._stack is not None
+        name = str(props.get("Name") or self._physical_name(logical_id, None))
+        bus = str(props.get("EventBusName") or "default").rsplit("/", 1)[-1]
+        arn = _arn("events", f"rule/{name}" if bus == "default" else f"rule/{bus}/{name}")
+        self._stack.event_rules.append(EventRuleSpec(logical_id, name, arn, bus, props))
+        return PhysicalResource(logical_id, "", name if bus == "default" else f"{bus}|{name}", {"Arn": arn})
+
+    def _state_machine(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
+        assert self._stack is not None
+        name = str(props.get("StateMachineName") or self._physical_name(logical_id, None))
+        definition = props.get("DefinitionString")
+        if definition is None:
+            definition = json.dumps(props["Definition"])
+        # CloudFormation applies DefinitionSubstitutions (${Name} -> value) to the definition text.
+        for key, value in props.get("DefinitionSubstitutions", {}).items():
+            definition = definition.replace("${" + key + "}", str(value))
+        kind = str(props.get("StateMachineType", "STANDARD"))
+        arn = self._stepfunctions.create_state_machine(
+            name=name, definition=definition, roleArn=str(props.get("RoleArn", _arn("iam", "role/local"))),
+            type=kind,
+        )["stateMachineArn"]
+        self._stack.state_machines.append(StateMachineSpec(logical_id, name, arn, definition, kind))
+        return PhysicalResource(logical_id, "", arn, {"Arn": arn, "Name": name})

@@ -117,9 +117,14 @@ def start_dynamodb_local(port: int, log_dir: Path, persist_dir: Path | None = No
     return _spawn("dynamodb", command, f"http://{HOST}:{port}", log_dir, cwd=jar.parent)
 
 
-def start_moto(port: int, log_dir: Path) -> Service:
-    env = {**os.environ, "MOTO_PORT": str(port)}  # moto's Step Functions parser calls back to itself
-    command = [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)]
+def start_moto(port: int, log_dir: Path, *, lambda_url: str, dynamodb_url: str) -> Service:
+    env = {
+        **os.environ,
+        "MOTO_PORT": str(port),  # moto's Step Functions parser calls back to itself
+        "LOCAL_LAMBDA_ENDPOINT": lambda_url,
+        "LOCAL_DYNAMODB_ENDPOINT": dynamodb_url,
+    }
+    command = [sys.executable, "-m", "infra.moto_server", "-H", HOST, "-p", str(port)]
     return _spawn("moto", command, f"http://{HOST}:{port}", log_dir, env=env)
 
 
