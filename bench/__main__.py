@@ -14,6 +14,7 @@ The machines are shared and noisy, so each measurement is repeated and the media
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import platform
 import statistics
@@ -113,7 +114,8 @@ def get_item_call(cloud: RunningCloud, item_id: str) -> Callable[[], Callable[[]
 def some_item_id(api_url: str) -> str:
     with httpx.Client(base_url=api_url, timeout=30) as client:
         email = f"bench-{time.time_ns()}@example.com"
-        client.post("/auth/register", json={"email": email, "password": "Bench-Passw0rd", "name": "B", "role": "seller"})
+        account = {"email": email, "password": "Bench-Passw0rd", "name": "B", "role": "seller"}
+        client.post("/auth/register", json=account)
         token = client.post("/auth/login", json={"email": email, "password": "Bench-Passw0rd"}).json()["accessToken"]
         created = client.post(
             "/items", headers={"Authorization": f"Bearer {token}"},
@@ -144,8 +146,8 @@ def machine() -> str:
         pass
     java = subprocess.run(["java", "-version"], capture_output=True, text=True, check=False).stderr.splitlines()
     return (
-        f"{platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
-        f"{java[0] if java else 'no Java'}"
+        f"{platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}), "
+        f"Python {platform.python_version()}, {java[0] if java else 'no Java'}"
     )
 
 
@@ -155,6 +157,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--cold-starts", type=int, default=3)
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--only", nargs="*", choices=EVENT_BENCHMARKS, help="event benchmarks to run (default all)")
     args = parser.parse_args()
 
     results: dict[str, Latency] = {}
@@ -183,9 +186,25 @@ def main() -> int:
     starts = cold_starts(args.cold_starts)
     print(f"cold starts: {', '.join(f'{s:.2f}' for s in starts)} s", flush=True)
     report = render(results, starts, args)
+    report += event_delivery(args)
     args.output.write_text(report)
     print(f"written to {args.output.relative_to(ROOT)}")
     return 0
+
+
+EVENT_BENCHMARKS = ("streams", "queues", "eventbridge", "stepfunctions")
+
+
+def event_delivery(args: argparse.Namespace) -> str:
+    """The event-source benchmarks (bench/<topic>.py), each with its own cloud and its own baseline."""
+    lines = ["## Event delivery (issue: local cloud, part 2)", ""]
+    for topic in args.only or EVENT_BENCHMARKS:
+        module = importlib.import_module(f"bench.{topic}")
+        with tempfile.TemporaryDirectory() as workdir:
+            section = module.run(Path(workdir), args.repeats)
+        print("\n".join(section), flush=True)
+        lines += [*section, ""]
+    return "\n".join(lines) + "\n"
 
 
 def render(results: dict[str, Latency], starts: list[float], args: argparse.Namespace) -> str:
