@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -68,16 +69,22 @@ def create_item(
         raise RequestInProgressError() from error
 
 
+_READS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="catalog-read")
+
+
 def get_item(item_id: str) -> ItemView:
     """The item with what is available now, per variant and in total (strongly consistent reads)."""
     if not is_id(item_id, ITEM_ID_PREFIX):
         # Not one of ours: answer as for an unknown id, and never send junk keys to DynamoDB.
         raise ItemNotFoundError(details={"itemId": item_id})
+    # The item and its stock rows are independent reads: overlapping them halves the latency of the
+    # busiest public read path (one round trip instead of two).
+    stock = _READS.submit(lambda: list(Stock.query(item_id, consistent_read=True)))
     try:
         item = Item.get(item_id, consistent_read=True)
     except Item.DoesNotExist:
         raise ItemNotFoundError(details={"itemId": item_id}) from None
-    return _view(item, Stock.query(item_id, consistent_read=True))
+    return _view(item, stock.result())
 
 
 def _create_item(seller_id: str, new_item: NewItem) -> ItemView:
