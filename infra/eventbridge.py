@@ -1,12 +1,226 @@
-"""Placeholder: filled in by the event-sources work (issue 4)."""
+"""EventBridge rules and schedules of the template, delivered to their targets.
+
+How events get from moto to the rules: PutEvents goes to moto's EventBridge (the SDK endpoint every
+function and test uses). For each bus that has rules, start() creates in moto one catch-all rule named
+`_local-router` whose only target is an internal SQS queue `_local-eventbridge-<bus>`; a poller
+long-polls that queue (moto wakes it as soon as a message arrives) and matches each event against the
+template's rules with infra.eventbridge_patterns (moto's own matcher misses operators, see there). Each
+matching rule's targets then get the event through infra.eventbridge_targets. The template's rules are
+also registered in moto without targets, so `aws events list-rules` shows them.
+
+Schedules (ScheduleExpression) fire from an asyncio task per rule, on a clock that runs
+LOCAL_SCHEDULE_RATE_DIVISOR times faster than real time (default 1; see infra.eventbridge_schedule).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from infra import eventbridge_patterns, eventbridge_schedule
+from infra.eventbridge_targets import AwsClients, TargetDelivery
+from infra.model import ACCOUNT_ID, EventRuleSpec
 
 if TYPE_CHECKING:
     from infra.components import Component, ComponentContext
 
+log = logging.getLogger("infra.eventbridge")
+
+ROUTER_RULE = "_local-router"
+ROUTER_QUEUE_PREFIX = "_local-eventbridge-"
+POLL_WAIT_SECONDS = 1  # how long a stop may wait for a poll in flight; moto answers as soon as a message lands
+ENVELOPE_KEYS = ("version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail")
+
 
 def components(context: ComponentContext) -> list[Component]:
-    return []
+    rules = [rule for rule in context.stack.event_rules if rule.properties.get("State", "ENABLED") != "DISABLED"]
+    if not rules:
+        return []
+    return [EventBridge(context, rules)]
+
+
+def iso_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def envelope(message: dict[str, Any]) -> dict[str, Any]:
+    """The event as targets see it: moto's message without its private fields, time as ISO 8601."""
+    event = {key: message.get(key) for key in ENVELOPE_KEYS}
+    event["version"] = "0"
+    event["account"] = event["account"] or ACCOUNT_ID
+    if isinstance(event["time"], int | float):
+        event["time"] = iso_time(datetime.fromtimestamp(event["time"], UTC))
+    return event
+
+
+class EventBridge:
+    name = "eventbridge"
+
+    def __init__(self, context: ComponentContext, rules: list[EventRuleSpec]) -> None:
+        self.context = context
+        self.pattern_rules: dict[str, list[tuple[EventRuleSpec, dict[str, Any]]]] = {}
+        self.schedule_rules: list[tuple[EventRuleSpec, eventbridge_schedule.Schedule]] = []
+        self._rules = rules
+        self._poll_executor: ThreadPoolExecutor | None = None
+        self._send_executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="eventbridge-send")
+        self._delivery: TargetDelivery | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._stopping = False
+
+    # ---------------------------------------------------------------- lifecycle
+
+    async def start(self) -> None:
+        created = eventbridge_schedule.utc_now()
+        for rule in self._rules:
+            try:
+                if "EventPattern" in rule.properties:
+                    pattern = eventbridge_patterns.load(rule.properties["EventPattern"])
+                    self.pattern_rules.setdefault(rule.bus_name, []).append((rule, pattern))
+                if "ScheduleExpression" in rule.properties:
+                    schedule = eventbridge_schedule.parse(str(rule.properties["ScheduleExpression"]), created)
+                    self.schedule_rules.append((rule, schedule))
+            except (eventbridge_patterns.PatternError, eventbridge_schedule.ScheduleError, ValueError) as error:
+                log.error("rule %s is not active: %s", rule.name, error)
+        loop = asyncio.get_running_loop()
+        clients = await loop.run_in_executor(self._send_executor, AwsClients.create, self.context.endpoints)
+        self._delivery = TargetDelivery(self.context.runtime, clients, self._send_executor)
+        await loop.run_in_executor(self._send_executor, self._register_rules, clients)
+        buses = sorted(self.pattern_rules)
+        # One thread per bus for the blocking long polls, so they never starve the loop's default pool.
+        self._poll_executor = ThreadPoolExecutor(max_workers=max(len(buses), 1), thread_name_prefix="eventbridge-poll")
+        for bus in buses:
+            queue_url = await loop.run_in_executor(self._send_executor, self._create_router, clients, bus)
+            self._spawn(self._poll(clients, bus, queue_url))
+        divisor = eventbridge_schedule.rate_divisor()
+        for rule, schedule in self.schedule_rules:
+            self._spawn(self._run_schedule(rule, schedule, divisor))
+        log.info(
+            "eventbridge: %d rule(s) on %s, %d schedule(s)%s",
+            sum(len(rules) for rules in self.pattern_rules.values()), ", ".join(buses) or "no bus",
+            len(self.schedule_rules), f" (clock x{divisor:g})" if divisor != 1 else "",
+        )  # fmt: skip
+
+    async def stop(self) -> None:
+        self._stopping = True
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        for executor in (self._poll_executor, self._send_executor):
+            if executor is not None:
+                executor.shutdown(wait=False, cancel_futures=True)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ---------------------------------------------------------------- moto set-up (blocking, in threads)
+
+    def _register_rules(self, clients: AwsClients) -> None:
+        for rule in self._rules:
+            request: dict[str, Any] = {"Name": rule.name, "EventBusName": rule.bus_name, "State": "ENABLED"}
+            if "EventPattern" in rule.properties:
+                pattern = rule.properties["EventPattern"]
+                request["EventPattern"] = pattern if isinstance(pattern, str) else json.dumps(pattern)
+            if "ScheduleExpression" in rule.properties:
+                request["ScheduleExpression"] = str(rule.properties["ScheduleExpression"])
+            try:
+                clients.events.put_rule(**request)
+            except (ClientError, BotoCoreError) as error:  # visibility only: routing does not depend on it
+                log.debug("rule %s not registered in moto: %s", rule.name, error)
+
+    def _create_router(self, clients: AwsClients, bus: str) -> str:
+        queue_url = str(clients.sqs.create_queue(QueueName=f"{ROUTER_QUEUE_PREFIX}{bus}")["QueueUrl"])
+        queue_arn = f"arn:aws:sqs:{self.context.endpoints.region}:{ACCOUNT_ID}:{ROUTER_QUEUE_PREFIX}{bus}"
+        # Every event on the bus carries this account, so moto's matcher passes them all.
+        clients.events.put_rule(Name=ROUTER_RULE, EventBusName=bus, EventPattern=json.dumps({"account": [ACCOUNT_ID]}))
+        # The whole event as moto built it (moto's default input drops `account`).
+        whole_event = {"InputPathsMap": {}, "InputTemplate": "<aws.events.event.json>"}
+        clients.events.put_targets(
+            Rule=ROUTER_RULE, EventBusName=bus,
+            Targets=[{"Id": "router", "Arn": queue_arn, "InputTransformer": whole_event}],
+        )  # fmt: skip
+        return queue_url
+
+    # ---------------------------------------------------------------- routing
+
+    async def _poll(self, clients: AwsClients, bus: str, queue_url: str) -> None:
+        loop = asyncio.get_running_loop()
+        assert self._poll_executor is not None
+        receive: Callable[[], Any] = lambda: clients.sqs.receive_message(  # noqa: E731
+            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=POLL_WAIT_SECONDS, VisibilityTimeout=30
+        )
+        while not self._stopping:
+            try:
+                messages = (await loop.run_in_executor(self._poll_executor, receive)).get("Messages", [])
+            except (ClientError, BotoCoreError, RuntimeError) as error:
+                if self._stopping:
+                    return
+                log.warning("eventbridge: polling bus %s failed: %s", bus, error)
+                await asyncio.sleep(1)
+                continue
+            if not messages:
+                continue
+            for message in messages:
+                try:
+                    self.route(bus, envelope(json.loads(message["Body"])))
+                except (ValueError, TypeError) as error:
+                    log.error("eventbridge: unreadable event on bus %s: %s", bus, error)
+            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+            self._spawn(self._delete(clients, queue_url, entries))
+
+    async def _delete(self, clients: AwsClients, queue_url: str, entries: list[dict[str, str]]) -> None:
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(ClientError, BotoCoreError, RuntimeError):
+            await loop.run_in_executor(
+                self._send_executor, lambda: clients.sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)
+            )
+
+    def route(self, bus: str, event: dict[str, Any]) -> int:
+        """Start delivering `event` to the targets of every matching rule on `bus`; returns the rule count."""
+        assert self._delivery is not None
+        matched = 0
+        for rule, pattern in self.pattern_rules.get(bus, []):
+            if eventbridge_patterns.matches(pattern, event):
+                matched += 1
+                for target in rule.properties.get("Targets", []):
+                    self._spawn(self._delivery.deliver(rule, target, event))
+        log.debug("eventbridge: %s/%s on %s matched %d rule(s)", event.get("source"), event.get("detail-type"),
+                  bus, matched)  # fmt: skip
+        return matched
+
+    # ---------------------------------------------------------------- schedules
+
+    async def _run_schedule(self, rule: EventRuleSpec, schedule: eventbridge_schedule.Schedule, divisor: float) -> None:
+        assert self._delivery is not None
+        real_start, clock_start = time.monotonic(), eventbridge_schedule.utc_now()
+
+        def clock() -> datetime:
+            return clock_start + timedelta(seconds=(time.monotonic() - real_start) * divisor)
+
+        while not self._stopping:
+            now = clock()
+            fire_at = schedule.next_after(now)
+            if fire_at is None:
+                log.warning("schedule %s (%s) never fires again", rule.name, schedule.expression)
+                return
+            await asyncio.sleep(max((fire_at - now).total_seconds() / divisor, 0.0))
+            event = {
+                "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+                "account": ACCOUNT_ID, "time": iso_time(fire_at), "region": self.context.endpoints.region,
+                "resources": [rule.arn], "detail": {},
+            }  # fmt: skip
+            log.debug("schedule %s (%s) fired for %s", rule.name, schedule.expression, event["time"])
+            for target in rule.properties.get("Targets", []):
+                self._spawn(self._delivery.deliver(rule, target, event))
