@@ -2,21 +2,40 @@
 
 It is moto's own server; this entry point exists so that version-pinned hooks can be installed in the
 server process before it starts (see install_hooks). The endpoints of the other local services arrive in
-LOCAL_LAMBDA_ENDPOINT and LOCAL_DYNAMODB_ENDPOINT.
+LOCAL_LAMBDA_ENDPOINT and LOCAL_DYNAMODB_ENDPOINT, moto's own port in MOTO_PORT.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 
 
+def _list_backends_once() -> None:
+    """moto lists its package folder (≈150 stat calls) on every request, under a global lock; list it once."""
+    from moto import backends
+
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+
+
 def install_hooks() -> None:
-    """Nothing yet: the Step Functions work (issue 4) routes Lambda and DynamoDB tasks here."""
+    """Route Step Functions tasks to the local Lambda API and DynamoDB Local (infra.stepfunctions_hooks)."""
+    _list_backends_once()
+    if "MOTO_PORT" not in os.environ:
+        # Without its own port the interpreter cannot call back into moto (EventBridge, SQS tasks).
+        raise SystemExit("infra.moto_server needs MOTO_PORT set to the port it serves on")
+    from infra.stepfunctions_hooks import install
+
+    install()
 
 
 def main() -> None:
     from moto.server import main as moto_main
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s.%(msecs)03d %(name)s %(message)s",
+                        datefmt="%H:%M:%S", stream=sys.stderr)
     install_hooks()
     moto_main(sys.argv[1:])
 

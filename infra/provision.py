@@ -476,9 +476,11 @@ class Provisioner:
         for key, value in props.get("DefinitionSubstitutions", {}).items():
             definition = definition.replace("${" + key + "}", str(value))
         kind = str(props.get("StateMachineType", "STANDARD"))
+        role = str(props.get("RoleArn", ""))
+        if ":iam::" not in role:  # roles are recorded only (no IAM ARN); moto insists on the IAM format
+            role = f"arn:aws:iam::{ACCOUNT_ID}:role/{name}-role"
         arn = self._stepfunctions.create_state_machine(
-            name=name, definition=definition, roleArn=str(props.get("RoleArn", _arn("iam", "role/local"))),
-            type=kind,
+            name=name, definition=definition, roleArn=role, type=kind,
         )["stateMachineArn"]
         self._stack.state_machines.append(StateMachineSpec(logical_id, name, arn, definition, kind))
         return PhysicalResource(logical_id, "", arn, {"Arn": arn, "Name": name})
