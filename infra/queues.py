@@ -1,12 +1,307 @@
-"""Placeholder: filled in by the event-sources work (issue 4)."""
+"""SQS event source mappings: poll a queue in moto and deliver batches to a function as Lambda does.
+
+Each mapping gets a few pollers (ScalingConfig.MaximumConcurrency, default DEFAULT_POLLERS) that long-poll
+the queue, gather a batch (BatchSize, MaximumBatchingWindowInSeconds), drop the messages FilterCriteria
+rejects (deleting them, as AWS does), invoke the function with the Lambda SQS event and then delete what
+succeeded: the whole batch, or with ReportBatchItemFailures everything but the reported items. Messages of a
+failed batch are left alone; they come back after the queue's visibility timeout, and moto's RedrivePolicy
+moves them to the dead-letter queue once they have been received maxReceiveCount times (moto 5.2.5 does
+this on ReceiveMessage, as AWS does; tests/integration/test_queues.py checks it). FIFO ordering per message
+group comes from moto too: it hands out no message of a group while an earlier one is in flight; the
+receives of a FIFO mapping are serialized so that two pollers cannot both take from one group.
+
+The poll loop is our own because nothing in boto3 or moto runs a Lambda poller; boto3's calls block, so
+each mapping runs them on its own small thread pool and the cloud's event loop never waits on SQS.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import boto3
+from botocore.config import Config
+
+from infra.model import EventSourceMappingSpec
 
 if TYPE_CHECKING:
     from infra.components import Component, ComponentContext
+    from infra.workers import FunctionRuntime
+
+log = logging.getLogger("infra.queues")
+
+DEFAULT_BATCH_SIZE = 10
+DEFAULT_POLLERS = 5  # Lambda starts five pollers per SQS mapping
+POLL_SECONDS = 1  # long-poll wait; short, so that stop() returns promptly
+RECEIVE_LIMIT = 10  # SQS ReceiveMessage returns at most ten messages
+STOP_GRACE_SECONDS = 5.0  # how long stop() lets a running invocation finish
+_T = TypeVar("_T")
+
+
+def local_client(service: str, endpoint: str, region: str, max_connections: int = 10) -> Any:
+    """A client of a local service; long polls hold a connection each, so the pool covers every poller."""
+    config = Config(max_pool_connections=max_connections, retries={"max_attempts": 2}, read_timeout=POLL_SECONDS + 10)
+    return boto3.client(
+        service, endpoint_url=endpoint, region_name=region, config=config,
+        aws_access_key_id="local", aws_secret_access_key="local",  # noqa: S106 - moto accepts any key
+    )  # fmt: skip
+
+
+def filter_patterns(properties: dict[str, Any]) -> list[Any]:
+    """FilterCriteria.Filters[].Pattern, parsed with moto's EventBridge pattern engine (the same grammar)."""
+    from moto.events.models import EventPattern
+
+    filters = (properties.get("FilterCriteria") or {}).get("Filters") or []
+    return [EventPattern.load(str(item["Pattern"])) for item in filters if item.get("Pattern")]
+
+
+def record_matches(patterns: list[Any], record: dict[str, Any]) -> bool:
+    """A record passes when any filter matches it; a JSON body is matched as the parsed object, as on AWS."""
+    if not patterns:
+        return True
+    subject = dict(record)
+    try:
+        body = json.loads(record["body"])
+    except (TypeError, ValueError):
+        body = None
+    if isinstance(body, dict):
+        subject["body"] = body
+    return any(pattern.matches_event(subject) for pattern in patterns)
+
+
+def _message_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
+    """SQS API attribute values to the lower-camel shape of the Lambda event (binary as base64)."""
+    shaped: dict[str, Any] = {}
+    for name, value in attributes.items():
+        binary = value.get("BinaryValue")
+        shaped[name] = {
+            "stringValue": value.get("StringValue"),
+            "binaryValue": base64.b64encode(binary).decode() if isinstance(binary, bytes) else binary,
+            "stringListValues": value.get("StringListValues", []),
+            "binaryListValues": [base64.b64encode(item).decode() for item in value.get("BinaryListValues", [])],
+            "dataType": value.get("DataType"),
+        }
+        if shaped[name]["binaryValue"] is None:
+            del shaped[name]["binaryValue"]
+        if shaped[name]["stringValue"] is None:
+            del shaped[name]["stringValue"]
+    return shaped
+
+
+def lambda_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": dict(message.get("Attributes", {})),
+        "messageAttributes": _message_attributes(message.get("MessageAttributes", {})),
+        "md5OfBody": message.get("MD5OfBody"),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }
+    if message.get("MD5OfMessageAttributes"):
+        record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
+    return record
+
+
+def failed_items(payload: bytes, message_ids: set[str]) -> set[str] | None:  # noqa: PLR0911 - one per AWS rule
+    """The message ids a ReportBatchItemFailures response names, or None when it fails the whole batch.
+
+    AWS treats null, {} and an empty or null batchItemFailures as complete success, and anything it cannot
+    read (not JSON, not an object, an itemIdentifier that is missing, empty or not in the batch) as
+    complete failure.
+    """
+    try:
+        response = json.loads(payload) if payload.strip() else None
+    except ValueError:
+        return None
+    if response is None:
+        return set()
+    if not isinstance(response, dict):
+        return None
+    failures = response.get("batchItemFailures")
+    if failures is None:
+        return set()
+    if not isinstance(failures, list):
+        return None
+    failed: set[str] = set()
+    for item in failures:
+        identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
+        if not isinstance(identifier, str) or identifier not in message_ids:
+            return None
+        failed.add(identifier)
+    return failed
+
+
+class SqsEventSource:
+    """One SQS event source mapping: its pollers, from receive to delete."""
+
+    def __init__(self, spec: EventSourceMappingSpec, runtime: FunctionRuntime, moto_url: str, region: str) -> None:
+        props = spec.properties
+        self.spec = spec
+        self.runtime = runtime
+        self.region = region
+        self.queue_arn = spec.event_source_arn
+        self.queue_name = self.queue_arn.rsplit(":", 1)[-1]
+        self.name = f"sqs {self.queue_name} -> {spec.function_name}"
+        self.batch_size = int(props.get("BatchSize") or DEFAULT_BATCH_SIZE)
+        self.window = float(props.get("MaximumBatchingWindowInSeconds") or 0)
+        self.report_failures = "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or [])
+        self.enabled = props.get("Enabled", True) not in (False, "false", "False")
+        concurrency = (props.get("ScalingConfig") or {}).get("MaximumConcurrency")
+        self.pollers = max(1, int(concurrency)) if concurrency else DEFAULT_POLLERS
+        self.patterns = filter_patterns(props)
+        self._moto_url = moto_url
+        self._executor = ThreadPoolExecutor(self.pollers, thread_name_prefix=f"sqs-{self.queue_name}"[:30])
+        self._client: Any = None
+        self._queue_url = ""
+        self._stopping = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self._delivering: set[asyncio.Task[Any]] = set()
+        # moto locks a FIFO message group when a receive returns its messages, but two receives running at
+        # once can both take from the same group: receives of a FIFO queue are serialized, invocations not.
+        self._receiving = asyncio.Lock() if self.queue_name.endswith(".fifo") else contextlib.nullcontext()
+
+    async def _call(self, function: Callable[..., _T], **kwargs: Any) -> _T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, lambda: function(**kwargs))
+
+    async def start(self) -> None:
+        if not self.enabled:
+            log.info("%s: mapping disabled (Enabled: false)", self.name)
+            return
+        self._client = await asyncio.to_thread(local_client, "sqs", self._moto_url, self.region, self.pollers + 2)
+        self._queue_url = (await self._call(self._client.get_queue_url, QueueName=self.queue_name))["QueueUrl"]
+        self._tasks = [asyncio.create_task(self._poll(), name=f"{self.name} #{i}") for i in range(self.pollers)]
+        log.info(
+            "%s: %d pollers, batches of up to %d%s%s%s", self.name, self.pollers, self.batch_size,
+            f", batching window {self.window:g} s" if self.window > 0 else "",
+            ", ReportBatchItemFailures" if self.report_failures else "",
+            f", {len(self.patterns)} filter(s)" if self.patterns else "",
+        )  # fmt: skip
+
+    async def stop(self) -> None:
+        self._stopping = True
+        # A poller waiting on a receive is cancelled at once (what it would receive returns to the queue after
+        # the visibility timeout); one that is invoking the function finishes and deletes what succeeded.
+        for task in self._tasks:
+            if task not in self._delivering:
+                task.cancel()
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=STOP_GRACE_SECONDS)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def _poll(self) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        while not self._stopping:
+            try:
+                async with self._receiving:
+                    messages = await self._gather()
+                if messages:
+                    self._delivering.add(task)
+                    try:
+                        await self._deliver(messages)
+                    finally:
+                        self._delivering.discard(task)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                if self._stopping:
+                    return
+                log.warning("%s: polling failed, retrying in 1 s: %s", self.name, error)
+                await asyncio.sleep(1)
+
+    async def _receive(self, limit: int, wait_seconds: int) -> list[dict[str, Any]]:
+        response = await self._call(
+            self._client.receive_message, QueueUrl=self._queue_url, MaxNumberOfMessages=min(limit, RECEIVE_LIMIT),
+            WaitTimeSeconds=wait_seconds, AttributeNames=["All"], MessageAttributeNames=["All"],
+        )  # fmt: skip
+        messages: list[dict[str, Any]] = response.get("Messages", [])
+        return messages
+
+    async def _gather(self) -> list[dict[str, Any]]:
+        """One batch: the first receive long-polls; with a batching window, keep gathering until it closes."""
+        messages = await self._receive(self.batch_size, POLL_SECONDS)
+        if not messages or self.window <= 0:
+            return messages
+        closes = time.monotonic() + self.window
+        while len(messages) < self.batch_size and not self._stopping:
+            remaining = closes - time.monotonic()
+            if remaining <= 0:
+                break
+            # WaitTimeSeconds is whole seconds: long-poll while a second is left, then short polls.
+            wait = POLL_SECONDS if remaining >= POLL_SECONDS else 0
+            more = await self._receive(self.batch_size - len(messages), wait)
+            messages.extend(more)
+            if not more and not wait:
+                await asyncio.sleep(min(remaining, 0.05))
+        return messages
+
+    async def _delete(self, messages: list[dict[str, Any]]) -> None:
+        for start in range(0, len(messages), RECEIVE_LIMIT):
+            chunk = messages[start : start + RECEIVE_LIMIT]
+            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)]
+            response = await self._call(self._client.delete_message_batch, QueueUrl=self._queue_url, Entries=entries)
+            for failure in response.get("Failed", []):
+                log.warning("%s: could not delete a message: %s", self.name, failure.get("Message"))
+
+    async def _deliver(self, messages: list[dict[str, Any]]) -> None:
+        records = [lambda_record(message, self.queue_arn, self.region) for message in messages]
+        if self.patterns:
+            matches = [record_matches(self.patterns, record) for record in records]
+            dropped = [message for message, match in zip(messages, matches, strict=True) if not match]
+            if dropped:
+                log.debug("%s: %d message(s) did not match the filter criteria: deleted", self.name, len(dropped))
+                await self._delete(dropped)
+            messages = [message for message, match in zip(messages, matches, strict=True) if match]
+            records = [record for record, match in zip(records, matches, strict=True) if match]
+            if not messages:
+                return
+        payload = json.dumps({"Records": records}).encode()
+        result = await self.runtime.invoke(self.spec.function_name, payload)
+        if result.function_error is not None:
+            log.warning(
+                "%s: batch of %d failed (%s); the messages return after the visibility timeout",
+                self.name, len(messages), _error_summary(result.payload),
+            )  # fmt: skip
+            return
+        if not self.report_failures:
+            await self._delete(messages)
+            return
+        failed = failed_items(result.payload, {m["MessageId"] for m in messages})
+        if failed is None:
+            log.warning(
+                "%s: batch of %d failed: the response is not a valid batchItemFailures report (%s)",
+                self.name, len(messages), result.payload[:200].decode(errors="replace"),
+            )  # fmt: skip
+            return
+        if failed:
+            log.info("%s: %d of %d message(s) reported as failed", self.name, len(failed), len(messages))
+        await self._delete([m for m in messages if m["MessageId"] not in failed])
+
+
+def _error_summary(payload: bytes) -> str:
+    try:
+        error = json.loads(payload)
+        return f"{error.get('errorType')}: {error.get('errorMessage')}"
+    except (ValueError, AttributeError):
+        return payload[:200].decode(errors="replace")
 
 
 def components(context: ComponentContext) -> list[Component]:
-    return []
+    return [
+        SqsEventSource(mapping, context.runtime, context.endpoints.moto, context.endpoints.region)
+        for mapping in context.stack.event_source_mappings
+        if mapping.event_source_arn.startswith("arn:aws:sqs:")
+    ]
