@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass
 class RunningCloud:
+    """A local cloud started by launch(); every one still running is listed in RUNNING (for diagnostics)."""
+
     process: subprocess.Popen[bytes]
     state: dict[str, Any]
     workdir: Path
@@ -26,9 +28,23 @@ class RunningCloud:
         return self.workdir / "logs"
 
     def stop(self, timeout: float = 30) -> int:
+        if self in RUNNING:
+            RUNNING.remove(self)
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout)
+
+    def log_tails(self, characters: int = 3000) -> dict[str, str]:
+        """The end of the cloud's console output and of each log file: what a failing test should show."""
+        files = [self.workdir / "cloud.out", *sorted(self.log_dir.glob("*.log"))]
+        return {
+            str(path.relative_to(self.workdir)): path.read_text(errors="replace")[-characters:]
+            for path in files
+            if path.exists() and path.stat().st_size
+        }
+
+
+RUNNING: list[RunningCloud] = []
 
 
 def launch(
@@ -58,4 +74,6 @@ def launch(
             raise RuntimeError(f"the local cloud was not ready in {timeout} s:\n{output_file.read_text()[-4000:]}")
         time.sleep(0.02)
     ready = time.monotonic() - began
-    return RunningCloud(process, json.loads(state_file.read_text()), workdir, ready)
+    cloud = RunningCloud(process, json.loads(state_file.read_text()), workdir, ready)
+    RUNNING.append(cloud)
+    return cloud

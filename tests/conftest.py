@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from infra import launcher
 from infra.launcher import RunningCloud, launch
 
 
@@ -117,3 +118,14 @@ def buyer(api: Any) -> Any:
     from tests.support import register
 
     return register(api, "buyer")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """When a test fails, show what the local clouds it ran against logged: CI has nothing else."""
+    report = yield
+    if report.failed and call.when in ("call", "setup"):
+        for number, cloud in enumerate(launcher.RUNNING):
+            for name, tail in cloud.log_tails().items():
+                report.sections.append((f"cloud {number} ({cloud.workdir.name}) {name}", tail))
+    return report
