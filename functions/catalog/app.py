@@ -1,4 +1,5 @@
-"""Catalog API: sellers list items (POST /items), anyone reads them (GET /items/{itemId})."""
+"""Catalog API: sellers list items (POST /items) and change their own (PATCH, deactivate, activate); anyone
+reads them (GET /items/{itemId})."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shop import catalog, http
-from shop.catalog_schemas import ItemView, NewItem
+from shop.catalog_schemas import ItemChanges, ItemView, NewItem
 
 logger = Logger()
 app = http.create_app()
@@ -51,6 +52,41 @@ def create_item(item: Annotated[NewItem, Body()], idempotency_key: IdempotencyKe
 )
 def get_item(item_id: Annotated[str, Path(alias="itemId")]) -> ItemView:
     return catalog.get_item(item_id)
+
+
+@app.patch(
+    "/items/<itemId>",
+    summary="Change an item (its seller): only at the version last read",
+    description="Send the item's current `version` in the body; a stale version answers 409 VERSION_CONFLICT. "
+    "Fields sent replace the stored ones; stock changes go through inventory.",
+    tags=["catalog"],
+    security=http.BEARER_AUTH,
+    responses=http.documented_responses(200, "The item as changed", [400, 401, 403, 404, 409, 422]),
+)
+def change_item(item_id: Annotated[str, Path(alias="itemId")], changes: Annotated[ItemChanges, Body()]) -> ItemView:
+    return catalog.update_item(http.authenticated_caller(app), item_id, changes)
+
+
+@app.post(
+    "/items/<itemId>/deactivate",
+    summary="Take an item off sale (its seller): hidden from search, still readable by id",
+    tags=["catalog"],
+    security=http.BEARER_AUTH,
+    responses=http.documented_responses(200, "The item, INACTIVE", [401, 403, 404, 409]),
+)
+def deactivate_item(item_id: Annotated[str, Path(alias="itemId")]) -> ItemView:
+    return catalog.set_status(http.authenticated_caller(app), item_id, catalog.INACTIVE)
+
+
+@app.post(
+    "/items/<itemId>/activate",
+    summary="Put an item back on sale (its seller)",
+    tags=["catalog"],
+    security=http.BEARER_AUTH,
+    responses=http.documented_responses(200, "The item, ACTIVE", [401, 403, 404, 409]),
+)
+def activate_item(item_id: Annotated[str, Path(alias="itemId")]) -> ItemView:
+    return catalog.set_status(http.authenticated_caller(app), item_id, catalog.ACTIVE)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -20,20 +20,28 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from shop.catalog_schemas import DEFAULT_VARIANT, ItemView, NewItem, VariantView
+from shop import compliance
+from shop.catalog_schemas import DEFAULT_VARIANT, ItemChanges, ItemView, NewItem, VariantView
 from shop.config import settings
 from shop.errors import (
+    DuplicateSkuError,
     ForbiddenError,
     IdempotencyKeyReusedError,
     ItemNotFoundError,
     RequestInProgressError,
+    ValidationFailedError,
+    VersionConflictError,
 )
 from shop.identity import Caller
 from shop.ids import is_id, new_id
-from shop.models import Item, Stock, Variant, transaction
+from shop.models import Item, SkuClaim, Stock, Variant, transaction
 
 ITEM_ID_PREFIX = "itm"
+ACTIVE = "ACTIVE"
+INACTIVE = "INACTIVE"  # hidden from search, still readable by id (orders keep pointing at it)
+_STATUS_RETRIES = 3
 
 
 def create_item(
@@ -87,9 +95,166 @@ def get_item(item_id: str) -> ItemView:
     return _view(item, stock.result())
 
 
-def _create_item(seller_id: str, new_item: NewItem) -> ItemView:
+def create_item_once(seller_id: str, new_item: NewItem, *, item_id: str) -> tuple[ItemView, bool]:
+    """Create the item under an id the caller derived (e.g. from an import row); (item, created?).
+
+    A retry with the same id creates nothing: the item already written is returned with created=False.
+    """
+    try:
+        return _create_item(seller_id, new_item, item_id=item_id), True
+    except TransactWriteError as error:
+        if 0 not in _failed_conditions(error):
+            raise
+    existing = get_item(item_id)
+    if existing.seller_id != seller_id:  # an id collision, not a retry: never hand out someone else's item
+        raise RuntimeError(f"item id {item_id} belongs to another seller")
+    return existing, False
+
+
+def update_item(caller: Caller, item_id: str, changes: ItemChanges) -> ItemView:
+    """Apply a seller's changes to their item if it is still at the version they read (else 409).
+
+    Only the fields sent are written (one conditional UpdateItem), so writers of other fields, such as
+    the image pipeline, are never overwritten; the result passes the same compliance rules as a new item.
+    """
+    item = _owned_item(caller, item_id)
+    if int(item.version) != changes.version:
+        raise _conflict(item_id, changes.version, int(item.version))
+    fields = changes.changed_fields()
+    merged = {name: getattr(changes, name) if name in fields else getattr(item, name) for name in _CHANGEABLE}
+    variants = list(item.variants)
+    if changes.variants is not None:
+        variants = _reprice_variants(variants, changes)
+    compliance.check_listing(
+        compliance.Listing(
+            texts=compliance.texts_of(
+                name=merged["name"],
+                description=merged["description"],
+                brand=merged["brand"],
+                category=merged["category"],
+                tags=merged["tags"],
+                attributes=_plain(merged["attributes"]),
+                specifications=_plain(merged["specifications"]),
+            ),
+            prices=_prices(int(merged["price"]), [int(v.price) for v in variants]),
+            category=merged["category"],
+        )
+    )
+    actions: list[Any] = [Item.updated_at.set(_now())]
+    for name in sorted(fields - {"variants"}):
+        attribute = getattr(Item, name)
+        value = getattr(changes, name)
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+    if changes.variants is not None:
+        actions.append(Item.variants.set(variants))
+    try:
+        item.update(actions=actions)  # pynamodb adds "version = read version" and increments it
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        raise _conflict(item_id, changes.version, None) from None
+    return _view(item, Stock.query(item_id, consistent_read=True))
+
+
+def set_status(caller: Caller, item_id: str, status: str) -> ItemView:
+    """Deactivate (INACTIVE) or reactivate (ACTIVE) an item; already in that status, nothing is written."""
+    for _ in range(_STATUS_RETRIES):
+        item = _owned_item(caller, item_id)
+        if item.status != status:
+            try:
+                item.update(actions=[Item.status.set(status), Item.updated_at.set(_now())])
+            except UpdateError as error:
+                if error.cause_response_code != "ConditionalCheckFailedException":
+                    raise
+                continue  # another change landed between the read and the write: read it and try again
+        return _view(item, Stock.query(item_id, consistent_read=True))
+    raise _conflict(item_id, None, None)
+
+
+_CHANGEABLE = ("name", "description", "price", "brand", "category", "tags", "attributes", "specifications")
+
+
+def _owned_item(caller: Caller, item_id: str) -> Item:
+    if not caller.is_seller:
+        raise ForbiddenError("only sellers can change items")
+    if not is_id(item_id, ITEM_ID_PREFIX):
+        raise ItemNotFoundError(details={"itemId": item_id})
+    try:
+        item = Item.get(item_id, consistent_read=True)
+    except Item.DoesNotExist:
+        raise ItemNotFoundError(details={"itemId": item_id}) from None
+    if item.seller_id != caller.user_id:
+        # 403, not 404: items are public (GET /items/{id}), so hiding this one's existence protects nothing.
+        raise ForbiddenError("only the seller who listed this item can change it", details={"itemId": item_id})
+    return item
+
+
+def _conflict(item_id: str, expected: int | None, current: int | None) -> VersionConflictError:
+    return VersionConflictError(details={"itemId": item_id, "expectedVersion": expected, "currentVersion": current})
+
+
+def _reprice_variants(variants: list[Variant], changes: ItemChanges) -> list[Variant]:
+    by_id = {variant.variant_id: variant for variant in variants}
+    unknown = [
+        {"field": f"variants[{index}].variantId", "message": "the item has no such variant", "type": "unknown_variant"}
+        for index, change in enumerate(changes.variants or [])
+        if change.variant_id not in by_id
+    ]
+    if unknown:
+        raise ValidationFailedError(details={"fields": unknown})
+    for change in changes.variants or []:
+        by_id[change.variant_id].price = change.price
+    return variants
+
+
+def _plain(value: Any) -> dict[str, Any]:
+    return dict(value.attribute_values) if hasattr(value, "attribute_values") else dict(value)
+
+
+def _prices(price: int, variant_prices: Iterable[int]) -> dict[str, int]:
+    prices = {"price": price}
+    for index, variant_price in enumerate(variant_prices):
+        prices[f"variants[{index}].price"] = variant_price
+    return prices
+
+
+def _check_new_item(new_item: NewItem) -> None:
+    compliance.check_listing(
+        compliance.Listing(
+            texts=compliance.texts_of(
+                name=new_item.name,
+                description=new_item.description,
+                brand=new_item.brand,
+                category=new_item.category,
+                tags=new_item.tags,
+                attributes=new_item.attributes,
+                specifications=new_item.specifications,
+                variant_attributes=[variant.attributes for variant in new_item.variants],
+            ),
+            prices=_prices(new_item.price, [new_item.price if v.price is None else v.price for v in new_item.variants]),
+            category=new_item.category,
+        )
+    )
+
+
+def sku_claim_id(seller_id: str, sku: str) -> str:
+    # Upper-cased: "ab-1" and "AB-1" are the same SKU to a seller and to a warehouse.
+    return f"sku#{seller_id}#{sku.upper()}"
+
+
+def _failed_conditions(error: TransactWriteError) -> set[int]:
+    """Indexes of the transaction's actions whose condition failed."""
+    return {
+        index
+        for index, reason in enumerate(error.cancellation_reasons or [])
+        if reason is not None and reason.code == "ConditionalCheckFailed"
+    }
+
+
+def _create_item(seller_id: str, new_item: NewItem, item_id: str | None = None) -> ItemView:
+    _check_new_item(new_item)
     now = _now()
-    item_id = new_id(ITEM_ID_PREFIX)
+    item_id = item_id or new_id(ITEM_ID_PREFIX)
     variant_ids = _variant_ids(new_item)
     item = Item(
         item_id,
@@ -126,11 +291,31 @@ def _create_item(seller_id: str, new_item: NewItem) -> ItemView:
     else:
         stock = [Stock(item_id, DEFAULT_VARIANT, available=new_item.quantity, updated_at=now)]
 
-    with transaction() as writes:
-        writes.save(item, condition=Item.item_id.does_not_exist())
-        for row in stock:
-            writes.save(row, condition=Stock.item_id.does_not_exist())
+    claim = None
+    if new_item.sku is not None:
+        claim = SkuClaim(sku_claim_id(seller_id, new_item.sku), item_id=item_id, claimed_at=now)
+    try:
+        # The SKU claim commits with the item or not at all: no item without its claim, no orphan claim.
+        with transaction() as writes:
+            writes.save(item, condition=Item.item_id.does_not_exist())
+            for row in stock:
+                writes.save(row, condition=Stock.item_id.does_not_exist())
+            if claim is not None:
+                writes.save(claim, condition=SkuClaim.claim_id.does_not_exist())
+    except TransactWriteError as error:
+        failed = _failed_conditions(error)
+        if claim is not None and failed == {len(stock) + 1}:
+            raise _duplicate_sku(claim.claim_id, new_item.sku or "") from None
+        raise
     return _view(item, stock)
+
+
+def _duplicate_sku(claim_id: str, sku: str) -> DuplicateSkuError:
+    try:
+        holder: str | None = SkuClaim.get(claim_id, consistent_read=True).item_id
+    except SkuClaim.DoesNotExist:  # released in the meantime; the seller may simply retry
+        holder = None
+    return DuplicateSkuError(f"you already list an item with SKU {sku!r}", details={"sku": sku, "itemId": holder})
 
 
 def _variant_ids(new_item: NewItem) -> list[str]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, Field, ValidationError, model_validator
+from pydantic.alias_generators import to_camel
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from shop.media_schemas import StoredImages
 from shop.validation import AttributeMap, RequestModel, Text, ViewModel
 
 MAX_PRICE = 10_000_000_00  # minor units: 10 million in the major unit
@@ -21,6 +23,10 @@ ItemName = Annotated[str, Text(1, 200)]
 Description = Annotated[str, Text(0, 5000, multiline=True)]
 Sku = Annotated[str, Text(1, 64)]
 Label = Annotated[str, Text(1, 100)]
+# Brands keep the seller's casing ("iPhone", "JBL", "de'Longhi" would be mangled by title-casing); categories
+# are a controlled vocabulary, lower-cased so facets and price rules never split on case.
+Brand = Annotated[str, Text(1, 100), Field(description="Kept as given (whitespace normalised).")]
+Category = Annotated[str, Text(1, 100, case="lower"), Field(description="Lower-cased.")]
 Currency = Annotated[str, Text(3, 3, case="upper", pattern="^[A-Z]{3}$"), Field(description="ISO 4217 code.")]
 Tag = Annotated[str, Text(1, 40, case="lower")]
 VariantId = Annotated[str, Text(1, 64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
@@ -28,6 +34,9 @@ VariantId = Annotated[str, Text(1, 64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 
 def _distinct(tags: list[str]) -> list[str]:
     return list(dict.fromkeys(tags))
+
+
+Tags = Annotated[list[Tag], Field(max_length=20), AfterValidator(_distinct)]
 
 
 class NewVariant(RequestModel):
@@ -47,11 +56,9 @@ class NewItem(RequestModel):
     quantity: Units = Field(description="Units in stock; with variants, the sum of their stock.")
     currency: Currency = "USD"
     sku: Sku | None = None
-    brand: Label | None = None
-    category: Label | None = None
-    tags: Annotated[list[Tag], Field(max_length=20), AfterValidator(_distinct)] = Field(
-        default_factory=list, description="Lower-cased and de-duplicated."
-    )
+    brand: Brand | None = None
+    category: Category | None = None
+    tags: Tags = Field(default_factory=list, description="Lower-cased and de-duplicated.")
     attributes: AttributeMap = Field(default_factory=dict)
     specifications: AttributeMap = Field(default_factory=dict)
     variants: list[NewVariant] = Field(default_factory=list, max_length=MAX_VARIANTS)
@@ -110,9 +117,100 @@ class ItemView(ViewModel):
     attributes: dict[str, str | int | float | bool]
     specifications: dict[str, str | int | float | bool]
     variants: list[VariantView]
-    images: list[str]
+    images: StoredImages  # shop.media: [{imageId, status, reason?, url?, renditions?}]
     status: str
     version: int
     created_at: str
     updated_at: str
     available: int = Field(description="Units available now: the sum over the item's stock rows.")
+
+
+# ---------------------------------------------------------------- changing an item (PATCH /items/{itemId})
+_CLEARABLE = frozenset({"brand", "category"})
+
+
+class VariantPriceChange(RequestModel):
+    variant_id: str = Field(description="An existing variant of the item.")
+    price: Price
+
+
+class ItemChanges(RequestModel):
+    """A partial update: fields present replace the stored ones (maps and lists whole); stock is not here.
+
+    `version` is the item's version as the seller last read it; the change applies only to that version.
+    brand and category may be set to null to clear them.
+    """
+
+    version: Annotated[int, Field(ge=1, description="The item's current version (optimistic concurrency).")]
+    name: ItemName | None = None
+    description: Description | None = None
+    price: Price | None = None
+    brand: Brand | None = None
+    category: Category | None = None
+    tags: Tags | None = None
+    attributes: AttributeMap | None = None
+    specifications: AttributeMap | None = None
+    variants: list[VariantPriceChange] | None = Field(
+        default=None, max_length=MAX_VARIANTS, description="New prices of existing variants."
+    )
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> Self:
+        changed = self.changed_fields()
+        errors = [
+            _error((to_camel(name),), "not_nullable", "this field cannot be cleared")
+            for name in sorted(changed - _CLEARABLE)
+            if getattr(self, name) is None
+        ]
+        if not changed:
+            errors.append(_error(("body",), "no_changes", "send at least one field to change besides version"))
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
+        return self
+
+    def changed_fields(self) -> set[str]:
+        return self.model_fields_set - {"version"}
+
+
+# ---------------------------------------------------------------- bulk onboarding (POST /imports)
+ImportFormat = Literal["jsonl", "csv"]
+ImportStatus = Literal["PENDING", "PROCESSING", "COMPLETED", "FAILED"]
+
+
+class NewImport(RequestModel):
+    format: ImportFormat = Field(description="jsonl: one item body per line; csv: see docs/api.md for its columns.")
+
+
+class UploadForm(ViewModel):
+    url: str
+    method: Literal["POST"] = "POST"
+    fields: dict[str, str] = Field(description="Send them as multipart form fields, the file last (field 'file').")
+    max_bytes: int
+    expires_in_seconds: int
+
+
+class ImportStarted(ViewModel):
+    import_id: str
+    status: ImportStatus
+    upload: UploadForm
+
+
+class RowErrorView(ViewModel):
+    row: int = Field(description="1-based: the line of a JSONL file; the data row of a CSV file (header excluded).")
+    field: str | None
+    code: str
+    message: str
+
+
+class ImportView(ViewModel):
+    import_id: str
+    format: ImportFormat
+    status: ImportStatus
+    total: int
+    created: int
+    failed: int
+    errors: list[RowErrorView]
+    errors_truncated: bool = Field(description="More rows failed than the report keeps.")
+    failure_reason: str | None = Field(description="Why a FAILED import created nothing (e.g. too many rows).")
+    created_at: str
+    updated_at: str

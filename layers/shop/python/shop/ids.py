@@ -6,6 +6,7 @@ anywhere without coordination.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import time
@@ -25,3 +26,17 @@ def new_id(prefix: str) -> str:
 
 def is_id(value: str, prefix: str) -> bool:
     return re.fullmatch(f"{re.escape(prefix)}_{_ULID}", value) is not None
+
+
+def derived_id(prefix: str, name: str, millis: int) -> str:
+    """An id of the same shape as new_id, but the same every time for the same name and time.
+
+    Lets a retried job (e.g. a redelivered import) mint the ids it minted before, so a conditional
+    "does not exist" write makes the retry a no-op.
+    """
+    value = millis << 80 | int.from_bytes(hashlib.sha256(name.encode()).digest()[:10], "big")
+    chars = []
+    for _ in range(26):
+        chars.append(_CROCKFORD[value & 0x1F])
+        value >>= 5
+    return f"{prefix}_{''.join(reversed(chars))}"

@@ -1,0 +1,41 @@
+"""Items stream -> ItemCreated / ItemUpdated / ItemDeactivated on the shop bus (the catalog's outbox).
+
+Each record is published on its own (powertools BatchProcessor): a record that fails is reported and the
+stream retries from it, and records already published are published again with the same event id, which
+consumers deduplicate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shop import item_events
+
+logger = Logger()
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    if record.event_name is None or record.dynamodb is None:
+        return
+    raw = record.raw_event["dynamodb"]  # not .new_image: see item_events.stream_image
+    event = item_events.item_event(
+        record.event_name.name,
+        item_events.stream_image(raw.get("NewImage")),
+        item_events.stream_image(raw.get("OldImage")),
+    )
+    if event is None:
+        return
+    item_events.publish_item_event(event)
+    logger.debug("published", extra={"type": event.event_type, "eventId": event.event_id})
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(event, record_handler, processor, context)
