@@ -1,0 +1,45 @@
+"""Orders API: the buyer's order history, one order, and cancelling it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shop import http, orders
+from shop.order_schemas import OrderPage, OrderView
+
+logger = Logger()
+app = http.create_app()
+
+
+@app.get("/orders", summary="The caller's orders, newest first", tags=["orders"], security=http.BEARER_AUTH,
+         responses=http.documented_responses(200, "A page of orders", [401, 422]))  # fmt: skip
+def list_orders(
+    status: Annotated[str | None, Query()] = None,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> OrderPage:
+    return orders.list_orders(http.authenticated_caller(app), status=status, cursor=cursor, size=size)
+
+
+@app.get("/orders/<orderId>", summary="One of the caller's orders", tags=["orders"], security=http.BEARER_AUTH,
+         responses=http.documented_responses(200, "The order", [401, 404]))  # fmt: skip
+def get_order(order_id: Annotated[str, Path(alias="orderId")]) -> OrderView:
+    return orders.get_order(http.authenticated_caller(app), order_id)
+
+
+@app.post(
+    "/orders/<orderId>/cancel", summary="Cancel an order that has not shipped", tags=["orders"],
+    security=http.BEARER_AUTH, responses=http.documented_responses(200, "The cancelled order", [401, 404, 409]),
+)  # fmt: skip
+def cancel_order(order_id: Annotated[str, Path(alias="orderId")]) -> OrderView:
+    return orders.cancel(http.authenticated_caller(app), order_id)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,246 @@
+"""Checkout: POST /checkout accepts an order and starts its saga; the saga's steps and compensations.
+
+Each step sits next to its compensation (Medusa's complete-cart workflow), and every one is idempotent,
+so the state machine (statemachines/checkout.asl.json) may retry any of them:
+
+    step                                 compensation
+    reserve_inventory  (all lines, 1 tx)  release_inventory
+    create_order       (CREATED + hold)   fail_order (PAYMENT_FAILED / EXPIRED / CANCELLED / REJECTED)
+    process_payment    (charge once)      refund_payment (refund a capture, end a pending payment)
+    await_confirmation (task token)       -
+    confirm_order      (CONFIRMED + sale) -
+    ship_order         (SHIPPED)          -
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shop import inventory, orders, payments
+from shop.config import checkout_settings, settings
+from shop.errors import (
+    AmountMismatchError,
+    IdempotencyKeyRequiredError,
+    IdempotencyKeyReusedError,
+    OutOfStockError,
+    RequestInProgressError,
+    TooManyLinesError,
+)
+from shop.identity import Caller
+from shop.ids import new_id
+from shop.order_schemas import CheckoutAccepted, CheckoutRequest
+
+logger = Logger(child=True)
+
+
+def cart_port() -> Any:
+    """shop.cart (cart_for_checkout, clear_cart), looked up on use so tests can stand in a fake."""
+    return importlib.import_module("shop.cart")
+
+
+# ---------------------------------------------------------------- POST /checkout
+def place_order(
+    caller: Caller,
+    request: CheckoutRequest,
+    *,
+    idempotency_key: str | None,
+    lambda_context: LambdaContext | None = None,
+) -> CheckoutAccepted:
+    """Accept the cart as an order and start its saga; the same key and body answer the same."""
+    if not idempotency_key:
+        raise IdempotencyKeyRequiredError()
+    config, place_once = _idempotent_place()
+    config.lambda_context = lambda_context
+    # The card number takes part in the payload hash (so another card is another request) but is never
+    # stored: powertools keeps only the hash of the validated part.
+    data = {"userId": caller.user_id, "idempotencyKey": idempotency_key,
+            "body": request.model_dump(mode="json", by_alias=True)}  # fmt: skip
+    try:
+        return place_once(caller, request, data=data)
+    except IdempotencyValidationError as error:
+        raise IdempotencyKeyReusedError() from error
+    except IdempotencyAlreadyInProgressError as error:
+        raise RequestInProgressError() from error
+
+
+def _place(caller: Caller, request: CheckoutRequest) -> CheckoutAccepted:
+    cart = cart_port().cart_for_checkout(caller.user_id, request.cart_id)
+    if len(cart.lines) > inventory.MAX_LINES:
+        raise TooManyLinesError(details={"maxLines": inventory.MAX_LINES, "lines": len(cart.lines)})
+    totals = {"subtotal": cart.totals.subtotal, "tax": cart.totals.tax, "shipping": cart.totals.shipping,
+              "total": cart.totals.total}  # fmt: skip
+    if request.amount != cart.totals.total:
+        raise AmountMismatchError(details={**totals, "currency": cart.currency, "amount": request.amount})
+    # A soft check that turns most of a sell-out away at the door; the reservation transaction decides.
+    short = inventory.shortages(_stock_lines(cart.lines))
+    if short:
+        raise OutOfStockError(details=short[0])
+    card = payments.provider().tokenize(request.payment_info.card_no)
+    order_id = new_id(orders.ORDER_ID_PREFIX)
+    orders.new_order(
+        order_id=order_id, user_id=caller.user_id, cart_id=cart.cart_id, amount=cart.totals.total,
+        currency=cart.currency, lines=cart.lines, totals=totals, card_token=card.token, card_last4=card.last4,
+    )  # fmt: skip
+    rules = checkout_settings()
+    _sfn().start_execution(
+        stateMachineArn=rules.state_machine_arn, name=order_id,
+        input=json.dumps({"orderId": order_id, "paymentWindowSeconds": rules.payment_window_seconds,
+                          "fulfilmentDelaySeconds": rules.fulfilment_delay_seconds}),
+    )  # fmt: skip
+    logger.info("order accepted", extra={"orderId": order_id, "cardLast4": card.last4})
+    return CheckoutAccepted(order_id=order_id, status="PENDING")
+
+
+def _stock_lines(lines: Any) -> list[inventory.StockLine]:
+    return [inventory.StockLine(x.item_id, x.variant_id, int(x.quantity)) for x in lines]
+
+
+# ---------------------------------------------------------------- saga steps and compensations
+class OutOfStock(Exception):
+    """Step error name for the state machine: the reservation failed for lack of stock."""
+
+
+class OrderNoLongerPending(Exception):
+    """Step error name: the order was cancelled or expired while the saga ran."""
+
+
+def reserve_inventory(event: dict[str, Any]) -> dict[str, Any]:
+    order = orders.load(event["orderId"])
+    try:
+        inventory.reserve(order.order_id, _stock_lines(order.lines))
+    except OutOfStockError as error:
+        raise OutOfStock(json.dumps(error.details)) from error
+    except inventory.OrderNoLongerPendingError as error:
+        raise OrderNoLongerPending(str(error)) from error
+    return {"reserved": True}
+
+
+def release_inventory(event: dict[str, Any]) -> dict[str, Any]:
+    return {"reservation": inventory.release(event["orderId"])}
+
+
+def create_order(event: dict[str, Any]) -> dict[str, Any]:
+    try:
+        orders.create(event["orderId"])
+    except orders.OrderNoLongerPending as error:
+        raise OrderNoLongerPending(str(error)) from error
+    return {"status": "CREATED"}
+
+
+def process_payment(event: dict[str, Any]) -> dict[str, Any]:
+    order = orders.load(event["orderId"])
+    if order.status != "CREATED":
+        raise OrderNoLongerPending(order.status)
+    charge = payments.charge(
+        order_id=order.order_id, user_id=order.user_id, amount=int(order.amount), currency=order.currency,
+        card_token=order.card_token, card_last4=order.card_last4,
+    )  # fmt: skip
+    return {"paymentId": charge.payment_id, "status": charge.status, "txnId": charge.txn_id}
+
+
+def await_confirmation(event: dict[str, Any]) -> dict[str, Any]:
+    payments.await_confirmation(event["orderId"], event["taskToken"])
+    return {"waiting": True}
+
+
+def refund_payment(event: dict[str, Any]) -> dict[str, Any]:
+    ended_as = "CANCELLED" if _failure(event)[0] == "CANCELLED" else "EXPIRED"
+    return {"payment": payments.void_or_refund(event["orderId"], ended_as=ended_as)}
+
+
+def confirm_order(event: dict[str, Any]) -> dict[str, Any]:
+    payment = payments.get_payment_row(payments.payment_id_for(event["orderId"]))
+    if payment is None or payment.status != "CAPTURED":
+        raise OrderNoLongerPending(f"payment is {None if payment is None else payment.status}")
+    try:
+        orders.confirm(event["orderId"], payment.provider_txn_id)
+    except orders.OrderNoLongerPending as error:
+        raise OrderNoLongerPending(str(error)) from error
+    try:
+        order = orders.load(event["orderId"])
+        cart_port().clear_cart(order.user_id, order.cart_id, order_id=order.order_id)
+    except Exception:  # the order stands; a cart left full is a nuisance the buyer can fix, not a failure
+        logger.exception("could not empty the cart", extra={"orderId": event["orderId"]})
+    return {"status": "CONFIRMED"}
+
+
+def fail_order(event: dict[str, Any]) -> dict[str, Any]:
+    status, reason = _failure(event)
+    moved = orders.end(event["orderId"], status, reason)
+    return {"status": status, "reason": reason, "moved": moved}
+
+
+def ship_order(event: dict[str, Any]) -> dict[str, Any]:
+    return {"shipped": orders.ship(event["orderId"])}
+
+
+# error name of the failed step -> (order status, reason)
+_OUTCOMES: dict[str, tuple[str, str]] = {
+    "OutOfStock": ("REJECTED", "OUT_OF_STOCK"),
+    "PaymentDeclined": ("PAYMENT_FAILED", "DECLINED"),
+    "InsufficientFunds": ("PAYMENT_FAILED", "INSUFFICIENT_FUNDS"),
+    "FraudRejected": ("PAYMENT_FAILED", "FRAUD_REJECTED"),
+    "PaymentProviderUnavailable": ("PAYMENT_FAILED", "PROVIDER_UNAVAILABLE"),
+    "States.Timeout": ("EXPIRED", "PAYMENT_WINDOW_ELAPSED"),
+    "OrderExpired": ("EXPIRED", "PAYMENT_WINDOW_ELAPSED"),
+    "PaymentVoided": ("EXPIRED", "PAYMENT_WINDOW_ELAPSED"),
+    "OrderCancelled": ("CANCELLED", "CANCELLED_BY_BUYER"),
+    "OrderNoLongerPending": ("CANCELLED", "ORDER_ENDED"),
+}
+
+
+def _failure(event: dict[str, Any]) -> tuple[str, str]:
+    error = (event.get("error") or {}).get("Error", "")
+    return _OUTCOMES.get(error, ("PAYMENT_FAILED", "SYSTEM_ERROR"))
+
+
+STEPS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "reserve_inventory": reserve_inventory, "release_inventory": release_inventory,
+    "create_order": create_order, "fail_order": fail_order,
+    "process_payment": process_payment, "refund_payment": refund_payment,
+    "await_confirmation": await_confirmation,
+    "confirm_order": confirm_order,
+    "ship_order": ship_order,
+}  # fmt: skip
+
+
+def run_step(event: dict[str, Any]) -> dict[str, Any]:
+    return STEPS[event["action"]](event)
+
+
+@cache
+def _sfn() -> Any:
+    return boto3.client("stepfunctions")
+
+
+@cache
+def _idempotent_place() -> tuple[IdempotencyConfig, Callable[..., CheckoutAccepted]]:
+    config = IdempotencyConfig(
+        event_key_jmespath="[userId, idempotencyKey]",
+        payload_validation_jmespath="body",
+        expires_after_seconds=settings().idempotency_ttl_seconds,
+    )
+    persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table)
+
+    def place_once(caller: Caller, request: CheckoutRequest, *, data: dict[str, Any]) -> CheckoutAccepted:
+        return _place(caller, request)
+
+    placed: Callable[..., CheckoutAccepted] = idempotent_function(
+        place_once, data_keyword_argument="data", persistence_store=persistence, config=config,
+        output_serializer=PydanticSerializer(CheckoutAccepted), key_prefix="checkout.place_order",
+    )  # fmt: skip
+    return config, placed

@@ -1,0 +1,211 @@
+"""Inventory: stock per variant, reserved for an order in one transaction, then committed or released.
+
+A stock row holds `available` (what buyers can still take, what GET /items shows), `reserved` (held
+for unpaid orders) and `sold`. Reserving moves units available -> reserved, committing reserved -> sold,
+releasing reserved -> available, returning (a cancelled paid order) sold -> available, so
+available + reserved + sold only changes when a seller restocks. Rows written before checkout existed
+have no reserved/sold: DynamoDB's ADD treats a missing number as 0.
+
+Every move of one order goes through its reservation record (shop.order_models.ReservationRow), updated
+in the same transaction with a condition on its status: a retried commit or release finds the record
+already moved and changes nothing. No oversell under any concurrency: the `available >= quantity`
+conditions are checked by DynamoDB inside the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pynamodb.exceptions import TransactWriteError
+
+from shop.errors import ForbiddenError, ItemNotFoundError, OutOfStockError, StockRowNotFoundError
+from shop.identity import Caller
+from shop.models import Item, Stock, transaction
+from shop.order_models import ORDER, OrderRow, ReservationRow, ReservedLine
+
+# TransactWriteItems takes at most 100 actions: one per line, the reservation record and the order.
+MAX_LINES = 98
+
+RESERVED, COMMITTED, RELEASED, RETURNED = "RESERVED", "COMMITTED", "RELEASED", "RETURNED"
+
+
+@dataclass(frozen=True)
+class StockLine:
+    item_id: str
+    variant_id: str
+    quantity: int
+
+
+class OrderNoLongerPendingError(Exception):
+    """The order was cancelled (or ended) before its inventory could be reserved."""
+
+
+def merge_lines(lines: Iterable[StockLine]) -> list[StockLine]:
+    """One line per variant (a transaction may touch each row once), in a stable order."""
+    totals: dict[tuple[str, str], int] = {}
+    for line in lines:
+        key = (line.item_id, line.variant_id)
+        totals[key] = totals.get(key, 0) + line.quantity
+    return [StockLine(item, variant, quantity) for (item, variant), quantity in sorted(totals.items())]
+
+
+def reserve(order_id: str, lines: Iterable[StockLine]) -> None:
+    """Hold every line's units for the order, all or nothing; a repeat for the same order does nothing.
+
+    Raises OutOfStockError naming the first line that cannot be served, OrderNoLongerPendingError when
+    the order was cancelled meanwhile (checked inside the same transaction).
+    """
+    merged = merge_lines(lines)
+    if len(merged) > MAX_LINES:
+        raise ValueError(f"at most {MAX_LINES} lines per reservation")
+    now = _now()
+    record = ReservationRow(
+        order_id, status=RESERVED, updated_at=now,
+        lines=[ReservedLine(item_id=x.item_id, variant_id=x.variant_id, quantity=x.quantity) for x in merged],  # type: ignore[no-untyped-call]
+    )  # fmt: skip
+    try:
+        with transaction() as writes:
+            writes.save(record, condition=ReservationRow.order_id.does_not_exist())
+            writes.condition_check(OrderRow, order_id, ORDER, condition=OrderRow.status == "PENDING")
+            for line in merged:
+                writes.update(
+                    Stock(line.item_id, line.variant_id),
+                    actions=[
+                        Stock.available.add(-line.quantity), Stock.reserved.add(line.quantity),
+                        Stock.updated_at.set(now),
+                    ],
+                    condition=Stock.available >= line.quantity,
+                )  # fmt: skip
+    except TransactWriteError as error:
+        # pynamodb sends condition checks first, then puts, then updates: [order, reservation, *stock].
+        codes = [reason.code if reason else None for reason in (error.cancellation_reasons or [])]
+        if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
+            return  # reserved before: this is a retry of a step that succeeded
+        if codes and codes[0] == "ConditionalCheckFailed":
+            raise OrderNoLongerPendingError(order_id) from error
+        for line, code in zip(merged, codes[2:], strict=False):
+            if code == "ConditionalCheckFailed":
+                raise OutOfStockError(
+                    details={"itemId": line.item_id, "variantId": line.variant_id, "requested": line.quantity,
+                             "available": available_units(line.item_id, line.variant_id)}
+                ) from error  # fmt: skip
+        raise
+
+
+def commit_actions(order_id: str) -> tuple[ReservationRow, list[tuple[Stock, list[object]]]] | None:
+    """The writes that turn the order's reservation into a sale (for the confirm transaction), or None
+    when the reservation is not RESERVED (already committed, or released)."""
+    record = _reservation(order_id)
+    if record is None or record.status != RESERVED:
+        return None
+    now = _now()
+    return record, [
+        (Stock(x.item_id, x.variant_id), [Stock.reserved.add(-int(x.quantity)), Stock.sold.add(int(x.quantity)),
+                                           Stock.updated_at.set(now)])
+        for x in record.lines
+    ]  # fmt: skip
+
+
+def release(order_id: str) -> str | None:
+    """Give the order's units back: reserved -> available, or sold -> available for a paid order that was
+    cancelled. Idempotent. Returns the reservation's new status (None when nothing was ever reserved)."""
+    for _ in range(3):
+        record = _reservation(order_id)
+        if record is None or record.status in (RELEASED, RETURNED):
+            return None if record is None else record.status
+        moved_from, moved_to, source = (
+            (RESERVED, RELEASED, Stock.reserved) if record.status == RESERVED else (COMMITTED, RETURNED, Stock.sold)
+        )
+        now = _now()
+        try:
+            with transaction() as writes:
+                writes.update(
+                    record, actions=[ReservationRow.status.set(moved_to), ReservationRow.updated_at.set(now)],
+                    condition=ReservationRow.status == moved_from,
+                )  # fmt: skip
+                for x in record.lines:
+                    writes.update(
+                        Stock(x.item_id, x.variant_id),
+                        actions=[source.add(-int(x.quantity)), Stock.available.add(int(x.quantity)),
+                                 Stock.updated_at.set(now)],
+                    )  # fmt: skip
+            return moved_to
+        except TransactWriteError as error:
+            reasons = error.cancellation_reasons or []
+            if not (reasons and reasons[0] and reasons[0].code == "ConditionalCheckFailed"):
+                raise
+            # Moved by someone else in the meantime (a commit, or a concurrent release): look again.
+    raise RuntimeError(f"reservation of {order_id} kept changing")
+
+
+def reservation_status(order_id: str) -> str | None:
+    record = _reservation(order_id)
+    return None if record is None else record.status
+
+
+def available_units(item_id: str, variant_id: str) -> int:
+    try:
+        return int(Stock.get(item_id, variant_id, consistent_read=True).available)
+    except Stock.DoesNotExist:
+        return 0
+
+
+def shortages(lines: Iterable[StockLine]) -> list[dict[str, object]]:
+    """Lines that cannot be served from what is available now (a soft check: reserve() decides)."""
+    merged = merge_lines(lines)
+    keys = [(x.item_id, x.variant_id) for x in merged]
+    rows = Stock.batch_get(keys, consistent_read=True)
+    found = {(row.item_id, row.variant_id): int(row.available) for row in rows}
+    levels = [(x, found.get((x.item_id, x.variant_id), 0)) for x in merged]
+    return [
+        {"itemId": x.item_id, "variantId": x.variant_id, "requested": x.quantity, "available": available}
+        for x, available in levels
+        if available < x.quantity
+    ]
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    item_id: str
+    variant_id: str
+    available: int
+    reserved: int
+    sold: int
+
+
+def restock(seller: Caller, item_id: str, variant_id: str | None, quantity: int) -> StockLevel:
+    """Add units to one of the seller's own variants (a conditional update: the item must be theirs)."""
+    if not seller.is_seller:
+        raise ForbiddenError("only sellers can restock items")
+    variant = variant_id or "default"
+    try:
+        with transaction() as writes:
+            writes.condition_check(Item, item_id, condition=Item.seller_id == seller.user_id)
+            writes.update(
+                Stock(item_id, variant),
+                actions=[Stock.available.add(quantity), Stock.updated_at.set(_now())],
+                condition=Stock.item_id.exists(),
+            )
+    except TransactWriteError as error:
+        codes = [reason.code if reason else None for reason in (error.cancellation_reasons or [])]
+        if codes and codes[0] == "ConditionalCheckFailed":
+            # Unknown item and someone else's item answer alike: never reveal other sellers' items.
+            raise ItemNotFoundError(details={"itemId": item_id}) from error
+        if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
+            raise StockRowNotFoundError(details={"itemId": item_id, "variantId": variant}) from error
+        raise
+    row = Stock.get(item_id, variant, consistent_read=True)
+    return StockLevel(item_id, variant, int(row.available), int(row.reserved or 0), int(row.sold or 0))
+
+
+def _reservation(order_id: str) -> ReservationRow | None:
+    try:
+        return ReservationRow.get(order_id, "RESERVATION", consistent_read=True)
+    except ReservationRow.DoesNotExist:
+        return None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,141 @@
+"""Stream records of the Orders and Payments tables -> domain events, and the order-expiry trigger."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function
+
+from shop.config import settings
+from shop.events import DomainEvent, event_id, publish_all
+
+SOURCE_ORDERS = "shop.orders"
+SOURCE_INVENTORY = "shop.inventory"
+SOURCE_PAYMENTS = "shop.payments"
+TTL_SERVICE = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+
+_ORDER_EVENTS = {"CREATED": "OrderCreated", "CONFIRMED": "OrderConfirmed", "EXPIRED": "OrderExpired",
+                 "CANCELLED": "OrderCancelled", "REJECTED": "OrderRejected", "PAYMENT_FAILED": "OrderPaymentFailed",
+                 "SHIPPED": "OrderShipped"}  # fmt: skip
+_RESERVATION_EVENTS = {"RESERVED": "InventoryReserved", "RELEASED": "InventoryReleased",
+                       "COMMITTED": "InventoryCommitted", "RETURNED": "InventoryReleased"}  # fmt: skip
+_PAYMENT_EVENTS = {"CAPTURED": "PaymentCompleted", "DECLINED": "PaymentFailed", "INSUFFICIENT_FUNDS": "PaymentFailed",
+                   "FRAUD_REJECTED": "PaymentFailed", "EXPIRED": "PaymentFailed", "REFUNDED": "PaymentRefunded",
+                   "CANCELLED": "PaymentFailed"}  # fmt: skip
+
+
+def _plain(image: dict[str, Any] | None) -> dict[str, Any]:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    return {k: _jsonable(deserializer.deserialize(v)) for k, v in (image or {}).items()}
+
+
+def _jsonable(value: Any) -> Any:
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | set):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _payment_data(new: dict[str, Any]) -> dict[str, Any]:
+    return {"paymentId": new["paymentId"], "orderId": new["orderId"], "userId": new["userId"],
+            "status": new.get("status"), "amount": new["amount"], "currency": new["currency"],
+            "reason": new.get("failureReason"), "cardLast4": new.get("cardLast4")}  # fmt: skip
+
+
+def _reservation_data(new: dict[str, Any]) -> dict[str, Any]:
+    return {"orderId": new["orderId"], "status": new.get("status"), "lines": new.get("lines", [])}
+
+
+def _order_data(new: dict[str, Any]) -> dict[str, Any]:
+    return {"orderId": new["orderId"], "userId": new["userId"], "status": new.get("status"),
+            "reason": new.get("reason"), "amount": new["amount"], "currency": new["currency"],
+            "paymentStatus": new.get("paymentStatus"), "lines": new.get("lines", [])}  # fmt: skip
+
+
+# row kind -> (status -> event type, source, the event's data from the new image)
+_KINDS: dict[str, tuple[dict[str, str], str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
+    "PAYMENT": (_PAYMENT_EVENTS, SOURCE_PAYMENTS, _payment_data),
+    "RESERVATION": (_RESERVATION_EVENTS, SOURCE_INVENTORY, _reservation_data),
+    "ORDER": (_ORDER_EVENTS, SOURCE_ORDERS, _order_data),
+}
+
+
+def events_for(record: dict[str, Any]) -> list[DomainEvent]:
+    """The domain events one stream record stands for (none for most changes)."""
+    ddb = record.get("dynamodb", {})
+    new, old = _plain(ddb.get("NewImage")), _plain(ddb.get("OldImage"))
+    if record.get("eventName") == "REMOVE" or new.get("status") == old.get("status"):
+        return []
+    # Payments rows have no sort key; the Orders table's rows say their kind in `sk` (HOLD has no status).
+    row_kind = "PAYMENT" if "paymentId" in new and "sk" not in new else str(new.get("sk"))
+    if row_kind not in _KINDS:
+        return []
+    types, source, data = _KINDS[row_kind]
+    kind = types.get(str(new.get("status")))
+    if not kind:
+        return []
+    cause = str(record.get("eventID", ""))
+    return [DomainEvent(event_id(cause, kind), kind, str(new.get("updatedAt", "")), source, data(new))]
+
+
+def expired_hold(record: dict[str, Any]) -> str | None:
+    """The order id when the record is the TTL service deleting a payment-window hold, else None.
+
+    Only DynamoDB's own TTL deletions count: a hold deleted by code (payment made, order ended) is not
+    an expiry.
+    """
+    if record.get("eventName") != "REMOVE" or record.get("userIdentity") != TTL_SERVICE:
+        return None
+    keys = record.get("dynamodb", {}).get("Keys", {})
+    if keys.get("sk", {}).get("S") != "HOLD":
+        return None
+    order_id = keys.get("orderId", {}).get("S")
+    return str(order_id) if order_id else None
+
+
+def publish_once(found: list[DomainEvent]) -> list[DomainEvent]:
+    """Publish the events whose ids were not published before; returns those it published.
+
+    A stream redelivers records (retries, a replayed shard, a batch split after a partial failure): the
+    event id derives from the record, and powertools idempotency on it keeps a redelivery off the bus,
+    so consumers that cannot deduplicate see each event once.
+    """
+    published: list[DomainEvent] = []
+    for event in found:
+        if _publish_one()(event=event.envelope()).get("published"):
+            published.append(event)
+    return published
+
+
+@cache
+def _publish_one() -> Callable[..., dict[str, Any]]:
+    config = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=settings().idempotency_ttl_seconds)
+    persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table)
+    fresh: list[bool] = []  # a repeat answers the stored result without running publish: tell them apart
+
+    def publish(event: dict[str, Any]) -> dict[str, Any]:
+        fresh.append(True)
+        publish_all([DomainEvent(event["id"], event["type"], event["occurredAt"], event["source"], event["data"],
+                                 event.get("version", 1))])  # fmt: skip
+        return {"published": True}
+
+    once: Callable[..., dict[str, Any]] = idempotent_function(
+        publish, data_keyword_argument="event", persistence_store=persistence, config=config,
+        key_prefix="order_events.publish",
+    )  # fmt: skip
+
+    def run(*, event: dict[str, Any]) -> dict[str, Any]:
+        fresh.clear()
+        once(event=event)
+        return {"published": bool(fresh)}
+
+    return run

@@ -1,0 +1,266 @@
+"""Orders: their life cycle and the buyer's read path.
+
+PENDING (accepted by POST /checkout) -> CREATED (stock reserved, awaiting payment) -> CONFIRMED (paid,
+stock sold) -> SHIPPED; or PENDING -> REJECTED (out of stock); PENDING/CREATED -> PAYMENT_FAILED |
+EXPIRED; PENDING/CREATED/CONFIRMED -> CANCELLED. Every move is one conditional write from the statuses it
+may come from, so the saga, the expiry consumer and a cancelling buyer can race: the first wins and the
+others change nothing. Each move also appends to the order's history.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from pynamodb.exceptions import TransactWriteError, UpdateError
+
+from shop import inventory, payments
+from shop.config import checkout_settings
+from shop.errors import OrderNotCancellableError, OrderNotFoundError, ValidationFailedError
+from shop.identity import Caller
+from shop.ids import is_id
+from shop.models import transaction
+from shop.order_models import HOLD, ORDER, HistoryEntry, HoldRow, Line, OrderRow, ReservationRow
+from shop.order_schemas import HistoryView, LineView, OrderPage, OrderView, TotalsView
+
+logger = Logger(child=True)
+
+ORDER_ID_PREFIX = "ord"
+ALLOWED_FROM: dict[str, tuple[str, ...]] = {
+    "CREATED": ("PENDING",),
+    "REJECTED": ("PENDING",),
+    "CONFIRMED": ("CREATED",),
+    "PAYMENT_FAILED": ("PENDING", "CREATED"),
+    "EXPIRED": ("PENDING", "CREATED"),
+    "CANCELLED": ("PENDING", "CREATED", "CONFIRMED"),
+    "SHIPPED": ("CONFIRMED",),
+}
+TERMINAL = frozenset({"REJECTED", "PAYMENT_FAILED", "EXPIRED", "CANCELLED", "SHIPPED"})
+STATUSES = frozenset({"PENDING", *ALLOWED_FROM})
+
+
+class OrderNoLongerPending(Exception):
+    """The order left the status a saga step expected (expired or cancelled meanwhile)."""
+
+
+def new_order(*, order_id: str, user_id: str, cart_id: str, amount: int, currency: str, lines: Sequence[Any],
+              totals: dict[str, int], card_token: str, card_last4: str) -> OrderRow:  # fmt: skip
+    now = now_text()
+    order = OrderRow(
+        order_id, ORDER, user_id=user_id, cart_id=cart_id, status="PENDING", payment_status="PENDING",
+        payment_id=payments.payment_id_for(order_id), card_token=card_token, card_last4=card_last4,
+        amount=amount, currency=currency, totals=totals, created_at=now, updated_at=now,
+        lines=[Line(item_id=x.item_id, variant_id=x.variant_id, quantity=x.quantity, unit_price=x.unit_price,  # type: ignore[no-untyped-call]
+                    name=x.name) for x in lines],
+        history=[HistoryEntry(status="PENDING", at=now)],  # type: ignore[no-untyped-call]
+    )  # fmt: skip
+    order.save(condition=OrderRow.order_id.does_not_exist())
+    return order
+
+
+def load(order_id: str) -> OrderRow:
+    try:
+        return OrderRow.get(order_id, ORDER, consistent_read=True)
+    except OrderRow.DoesNotExist:
+        raise OrderNotFoundError(details={"orderId": order_id}) from None
+
+
+def _move_actions(to: str, reason: str | None) -> list[Any]:
+    now = now_text()
+    entry = HistoryEntry(status=to, at=now, reason=reason)  # type: ignore[no-untyped-call]
+    actions = [
+        OrderRow.status.set(to),
+        OrderRow.updated_at.set(now),
+        OrderRow.history.set(OrderRow.history.append([entry])),
+    ]
+    if reason:
+        actions.append(OrderRow.reason.set(reason))
+    return actions
+
+
+def transition(order_id: str, to: str, *, reason: str | None = None, extra: Sequence[Any] = ()) -> bool:
+    """Move the order to `to` if it is in one of the statuses allowed before it; False if it is not."""
+    try:
+        OrderRow(order_id, ORDER).update(
+            actions=[*_move_actions(to, reason), *extra], condition=OrderRow.status.is_in(*ALLOWED_FROM[to])
+        )
+        return True
+    except UpdateError as error:
+        if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
+# ---------------------------------------------------------------- saga steps (called by shop.checkout)
+def create(order_id: str) -> None:
+    """PENDING -> CREATED, with the hold whose TTL is the payment window. Idempotent."""
+    expires_at = int(time.time()) + checkout_settings().payment_window_seconds
+    try:
+        with transaction() as writes:
+            writes.save(HoldRow(order_id, HOLD, expires_at=expires_at))
+            writes.update(OrderRow(order_id, ORDER), actions=_move_actions("CREATED", None),
+                          condition=OrderRow.status == "PENDING")  # fmt: skip
+    except TransactWriteError as error:
+        status = load(order_id).status
+        if status != "CREATED":
+            raise OrderNoLongerPending(status) from error
+
+
+def confirm(order_id: str, payment_txn_id: str | None) -> None:
+    """CREATED -> CONFIRMED in one transaction with the hold's deletion and the reservation becoming a
+    sale, so a confirmed order always has sold stock and can no longer expire. Idempotent."""
+    commit = inventory.commit_actions(order_id)
+    if commit is None:  # committed before (a retry), or released by an expiry or a cancel
+        status = load(order_id).status
+        if status in ("CONFIRMED", "SHIPPED"):
+            return
+        raise OrderNoLongerPending(status)
+    record, stock_updates = commit
+    txn = [OrderRow.payment_txn_id.set(payment_txn_id)] if payment_txn_id else []
+    try:
+        with transaction() as writes:
+            writes.delete(HoldRow(order_id, HOLD))
+            writes.update(record, actions=[ReservationRow.status.set(inventory.COMMITTED),
+                                           ReservationRow.updated_at.set(now_text())],
+                          condition=ReservationRow.status == inventory.RESERVED)  # fmt: skip
+            for row, actions in stock_updates:
+                writes.update(row, actions=actions)  # type: ignore[arg-type]
+            writes.update(
+                OrderRow(order_id, ORDER),
+                actions=[*_move_actions("CONFIRMED", None), OrderRow.payment_status.set("CAPTURED"), *txn],
+                condition=OrderRow.status == "CREATED",
+            )  # fmt: skip
+    except TransactWriteError as error:
+        status = load(order_id).status
+        if status not in ("CONFIRMED", "SHIPPED"):
+            raise OrderNoLongerPending(status) from error
+        return
+
+
+def end(order_id: str, status: str, reason: str) -> bool:
+    """Close the order as failed (REJECTED, PAYMENT_FAILED, EXPIRED, CANCELLED) with its reason, recording
+    what its payment became; its hold goes too, so nothing expires it later."""
+    payment = payments.get_payment_row(payments.payment_id_for(order_id))
+    extra = [OrderRow.payment_status.set(payment.status)] if payment is not None else []
+    moved = transition(order_id, status, reason=reason, extra=extra)
+    HoldRow(order_id, HOLD).delete()
+    return moved
+
+
+def ship(order_id: str) -> bool:
+    return transition(order_id, "SHIPPED")
+
+
+def expire(order_id: str) -> bool:
+    """The payment window is over (the hold's TTL fired): end the order and undo what it held.
+
+    Only an order still waiting for payment expires; the conditional write makes a repeated or late
+    expiry, or one that loses to the saga's own timeout, change nothing.
+    """
+    moved = transition(order_id, "EXPIRED", reason="PAYMENT_WINDOW_ELAPSED")
+    if not moved:
+        return False
+    final = payments.void_or_refund(order_id, ended_as="EXPIRED")  # also fails the saga's waiting task
+    inventory.release(order_id)
+    if final:
+        OrderRow(order_id, ORDER).update(actions=[OrderRow.payment_status.set(final)])
+    logger.info("order expired", extra={"orderId": order_id})
+    return True
+
+
+# ---------------------------------------------------------------- the buyer's API
+def get_order(caller: Caller, order_id: str) -> OrderView:
+    return view(_own(caller, order_id))
+
+
+def cancel(caller: Caller, order_id: str) -> OrderView:
+    """Cancel while not shipped: refund what was paid, release or return the stock. Idempotent."""
+    order = _own(caller, order_id)
+    moved = order.status in ALLOWED_FROM["CANCELLED"] and transition(order_id, "CANCELLED", reason="CANCELLED_BY_BUYER")
+    if order.status != "CANCELLED" and not moved:
+        current = load(order_id).status
+        if current != "CANCELLED":
+            raise OrderNotCancellableError(details={"orderId": order_id, "status": current})
+    # A retry of a cancel that died half-way finishes the job: both undo steps are idempotent.
+    final = payments.void_or_refund(order_id, ended_as="CANCELLED")
+    inventory.release(order_id)
+    HoldRow(order_id, HOLD).delete()
+    if final:
+        OrderRow(order_id, ORDER).update(actions=[OrderRow.payment_status.set(final)])
+    return view(load(order_id))
+
+
+def list_orders(caller: Caller, *, status: str | None, cursor: str | None, size: int) -> OrderPage:
+    """The caller's orders, newest first, optionally of one status; cursor pagination."""
+    if status is not None and status not in STATUSES:
+        raise _invalid("status", "enum", f"one of {', '.join(sorted(STATUSES))}")
+    start = _decode_cursor(caller, cursor)
+    found: list[OrderRow] = []
+    while len(found) < size:
+        page = OrderRow.by_user.query(
+            caller.user_id, scan_index_forward=False, limit=size - len(found), last_evaluated_key=start,
+            filter_condition=(OrderRow.status == status) if status else None,
+        )  # fmt: skip
+        found += list(page)
+        start = page.last_evaluated_key
+        if not start:
+            break
+    return OrderPage(orders=[view(o) for o in found], next_cursor=_encode_cursor(start) if start else None)
+
+
+def view(order: OrderRow) -> OrderView:
+    totals = _plain_map(order.totals)
+    address = _plain_map(order.address) if order.address is not None else None
+    return OrderView(
+        order_id=order.order_id, user_id=order.user_id, status=order.status, reason=order.reason,
+        amount=int(order.amount), currency=order.currency, payment_id=order.payment_id,
+        payment_status=order.payment_status, payment_txn_id=order.payment_txn_id, card_last4=order.card_last4,
+        lines=[LineView(item_id=x.item_id, variant_id=x.variant_id, quantity=int(x.quantity),
+                        unit_price=int(x.unit_price), name=x.name) for x in order.lines],
+        totals=TotalsView(**{k: int(v) for k, v in totals.items() if k in ("subtotal", "tax", "shipping", "total")}),
+        address=address, created_at=order.created_at, updated_at=order.updated_at,
+        history=[HistoryView(status=h.status, at=h.at, reason=h.reason) for h in order.history],
+    )  # fmt: skip
+
+
+def _plain_map(value: Any) -> dict[str, Any]:
+    # A raw MapAttribute reads back as a MapAttribute (as_dict) or, when freshly built, as a dict.
+    return dict(value.as_dict()) if hasattr(value, "as_dict") else dict(value)
+
+
+def _own(caller: Caller, order_id: str) -> OrderRow:
+    if not is_id(order_id, ORDER_ID_PREFIX):
+        raise OrderNotFoundError(details={"orderId": order_id})
+    order = load(order_id)
+    if order.user_id != caller.user_id:
+        raise OrderNotFoundError(details={"orderId": order_id})  # never reveal other buyers' orders
+    return order
+
+
+def _encode_cursor(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(caller: Caller, cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if key["userId"]["S"] != caller.user_id:
+            raise ValueError("not this user's cursor")
+        return dict(key)
+    except (ValueError, KeyError, TypeError):
+        raise _invalid("cursor", "invalid", "not a cursor from this list") from None
+
+
+def _invalid(field: str, kind: str, message: str) -> ValidationFailedError:
+    return ValidationFailedError(details={"fields": [{"field": field, "type": kind, "message": message}]})
+
+
+def now_text() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

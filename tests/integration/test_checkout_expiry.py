@@ -1,0 +1,95 @@
+"""Order expiry and fulfilment on a cloud of its own with a 3-second payment window and a 1-second
+fulfilment delay: an order whose payment is never confirmed expires (stock released, payment EXPIRED),
+the TTL path and the saga's timeout race without a second terminal move, and a paid order ships."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from infra.launcher import launch
+from tests.conftest import Stack, _local_stack
+from tests.integration.test_checkout_saga import place, wait_order
+from tests.support import User, new_item, register
+from tests.support_events import wait_for_event
+
+pytestmark = pytest.mark.integration
+
+WINDOW_SECONDS = 3
+
+
+@pytest.fixture(scope="module")
+def short_stack(tmp_path_factory: pytest.TempPathFactory, stack: Stack) -> Iterator[Stack]:
+    if not stack.local:
+        pytest.skip("needs a second local cloud with other parameters")
+    cloud = launch(
+        tmp_path_factory.mktemp("short-window"),
+        overrides=["EnableDiagnostics=true", f"PaymentWindowSeconds={WINDOW_SECONDS}", "FulfilmentDelaySeconds=1"],
+    )  # fmt: skip
+    try:
+        yield _local_stack(cloud)
+    finally:
+        cloud.stop()
+
+
+@pytest.fixture(scope="module")
+def short_api(short_stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=short_stack.api_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def listing(short_api: httpx.Client) -> str:
+    seller = register(short_api, "seller")
+    created = short_api.post("/items", headers=seller.auth, json=new_item(quantity=50, price=1200))
+    assert created.status_code == 201, created.text
+    return str(created.json()["itemId"])
+
+
+def event_of(stack: Stack, event_type: str, order_id: str) -> dict[str, Any]:
+    return wait_for_event(
+        stack.client("sqs"), stack.outputs["InspectionQueueUrl"],
+        lambda e: e.get("detail-type") == event_type and e["detail"]["data"].get("orderId") == order_id, timeout=20,
+    )  # fmt: skip
+
+
+def test_unconfirmed_payment_expires_once(short_stack: Stack, short_api: httpx.Client, listing: str) -> None:
+    before = short_api.get(f"/items/{listing}").json()["available"]
+    buyer, accepted = place(short_api, listing, "3220")  # needs the customer's confirmation: never given
+    order_id = accepted["orderId"]
+    waiting = wait_order(short_api, buyer, order_id, {"CREATED"})
+    assert short_api.get(f"/items/{listing}").json()["available"] == before - 2  # reserved while waiting
+    order = wait_order(short_api, buyer, order_id, {"EXPIRED", "CONFIRMED", "PAYMENT_FAILED", "CANCELLED"},
+                       timeout=WINDOW_SECONDS + 30)  # fmt: skip
+    assert (order["status"], order["reason"]) == ("EXPIRED", "PAYMENT_WINDOW_ELAPSED"), order
+    # Both the TTL sweeper and the saga's waitForTaskToken timeout fire around the window's end: whichever
+    # came first moved the order, the other found it EXPIRED and wrote nothing.
+    deadline = time.monotonic() + 10
+    while short_api.get(f"/orders/{order_id}", headers=buyer.auth).json()["paymentStatus"] != "EXPIRED":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert short_api.get(f"/items/{listing}").json()["available"] == before
+    time.sleep(1)  # let the slower of the two paths finish, then look at the history it must not have touched
+    settled = short_api.get(f"/orders/{order_id}", headers=buyer.auth).json()
+    terminal = [h for h in settled["history"] if h["status"] in ("EXPIRED", "CONFIRMED", "PAYMENT_FAILED", "CANCELLED")]
+    assert [h["status"] for h in terminal] == ["EXPIRED"], settled["history"]
+    assert settled["paymentStatus"] == "EXPIRED"
+    assert waiting["paymentId"] == settled["paymentId"]
+    confirm = short_api.post(f"/payments/{settled['paymentId']}/confirm", headers=buyer.auth)
+    assert confirm.status_code == 409, confirm.text  # too late to approve
+    event_of(short_stack, "OrderExpired", order_id)
+    event_of(short_stack, "PaymentFailed", order_id)
+
+
+def test_paid_order_ships_after_the_fulfilment_delay(short_stack: Stack, short_api: httpx.Client, listing: str) -> None:
+    buyer: User
+    buyer, accepted = place(short_api, listing, "4242")
+    confirmed = wait_order(short_api, buyer, accepted["orderId"], {"CONFIRMED", "SHIPPED"})
+    assert confirmed["status"] in ("CONFIRMED", "SHIPPED")
+    shipped = wait_order(short_api, buyer, accepted["orderId"], {"SHIPPED"}, timeout=20)
+    assert [h["status"] for h in shipped["history"]] == ["PENDING", "CREATED", "CONFIRMED", "SHIPPED"]
+    event_of(short_stack, "OrderShipped", accepted["orderId"])

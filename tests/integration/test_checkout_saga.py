@@ -1,0 +1,170 @@
+"""The checkout saga over real HTTP and the real state machine: each payment outcome reaches its terminal
+order status, stock is reserved then sold or released, and the card number is never stored or logged."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support import User, error_code, new_item, register
+
+pytestmark = pytest.mark.integration
+
+CARD = "4242 4242 4242 {last4}"
+TERMINAL = {"CONFIRMED", "SHIPPED", "REJECTED", "PAYMENT_FAILED", "EXPIRED", "CANCELLED"}
+
+
+def stock_of(api: httpx.Client, item_id: str) -> int:
+    return int(api.get(f"/items/{item_id}").json()["available"])
+
+
+def fill_cart(api: httpx.Client, buyer: User, item_id: str, quantity: int = 1) -> dict[str, Any]:
+    answer = api.patch("/cart", headers=buyer.auth, json={"itemId": item_id, "quantity": quantity})
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
+
+
+def checkout(api: httpx.Client, buyer: User, cart: dict[str, Any], last4: str, key: str | None = None,
+             amount: int | None = None) -> httpx.Response:  # fmt: skip
+    return api.post(
+        "/checkout", headers={**buyer.auth, "Idempotency-Key": key or uuid.uuid4().hex},
+        json={"cartId": cart["cartId"], "amount": cart["totals"]["total"] if amount is None else amount,
+              "paymentInfo": {"paymentType": "CARD", "cardNo": CARD.format(last4=last4)}},
+    )  # fmt: skip
+
+
+def wait_order(api: httpx.Client, buyer: User, order_id: str, statuses: set[str] = TERMINAL,
+               timeout: float = 30) -> dict[str, Any]:  # fmt: skip
+    deadline = time.monotonic() + timeout
+    while True:
+        order = api.get(f"/orders/{order_id}", headers=buyer.auth)
+        assert order.status_code == 200, order.text
+        if order.json()["status"] in statuses:
+            return dict(order.json())
+        assert time.monotonic() < deadline, f"order still {order.json()['status']}"
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def item(api: httpx.Client, seller: User) -> str:
+    created = api.post("/items", headers=seller.auth, json=new_item(quantity=1000, price=1500))
+    assert created.status_code == 201, created.text
+    return str(created.json()["itemId"])
+
+
+def place(api: httpx.Client, item: str, last4: str) -> tuple[User, dict[str, Any]]:
+    buyer = register(api, "buyer")
+    cart = fill_cart(api, buyer, item, 2)
+    answer = checkout(api, buyer, cart, last4)
+    assert answer.status_code == 202, answer.text
+    assert answer.headers["location"] == f"/orders/{answer.json()['orderId']}"
+    return buyer, answer.json()
+
+
+@pytest.mark.parametrize(
+    ("last4", "status", "reason", "payment"),
+    [
+        ("4242", "CONFIRMED", None, "CAPTURED"),
+        ("0119", "CONFIRMED", None, "CAPTURED"),  # transient error, retried with backoff
+        ("0002", "PAYMENT_FAILED", "DECLINED", "DECLINED"),
+        ("9995", "PAYMENT_FAILED", "INSUFFICIENT_FUNDS", "INSUFFICIENT_FUNDS"),
+        ("0341", "PAYMENT_FAILED", "FRAUD_REJECTED", "FRAUD_REJECTED"),
+    ],
+)
+def test_payment_outcomes(api: httpx.Client, item: str, last4: str, status: str, reason: str | None,
+                          payment: str) -> None:  # fmt: skip
+    before = stock_of(api, item)
+    buyer, accepted = place(api, item, last4)
+    order = wait_order(api, buyer, accepted["orderId"])
+    assert (order["status"], order["reason"], order["paymentStatus"]) == (status, reason, payment), order
+    assert order["cardLast4"] == last4
+    assert [h["status"] for h in order["history"]][:2] == ["PENDING", "CREATED"]
+    if status == "CONFIRMED":
+        deadline = time.monotonic() + 5  # the saga empties the cart right after confirming
+        while api.get("/cart", headers=buyer.auth).json()["lines"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert api.get("/cart", headers=buyer.auth).json()["lines"] == []
+    else:
+        deadline = time.monotonic() + 5
+        while stock_of(api, item) < before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert stock_of(api, item) >= before  # released (other tests may change it meanwhile upward only)
+
+
+def test_confirmation_given(api: httpx.Client, item: str) -> None:
+    buyer, accepted = place(api, item, "3220")
+    order = wait_order(api, buyer, accepted["orderId"], {"CREATED"})
+    deadline = time.monotonic() + 10
+    while True:  # the payment exists once the saga charged it
+        confirmed = api.post(f"/payments/{order['paymentId']}/confirm", headers=buyer.auth)
+        if confirmed.status_code == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert confirmed.status_code == 200, confirmed.text
+    assert wait_order(api, buyer, accepted["orderId"])["status"] == "CONFIRMED"
+
+
+def test_cancel_confirmed_order_returns_stock(api: httpx.Client, item: str) -> None:
+    buyer, accepted = place(api, item, "4242")
+    wait_order(api, buyer, accepted["orderId"])
+    cancelled = api.post(f"/orders/{accepted['orderId']}/cancel", headers=buyer.auth)
+    assert cancelled.status_code == 200, cancelled.text
+    assert (cancelled.json()["status"], cancelled.json()["paymentStatus"]) == ("CANCELLED", "REFUNDED")
+    again = api.post(f"/orders/{accepted['orderId']}/cancel", headers=buyer.auth)
+    assert again.status_code == 200
+
+
+def test_checkout_refusals(api: httpx.Client, item: str) -> None:
+    buyer = register(api, "buyer")
+    cart = fill_cart(api, buyer, item)
+    no_key = api.post(
+        "/checkout",
+        headers=buyer.auth,
+        json={
+            "cartId": cart["cartId"],
+            "amount": 1,
+            "paymentInfo": {"paymentType": "CARD", "cardNo": "4242424242424242"},
+        },
+    )
+    assert (no_key.status_code, error_code(no_key)) == (400, "IDEMPOTENCY_KEY_REQUIRED")
+    wrong = checkout(api, buyer, cart, "4242", amount=cart["totals"]["total"] + 1)
+    assert (wrong.status_code, error_code(wrong)) == (409, "AMOUNT_MISMATCH")
+    assert wrong.json()["error"]["details"]["total"] == cart["totals"]["total"]
+    bad_card = api.post(
+        "/checkout",
+        headers={**buyer.auth, "Idempotency-Key": "k1"},
+        json={"cartId": cart["cartId"], "amount": 1, "paymentInfo": {"paymentType": "CARD", "cardNo": "12ab"}},
+    )
+    assert bad_card.status_code == 422
+    other = register(api, "buyer")
+    foreign = checkout(api, other, cart, "4242")
+    assert foreign.status_code in (404, 422), foreign.text
+
+
+def test_one_key_one_order_and_reuse_refused(api: httpx.Client, item: str) -> None:
+    buyer = register(api, "buyer")
+    cart = fill_cart(api, buyer, item)
+    key = uuid.uuid4().hex
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: checkout(api, buyer, cart, "4242", key=key), range(2)))
+    ok = [a for a in answers if a.status_code == 202]
+    assert ok and all(a.status_code in (202, 409) for a in answers), [a.text for a in answers]
+    again = checkout(api, buyer, cart, "4242", key=key)
+    if again.status_code == 202:
+        assert {a.json()["orderId"] for a in ok} == {again.json()["orderId"]}
+    reused = checkout(api, buyer, cart, "4242", key=key, amount=cart["totals"]["total"] + 5)
+    assert (reused.status_code, error_code(reused)) == (409, "IDEMPOTENCY_KEY_REUSED")
+    orders = api.get("/orders", headers=buyer.auth).json()["orders"]
+    assert len(orders) == 1
+
+
+def test_other_buyers_order_is_404(api: httpx.Client, item: str) -> None:
+    _, accepted = place(api, item, "4242")
+    stranger = register(api, "buyer")
+    assert api.get(f"/orders/{accepted['orderId']}", headers=stranger.auth).status_code == 404
+    assert api.post(f"/orders/{accepted['orderId']}/cancel", headers=stranger.auth).status_code == 404
