@@ -117,6 +117,9 @@ def _json_safe(value: Any) -> Any:
 def lambda_record(raw: dict[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
     """A GetRecords record (as boto3 parses it) in the shape Lambda puts in event["Records"]."""
     dynamodb = dict(raw.get("dynamodb", {}))
+    for image in ("Keys", "NewImage", "OldImage"):
+        if image in dynamodb:
+            dynamodb[image] = {name: _typed(value) for name, value in dynamodb[image].items()}
     created = dynamodb.get("ApproximateCreationDateTime")
     if isinstance(created, datetime):
         dynamodb["ApproximateCreationDateTime"] = created.timestamp()
@@ -133,6 +136,17 @@ def lambda_record(raw: dict[str, Any], stream_arn: str, region: str) -> dict[str
         record["userIdentity"] = {"type": raw["userIdentity"].get("Type"),
                                   "principalId": raw["userIdentity"].get("PrincipalId")}  # fmt: skip
     return record
+
+
+def _typed(value: dict[str, Any]) -> dict[str, Any]:
+    """DynamoDB Local's stream images write an empty map as {} with no type; AWS writes {"M": {}}."""
+    if not value:
+        return {"M": {}}
+    if "M" in value:
+        return {"M": {name: _typed(item) for name, item in value["M"].items()}}
+    if "L" in value:
+        return {"L": [_typed(item) for item in value["L"]]}
+    return value
 
 
 def _iso(epoch: float) -> str:
