@@ -31,6 +31,7 @@ log = logging.getLogger("infra")
 
 ROOT = services.ROOT
 STATE_FILE = ROOT / ".local" / "cloud.json"
+LOCAL_S3_ENDPOINT = "LocalS3Endpoint"  # the template parameter the cloud fills in
 
 
 @dataclass
@@ -95,7 +96,10 @@ class LocalCloud:
         )
         # Translating the template takes ~1 s of CPU: do it while the JVM boots.
         template = load_template(config.template)
-        parameters = resolve_parameters(template, config.parameter_overrides)
+        # A template that declares LocalS3Endpoint learns where the local S3 serves objects (path-style), e.g.
+        # to build the URLs of media that CloudFront serves on AWS; AWS deploys keep its empty default.
+        local = {LOCAL_S3_ENDPOINT: moto.url} if LOCAL_S3_ENDPOINT in template.get("Parameters", {}) else {}
+        parameters = resolve_parameters(template, {**local, **config.parameter_overrides})
         translated = await asyncio.to_thread(translate, template, config.template.parent, parameters)
         await asyncio.gather(*(services.wait_until_ready(service) for service in self._services))
         await asyncio.to_thread(services.configure_moto, moto.url)

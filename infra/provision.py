@@ -131,6 +131,7 @@ class Provisioner:
         self._creators: dict[str, Callable[[str, dict[str, Any]], PhysicalResource]] = {
             "AWS::DynamoDB::Table": self._table,
             "AWS::S3::Bucket": self._bucket,
+            "AWS::S3::BucketPolicy": self._bucket_policy,
             "AWS::SQS::Queue": self._queue,
             "AWS::SNS::Topic": self._topic,
             "AWS::Events::EventBus": self._event_bus,
@@ -284,6 +285,14 @@ class Provisioner:
                 "WebsiteURL": f"http://{host}/{name}",
             },
         )
+
+    def _bucket_policy(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
+        # moto enforces bucket policies for unsigned requests, so a policy that makes objects public works here.
+        bucket = str(props["Bucket"])
+        document = props["PolicyDocument"]
+        policy = document if isinstance(document, str) else json.dumps(document)
+        self._s3.put_bucket_policy(Bucket=bucket, Policy=policy)
+        return PhysicalResource(logical_id, "", bucket, {})
 
     def _queue(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
         name = self._physical_name(logical_id, props.get("QueueName"))

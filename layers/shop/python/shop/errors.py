@@ -49,6 +49,12 @@ class PayloadTooLargeError(ShopError):
     default_message = "the request body is too large"
 
 
+class InvalidCursorError(ShopError):
+    status = HTTPStatus.BAD_REQUEST
+    code = "INVALID_CURSOR"
+    default_message = "the cursor is invalid or was altered; start again without it"
+
+
 # ---------------------------------------------------------------- 401 / 403
 class UnauthorizedError(ShopError):
     status = HTTPStatus.UNAUTHORIZED
@@ -122,8 +128,172 @@ class WeakPasswordError(ShopError):
     default_message = "the password does not meet the password policy"
 
 
+class SearchUnavailableError(ShopError):
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    code = "SEARCH_UNAVAILABLE"
+    default_message = "search is temporarily unavailable; retry shortly"
+
+
 # ---------------------------------------------------------------- 429
 class TooManyRequestsError(ShopError):
     status = HTTPStatus.TOO_MANY_REQUESTS
     code = "TOO_MANY_REQUESTS"
     default_message = "too many requests; slow down and retry"
+
+
+# ---------------------------------------------------------------- cart (shop.cart)
+class CartNotFoundError(ShopError):
+    status = HTTPStatus.NOT_FOUND
+    code = "CART_NOT_FOUND"
+    default_message = "no such cart"
+
+
+class ItemUnavailableError(ShopError):
+    status = HTTPStatus.CONFLICT
+    code = "ITEM_UNAVAILABLE"
+    default_message = "this item is not on sale"
+
+
+class CartConflictError(ShopError):
+    status = HTTPStatus.CONFLICT
+    code = "CART_CONFLICT"
+    default_message = "the cart kept changing while this request was applied; retry"
+
+
+class PriceChangedError(ShopError):
+    """details = the repriced cart {"lines", "totals", "currency", "previousTotal"}."""
+
+    status = HTTPStatus.CONFLICT
+    code = "PRICE_CHANGED"
+    default_message = "prices in the cart changed; review the new total and check out again"
+
+
+class OutOfStockError(ShopError):
+    """details = {"itemId", "variantId", "requested", "available"}."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "OUT_OF_STOCK"
+    default_message = "not enough units in stock"
+
+
+class EmptyCartError(ShopError):
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "EMPTY_CART"
+    default_message = "the cart has no lines"
+
+
+class CartFullError(ShopError):
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "CART_FULL"
+    default_message = "the cart has as many lines as it can hold"
+
+
+class CurrencyMismatchError(ShopError):
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "CURRENCY_MISMATCH"
+    default_message = "this item is priced in a currency the cart does not take"
+
+
+# ---------------------------------------------------------------- checkout, orders, payments
+class IdempotencyKeyRequiredError(ShopError):
+    status = HTTPStatus.BAD_REQUEST
+    code = "IDEMPOTENCY_KEY_REQUIRED"
+    default_message = "this request needs an Idempotency-Key header"
+
+
+class AmountMismatchError(ShopError):
+    """details = the server's breakdown {subtotal, tax, shipping, total, currency}."""
+
+    status = HTTPStatus.CONFLICT
+    code = "AMOUNT_MISMATCH"
+    default_message = "the amount does not equal the cart's total; review the total and check out again"
+
+
+class TooManyLinesError(ShopError):
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "TOO_MANY_LINES"
+    default_message = "too many different items to check out at once"
+
+
+class OrderNotFoundError(ShopError):
+    status = HTTPStatus.NOT_FOUND
+    code = "ORDER_NOT_FOUND"
+    default_message = "no such order"
+
+
+class OrderNotCancellableError(ShopError):
+    status = HTTPStatus.CONFLICT
+    code = "ORDER_NOT_CANCELLABLE"
+    default_message = "the order can no longer be cancelled"
+
+
+class PaymentNotFoundError(ShopError):
+    status = HTTPStatus.NOT_FOUND
+    code = "PAYMENT_NOT_FOUND"
+    default_message = "no such payment"
+
+
+class PaymentNotConfirmableError(ShopError):
+    status = HTTPStatus.CONFLICT
+    code = "PAYMENT_NOT_CONFIRMABLE"
+    default_message = "the payment is not waiting for confirmation"
+
+
+class StockRowNotFoundError(ShopError):
+    status = HTTPStatus.NOT_FOUND
+    code = "VARIANT_NOT_FOUND"
+    default_message = "the item has no such variant"
+
+
+# ---------------------------------------------------------------- catalog onboarding (shop.catalog, shop.compliance, shop.imports)
+class VersionConflictError(ShopError):
+    """details = {"itemId", "expectedVersion", "currentVersion"}: re-read the item and apply the change again."""
+
+    status = HTTPStatus.CONFLICT
+    code = "VERSION_CONFLICT"
+    default_message = "the item changed since you read it; read it again and retry with its current version"
+
+
+class DuplicateSkuError(ShopError):
+    """details = {"sku", "itemId"}: the seller already lists an item with this SKU (compared case-insensitively)."""
+
+    status = HTTPStatus.CONFLICT
+    code = "DUPLICATE_SKU"
+    default_message = "you already list an item with this SKU"
+
+
+class BannedTermError(ShopError):
+    """details = {"field", "term", "listVersion"}."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "BANNED_TERM"
+    default_message = "the listing contains a term that is not allowed"
+
+
+class PriceOutOfRangeError(ShopError):
+    """details = {"field", "price", "category", "min", "max"} (minor units, inclusive)."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "PRICE_OUT_OF_RANGE"
+    default_message = "the price is outside the range allowed for its category"
+
+
+class ImportNotFoundError(ShopError):
+    status = HTTPStatus.NOT_FOUND
+    code = "IMPORT_NOT_FOUND"
+    default_message = "no such import"
+
+
+# ---------------------------------------------------------------- media (shop.media)
+class TooManyImagesError(ShopError):
+    """details = {"itemId", "maxImages"}."""
+
+    status = HTTPStatus.CONFLICT
+    code = "TOO_MANY_IMAGES"
+    default_message = "this item already has as many images as it can hold"
+
+
+class ItemChangedError(ShopError):
+    status = HTTPStatus.CONFLICT
+    code = "ITEM_CHANGED"
+    default_message = "the item kept changing while this request was applied; retry"

@@ -17,7 +17,6 @@ marking the entry READY is completed by the retry (the event is re-published wit
 from __future__ import annotations
 
 import io
-import json
 import uuid
 import warnings
 from collections.abc import Iterable
@@ -32,7 +31,7 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from pynamodb.exceptions import UpdateError
 
 from shop import events
-from shop.config import event_bus_name, media_settings
+from shop.config import media_settings
 from shop.errors import ForbiddenError, ItemChangedError, ItemNotFoundError, TooManyImagesError
 from shop.identity import Caller
 from shop.ids import is_id, new_id
@@ -312,22 +311,13 @@ def _transition(
 
 
 def _publish_ready(item_id: str, image_id: str, urls: dict[str, str]) -> None:
-    event = events.DomainEvent(
-        # One id per image, whichever run publishes it: a repeat is recognisably the same event.
-        id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"shop:ItemImageReady:{item_id}:{image_id}")),
-        type="ItemImageReady",
-        occurred_at=_iso(datetime.now(UTC)),
+    events.publish(
+        "ItemImageReady",
+        {"itemId": item_id, "imageId": image_id, "url": urls.get(str(RENDITION_SIZES[0])), "renditions": urls},
         source=SOURCE,
-        data={"itemId": item_id, "imageId": image_id, "url": urls.get(str(RENDITION_SIZES[0])), "renditions": urls},
+        # One id per image, whichever run publishes it: a repeat is recognisably the same event.
+        event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"shop:ItemImageReady:{item_id}:{image_id}")),
     )
-    # shop.events.publish reads the bus from the checkout settings (ORDERS_TABLE, ...), which this function
-    # does not have; the entry is the same shape.
-    answer = _eventbridge().put_events(
-        Entries=[{"EventBusName": event_bus_name(), "Source": event.source, "DetailType": event.type,
-                  "Detail": json.dumps(event.envelope())}]
-    )  # fmt: skip
-    if answer.get("FailedEntryCount"):
-        raise RuntimeError(f"ItemImageReady refused: {answer['Entries'][0].get('ErrorCode')}")
 
 
 # ---------------------------------------------------------------- persistence helpers
@@ -377,9 +367,3 @@ def _s3() -> Any:
 
     return boto3.client("s3", config=Config(signature_version="s3v4"))
 
-
-@cache
-def _eventbridge() -> Any:
-    import boto3
-
-    return boto3.client("events")

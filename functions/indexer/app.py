@@ -1,0 +1,49 @@
+"""Search indexer: Items and Inventory stream records -> the search index, in batches.
+
+Partial failures: a record that cannot be merged is reported (powertools BatchProcessor) and the stream
+retries from it; the records merged before it are committed first, so nothing is lost or applied twice
+(merging is idempotent, see shop.search.documents). A failing commit fails the whole batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shop.search import service
+from shop.search.indexing import Indexer, image
+
+logger = Logger()
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+_indexer: Indexer | None = None
+
+
+def indexer() -> Indexer:
+    global _indexer
+    if _indexer is None:
+        _indexer = Indexer(service.engine())
+    return _indexer
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    change = record.raw_event["dynamodb"]
+    indexer().apply(
+        record.raw_event["eventName"], image(change["Keys"]) or {}, image(change.get("NewImage")),
+        image(change.get("OldImage")),
+    )
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        response = process_partial_response(event, record_handler, processor, context)
+        written = indexer().flush()
+    except Exception:
+        indexer().discard()
+        raise
+    logger.info("indexed batch", extra={"records": len(event.get("Records", [])), "documents": written})
+    return response

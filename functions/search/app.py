@@ -1,0 +1,85 @@
+"""Search API: GET /items (full-text search with filters, facets, sort and cursor paging) and
+GET /items/suggest (completions). Reads only the search index, never the catalog tables."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
+
+from shop import http
+from shop.search import service
+from shop.search.port import Filters
+
+logger = Logger()
+app = http.create_app()
+
+
+class Facet(BaseModel):
+    value: str
+    count: int
+
+
+class PriceFacet(BaseModel):
+    from_: int | None = Field(default=None, alias="from")
+    to: int | None = None
+    count: int
+
+
+class Facets(BaseModel):
+    category: list[Facet]
+    brand: list[Facet]
+    price: list[PriceFacet]
+
+
+class SearchPage(BaseModel):
+    items: list[dict[str, Any]]
+    nextCursor: str | None  # noqa: N815 - the API's camelCase
+    total: int | None
+    facets: Facets | None
+
+
+class Suggestions(BaseModel):
+    suggestions: list[str]
+
+
+@app.get(
+    "/items",
+    summary="Search items: typo tolerant, synonyms, filters, facets, sort, cursor pages",
+    tags=["search"],
+    responses=http.documented_responses(200, "One page of results", [400, 422]),
+)
+def search_items(
+    term: Annotated[str, Query(max_length=200)] = "",
+    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+    size: Annotated[int, Query(ge=1, le=100)] = 20,
+    category: Annotated[str | None, Query(max_length=100)] = None,
+    brand: Annotated[str | None, Query(max_length=100)] = None,
+    min_price: Annotated[int | None, Query(alias="minPrice", ge=0)] = None,
+    max_price: Annotated[int | None, Query(alias="maxPrice", ge=0)] = None,
+    in_stock: Annotated[bool | None, Query(alias="inStock")] = None,
+    sort: Annotated[Literal["relevance", "price_asc", "price_desc", "newest"], Query()] = "relevance",
+) -> dict[str, Any]:
+    filters = Filters(category, brand, min_price, max_price, in_stock)
+    return service.search_items(
+        service.engine(), term=term, filters=filters, sort=sort, size=size, page_cursor=cursor
+    )
+
+
+@app.get(
+    "/items/suggest",
+    summary="Up to ten item names completing a prefix",
+    tags=["search"],
+    responses=http.documented_responses(200, "Completions", [422]),
+)
+def suggest(prefix: Annotated[str, Query(min_length=1, max_length=100)]) -> Suggestions:
+    return Suggestions(suggestions=service.suggest(service.engine(), prefix))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,365 @@
+"""The embedded engine: a tantivy index on disk (SEARCH_INDEX_DIR), one writer process, many readers.
+
+Writer: tantivy allows one IndexWriter per index directory (a lock file). The writing process takes it
+on its first write (retrying for WRITER_WAIT_S while another process holds it) and keeps it until
+close(); commits run on a helper thread (see _without_gil). The template gives the indexer ReservedConcurrentExecutions 1, so one process writes.
+Readers reload when meta.json (rewritten by every commit) changes, checked at most every RELOAD_CHECK_S.
+
+tantivy has no search_after: every sort is on one unsigned fast field that is unique per document
+(price << 30 | seq, created second << 30 | seq), and the next page is a range query strictly past the
+cursor's key. Relevance (constant scores, see shop.search.port) breaks ties by seq, newest first; pages
+after the first skip past (score, seq) within a window of hits that grows until the boundary is exact.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from shop.search.documents import available, summary
+from shop.search.port import PRICE_RANGES, Clause, Document, Filters, Hit, SearchRequest, SearchResult, Word
+
+log = logging.getLogger("shop.search.tantivy")
+
+SEQ_BITS = 30  # up to a billion items per index
+SEQ_MASK = (1 << SEQ_BITS) - 1
+RELOAD_CHECK_S = 0.05
+WRITER_HEAP_BYTES = 64_000_000
+WRITER_WAIT_S = 20.0
+MAX_RELEVANCE_WINDOW = 20_000
+TEXT_FIELDS = ("name", "brand", "tags", "description")
+SORT_FIELDS = {"price_asc": ("price_key", True), "price_desc": ("price_key", False), "newest": ("new_key", False)}
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("id", stored=True, tokenizer_name="raw")
+    for name in TEXT_FIELDS:
+        builder.add_text_field(name, index_option="basic")
+    for name in ("category", "brand"):
+        builder.add_text_field(f"{name}_key", tokenizer_name="raw", index_option="basic")  # lower-cased filter
+        builder.add_text_field(f"{name}_facet", tokenizer_name="raw", fast=True, index_option="basic")
+    for name in ("price", "available", "visible", "seq", "price_key", "new_key"):
+        builder.add_unsigned_field(name, indexed=True, fast=True)
+    builder.add_bytes_field("state", stored=True)  # the Document as JSON
+    return builder.build()
+
+
+class WriterBusyError(RuntimeError):
+    """Another process kept the index's writer lock for longer than WRITER_WAIT_S."""
+
+
+class TantivyEngine:
+    name = "tantivy"
+
+    def __init__(self, directory: Path | str) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.schema = _schema()
+        self.index = self._open()
+        self._meta = self.directory / "meta.json"
+        self._meta_stamp = self._stamp()
+        self._checked = time.monotonic()
+        self._writer: Any = None
+        self._max_seq: int | None = None
+
+    def _open(self) -> tantivy.Index:
+        if tantivy.Index.exists(str(self.directory)):
+            return tantivy.Index.open(str(self.directory))
+        try:
+            return tantivy.Index(self.schema, path=str(self.directory), reuse=True)
+        except ValueError:  # created by another process in between
+            return tantivy.Index.open(str(self.directory))
+
+    # ------------------------------------------------------------------ reading
+    def _stamp(self) -> int:
+        try:
+            return self._meta.stat().st_mtime_ns
+        except FileNotFoundError:
+            return 0
+
+    def _searcher(self) -> tantivy.Searcher:
+        now = time.monotonic()
+        if now - self._checked >= RELOAD_CHECK_S:
+            self._checked = now
+            stamp = self._stamp()
+            if stamp != self._meta_stamp:
+                self._meta_stamp = stamp
+                self._reopen()
+        return self.index.searcher()
+
+    def refresh(self) -> None:
+        """See the latest commit now (tests and the writer's own reads)."""
+        self._meta_stamp = self._stamp()
+        self._reopen()
+
+    def _reopen(self) -> None:
+        self.index.reload()
+
+    def get(self, item_ids: Iterable[str]) -> dict[str, Document]:
+        searcher = self._searcher()
+        found: dict[str, Document] = {}
+        for item_id in item_ids:
+            result = searcher.search(tantivy.Query.term_query(self.schema, "id", item_id), 1, count=False)
+            if result.hits:
+                found[item_id] = _load(searcher.doc(result.hits[0][1]))
+        return found
+
+    def next_seq(self) -> int:
+        self._take_writer()  # seqs are allocated under the writer lock, so two writers never share one
+        if self._max_seq is None:
+            result = self._searcher().search(tantivy.Query.all_query(), 1, count=False, order_by_field="seq")
+            self._max_seq = int(result.hits[0][0]) if result.hits else 0
+        self._max_seq += 1
+        return self._max_seq
+
+    # ------------------------------------------------------------------ writing
+    def upsert(self, documents: Sequence[Document]) -> None:
+        writer = self._take_writer()
+        for document in documents:
+            writer.delete_documents_by_term("id", document.item_id)
+            writer.add_document(self._tantivy_doc(document))
+
+    def commit(self) -> None:
+        if self._writer is None:
+            return
+        try:
+            _without_gil(self._writer.commit)
+        except BaseException:
+            self._release_writer()
+            raise
+        self.refresh()
+
+    def rollback(self) -> None:
+        if self._writer is not None:
+            _without_gil(self._writer.rollback)
+            self._release_writer()
+            self._max_seq = None
+
+    def _take_writer(self) -> Any:
+        if self._writer is None:
+            deadline = time.monotonic() + WRITER_WAIT_S
+            delay = 0.005
+            while True:
+                try:
+                    self._writer = self.index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=1)
+                    break
+                except ValueError as error:
+                    if "LockBusy" not in str(error) or time.monotonic() > deadline:
+                        raise WriterBusyError(f"the writer of {self.directory} is held elsewhere: {error}") from error
+                    time.sleep(delay)
+                    delay = min(delay * 2, 0.2)
+            self.refresh()
+            self._max_seq = None  # another process may have written since
+        return self._writer
+
+    def _release_writer(self) -> None:
+        writer, self._writer = self._writer, None
+        # Finishing the merges explicitly (instead of leaving it to the writer's destructor) releases the
+        # lock file deterministically and never runs merge clean-up under the garbage collector.
+        _without_gil(writer.wait_merging_threads)
+
+    def _tantivy_doc(self, document: Document) -> tantivy.Document:
+        item = document.state.get("item", {})
+        doc = tantivy.Document()
+        doc.add_text("id", document.item_id)
+        doc.add_text("name", item.get("name") or "")
+        doc.add_text("description", item.get("description") or "")
+        for tag in item.get("tags") or []:
+            doc.add_text("tags", tag)
+        for name in ("category", "brand"):
+            value = item.get(name)
+            if value:
+                doc.add_text(f"{name}_key", str(value).lower())
+                doc.add_text(f"{name}_facet", str(value))
+                if name == "brand":
+                    doc.add_text("brand", str(value))
+        price = max(0, int(item.get("price") or 0))
+        seq = document.seq & SEQ_MASK
+        doc.add_unsigned("price", price)
+        doc.add_unsigned("available", available(document))
+        doc.add_unsigned("visible", 1 if document.visible else 0)
+        doc.add_unsigned("seq", document.seq)
+        doc.add_unsigned("price_key", (price << SEQ_BITS) | seq)
+        doc.add_unsigned("new_key", (_epoch_seconds(item.get("createdAt")) << SEQ_BITS) | seq)
+        doc.add_bytes("state", json.dumps(_dump(document), separators=(",", ":")).encode())
+        return doc
+
+    # ------------------------------------------------------------------ searching
+    def search(self, request: SearchRequest) -> SearchResult:
+        searcher = self._searcher()
+        base = self._base_query(request.words, request.filters)
+        total, facets = None, None
+        if request.facets:
+            facets, total = self._facets(searcher, base)
+        if request.sort == "relevance" and request.words:
+            hits, more = self._by_relevance(searcher, base, request)
+        else:
+            hits, more = self._by_key(searcher, base, request)
+        return SearchResult(hits=hits, total=total, facets=facets, has_more=more)
+
+    def _by_key(self, searcher: tantivy.Searcher, base: tantivy.Query, request: SearchRequest) -> tuple[list[Hit], bool]:
+        field, ascending = SORT_FIELDS.get(request.sort, SORT_FIELDS["newest"])
+        query = base
+        if request.after:
+            key = int(request.after[0])
+            bound = (
+                tantivy.Query.range_query(self.schema, field, tantivy.FieldType.Unsigned, key, None, include_lower=False)
+                if ascending
+                else tantivy.Query.range_query(self.schema, field, tantivy.FieldType.Unsigned, None, key,
+                                               include_upper=False)
+            )  # fmt: skip
+            query = tantivy.Query.boolean_query([(tantivy.Occur.Must, base), (tantivy.Occur.Must, bound)])
+        order = tantivy.Order.Asc if ascending else tantivy.Order.Desc
+        result = searcher.search(query, request.size + 1, count=False, order_by_field=field, order=order)
+        rows = result.hits[: request.size]
+        hits = [Hit(summary(_load(searcher.doc(address))), (int(key),)) for key, address in rows]
+        return hits, len(result.hits) > request.size
+
+    def _by_relevance(self, searcher: tantivy.Searcher, base: tantivy.Query, request: SearchRequest,
+                      ) -> tuple[list[Hit], bool]:  # fmt: skip
+        after = (float(request.after[0]), int(request.after[1])) if request.after else None
+        window = max(64, (request.size + 1) * 2)
+        while True:
+            result = searcher.search(base, window, count=False)
+            complete = len(result.hits) < window
+            rows = [(float(score), address) for score, address in result.hits]
+            # Scores are discrete: only the lowest level fetched may be cut off by the window.
+            cut_level = None if complete else rows[-1][0]
+            needed = request.size + 1
+            keyed = []
+            for score, address in rows:
+                if after is not None and score > after[0]:
+                    continue  # ranks before the cursor
+                document = _load(searcher.doc(address))
+                if after is not None and (score, document.seq) >= after:
+                    continue
+                keyed.append((score, document))
+            keyed.sort(key=lambda row: (-row[0], -row[1].seq))
+            exact = complete or (len(keyed) >= needed and keyed[needed - 1][0] != cut_level)
+            if exact or window >= MAX_RELEVANCE_WINDOW:
+                page = keyed[: request.size]
+                hits = [Hit(summary(document), (score, document.seq)) for score, document in page]
+                return hits, len(keyed) > request.size
+            window *= 4
+
+    def _facets(self, searcher: tantivy.Searcher, base: tantivy.Query) -> tuple[dict[str, list[dict[str, Any]]], int]:
+        ranges = [{k: v for k, v in (("from", low), ("to", high)) if v is not None} for low, high in PRICE_RANGES]
+        aggs = {
+            "category": {"terms": {"field": "category_facet", "size": 20}},
+            "brand": {"terms": {"field": "brand_facet", "size": 20}},
+            "price": {"range": {"field": "price", "ranges": ranges}},
+        }
+        raw = searcher.aggregate(base, aggs)
+        return facets_from_aggregations(raw)
+
+    def _base_query(self, words: Sequence[Word], filters: Filters) -> tantivy.Query:
+        must: list[tuple[tantivy.Occur, tantivy.Query]] = [(tantivy.Occur.Must, self._term("visible", 1))]
+        for word in words:
+            alternatives = [tantivy.Query.const_score_query(self._clause(c), c.boost) for c in word.clauses]
+            must.append((tantivy.Occur.Must, tantivy.Query.disjunction_max_query(alternatives)))
+        if filters.category:
+            must.append((tantivy.Occur.Must, self._term("category_key", filters.category.lower())))
+        if filters.brand:
+            must.append((tantivy.Occur.Must, self._term("brand_key", filters.brand.lower())))
+        if filters.min_price is not None or filters.max_price is not None:
+            must.append((tantivy.Occur.Must, tantivy.Query.range_query(
+                self.schema, "price", tantivy.FieldType.Unsigned, filters.min_price, filters.max_price)))  # fmt: skip
+        if filters.in_stock is not None:
+            in_stock = tantivy.Query.range_query(self.schema, "available", tantivy.FieldType.Unsigned, 1, None)
+            must.append((tantivy.Occur.Must if filters.in_stock else tantivy.Occur.MustNot, in_stock))
+        return tantivy.Query.boolean_query(must)
+
+    def _term(self, field: str, value: str | int) -> tantivy.Query:
+        return tantivy.Query.term_query(self.schema, field, value)
+
+    def _clause(self, clause: Clause) -> tantivy.Query:
+        parts = []
+        for term in clause.terms:
+            if clause.kind == "term":
+                parts.append(tantivy.Query.term_query(self.schema, clause.field, term))
+            elif clause.kind == "prefix":
+                parts.append(tantivy.Query.fuzzy_term_query(self.schema, clause.field, term, 0, True, True))
+            else:
+                parts.append(tantivy.Query.fuzzy_term_query(self.schema, clause.field, term, clause.distance, True))
+        if len(parts) == 1:
+            return parts[0]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, part) for part in parts])
+
+    def close(self) -> None:
+        self.rollback()
+
+    def size_bytes(self) -> int:
+        return sum(path.stat().st_size for path in self.directory.iterdir() if path.is_file())
+
+
+def facets_from_aggregations(raw: dict[str, Any]) -> tuple[dict[str, list[dict[str, Any]]], int]:
+    """Elasticsearch-shaped aggregation results (tantivy's and OpenSearch's) -> our facets and the total."""
+    facets: dict[str, list[dict[str, Any]]] = {
+        name: [{"value": b["key"], "count": int(b["doc_count"])} for b in raw.get(name, {}).get("buckets", [])]
+        for name in ("category", "brand")
+    }
+    buckets = raw.get("price", {}).get("buckets", [])
+    if len(buckets) != len(PRICE_RANGES):  # an empty index answers without buckets
+        buckets = [{"doc_count": 0}] * len(PRICE_RANGES)
+    price = [
+        {"from": low, "to": high, "count": int(bucket["doc_count"])}
+        for (low, high), bucket in zip(PRICE_RANGES, buckets, strict=True)
+    ]
+    facets["price"] = price
+    # Every document has a price and the ranges cover all prices, so their counts add up to the total.
+    return facets, sum(entry["count"] for entry in price)
+
+
+def _without_gil(call: Any) -> Any:
+    """Run a blocking tantivy call on a helper thread while this one waits in join(), which releases the GIL.
+
+    tantivy-py 0.27's commit() keeps the GIL while it waits for merge threads that need it: called
+    directly, commits deadlock after ~85 of them (reproduced here); from a thread they never did.
+    """
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as error:  # handed back to the caller
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, name="tantivy-commit")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+def _dump(document: Document) -> dict[str, Any]:
+    return {"seq": document.seq, "visible": document.visible, "version": document.version, "state": document.state}
+
+
+def _load(doc: tantivy.Document) -> Document:
+    data = json.loads(doc["state"][0])
+    item_id = str(doc["id"][0])
+    return Document(item_id, int(data["seq"]), bool(data["visible"]), int(data["version"]), data["state"])
+
+
+def _epoch_seconds(value: Any) -> int:
+    if not value:
+        return 0
+    try:
+        return max(0, int(datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()))
+    except ValueError:
+        return 0
+
+
+def default_directory() -> Path:
+    return Path(os.environ.get("SEARCH_INDEX_DIR") or "/tmp/marketplace-search/default")
