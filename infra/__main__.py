@@ -67,6 +67,7 @@ async def _run(config: CloudConfig) -> int:
                 print(f"demo {role}: {user.email} / {user.password}")
         print(f"started in {time.monotonic() - began:.2f} s; `python -m infra env` prints the endpoints")
         print(f"ready: {cloud.endpoints.api}", flush=True)
+        cloud.prewarm_in_background()
         await stop.wait()
         print("stopping", flush=True)
         return 0
