@@ -157,7 +157,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--cold-starts", type=int, default=3)
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
-    parser.add_argument("--only", nargs="*", choices=EVENT_BENCHMARKS, help="event benchmarks to run (default all)")
+    parser.add_argument("--only", nargs="*", choices=TOPICS, help="topic benchmarks to run (default all)")
     args = parser.parse_args()
 
     results: dict[str, Latency] = {}
@@ -186,25 +186,37 @@ def main() -> int:
     starts = cold_starts(args.cold_starts)
     print(f"cold starts: {', '.join(f'{s:.2f}' for s in starts)} s", flush=True)
     report = render(results, starts, args)
-    report += event_delivery(args)
+    report += topic_benchmarks(args)
     args.output.write_text(report)
     print(f"written to {args.output.relative_to(ROOT)}")
     return 0
 
 
-EVENT_BENCHMARKS = ("streams", "queues", "eventbridge", "stepfunctions")
+SECTIONS = {
+    "Event delivery (issue: local cloud, part 2)": ("streams", "queues", "eventbridge", "stepfunctions"),
+    "Services (issues: catalog and search; checkout)": ("search", "checkout"),
+}
+TOPICS = tuple(topic for topics in SECTIONS.values() for topic in topics)
 
 
-def event_delivery(args: argparse.Namespace) -> str:
-    """The event-source benchmarks (bench/<topic>.py), each with its own cloud and its own baseline."""
-    lines = ["## Event delivery (issue: local cloud, part 2)", ""]
-    for topic in args.only or EVENT_BENCHMARKS:
-        module = importlib.import_module(f"bench.{topic}")
-        with tempfile.TemporaryDirectory() as workdir:
-            section = module.run(Path(workdir), args.repeats)
-        print("\n".join(section), flush=True)
-        lines += [*section, ""]
+def topic_benchmarks(args: argparse.Namespace) -> str:
+    """The benchmarks of each topic (bench/<topic>.py), each with its own cloud and its own baseline."""
+    lines: list[str] = []
+    for title, topics in SECTIONS.items():
+        chosen = [topic for topic in topics if topic in (args.only or TOPICS)]
+        if chosen:
+            lines += [f"## {title}", ""]
+        for topic in chosen:
+            lines += run_topic(topic, args)
     return "\n".join(lines) + "\n"
+
+
+def run_topic(topic: str, args: argparse.Namespace) -> list[str]:
+    module = importlib.import_module(f"bench.{topic}")
+    with tempfile.TemporaryDirectory() as workdir:
+        section: list[str] = module.run(Path(workdir), args.repeats)
+    print("\n".join(section), flush=True)
+    return [*section, ""]
 
 
 def render(results: dict[str, Latency], starts: list[float], args: argparse.Namespace) -> str:
