@@ -10,7 +10,7 @@ PORT ?= 3000
 PARAMS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help install run test unit lint typecheck template-lint openapi bench deploy clean check-java
+.PHONY: help install run test unit lint typecheck template-lint openapi bench seed deploy clean check-java
 
 help:
 	@echo "make run     serve the API on http://127.0.0.1:$(PORT) (DynamoDB Local, moto, functions, gateway)"
@@ -63,6 +63,11 @@ openapi: install
 
 bench: install
 	$(PY) -m bench $(BENCH_ARGS)
+
+# POSTs N generated items (scripts/generate_items.py) to the running `make run` cloud, 8 at a time.
+N ?= 1000
+seed: install
+	$(PY) scripts/generate_items.py --count $(N) --post http://127.0.0.1:$(PORT)
 
 deploy:
 	sam build && sam deploy --config-env $${ENV:-dev}

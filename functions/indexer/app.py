@@ -7,10 +7,12 @@ retries from it; the records merged before it are committed first, so nothing is
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -19,26 +21,25 @@ from shop.search.indexing import Indexer, image
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-_indexer: Indexer | None = None
 
 
+@cache
 def indexer() -> Indexer:
-    global _indexer
-    if _indexer is None:
-        _indexer = Indexer(service.engine())
-    return _indexer
+    return Indexer(service.engine())
 
 
 def record_handler(record: DynamoDBRecord) -> None:
     change = record.raw_event["dynamodb"]
     indexer().apply(
-        record.raw_event["eventName"], image(change["Keys"]) or {}, image(change.get("NewImage")),
+        record.raw_event["eventName"],
+        image(change["Keys"]) or {},
+        image(change.get("NewImage")),
         image(change.get("OldImage")),
     )
 
 
 @logger.inject_lambda_context
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     try:
         response = process_partial_response(event, record_handler, processor, context)
         written = indexer().flush()

@@ -38,7 +38,7 @@ class Facets(BaseModel):
 
 class SearchPage(BaseModel):
     items: list[dict[str, Any]]
-    nextCursor: str | None  # noqa: N815 - the API's camelCase
+    nextCursor: str | None
     total: int | None
     facets: Facets | None
 
@@ -51,9 +51,10 @@ class Suggestions(BaseModel):
     "/items",
     summary="Search items: typo tolerant, synonyms, filters, facets, sort, cursor pages",
     tags=["search"],
-    responses=http.documented_responses(200, "One page of results", [400, 422]),
+    responses=http.documented_responses(200, "One page of results", [400, 422, 503]),
 )
 def search_items(
+    *,
     term: Annotated[str, Query(max_length=200)] = "",
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -65,16 +66,14 @@ def search_items(
     sort: Annotated[Literal["relevance", "price_asc", "price_desc", "newest"], Query()] = "relevance",
 ) -> dict[str, Any]:
     filters = Filters(category, brand, min_price, max_price, in_stock)
-    return service.search_items(
-        service.engine(), term=term, filters=filters, sort=sort, size=size, page_cursor=cursor
-    )
+    return service.search_items(service.engine(), term=term, filters=filters, sort=sort, size=size, page_cursor=cursor)
 
 
 @app.get(
     "/items/suggest",
     summary="Up to ten item names completing a prefix",
     tags=["search"],
-    responses=http.documented_responses(200, "Completions", [422]),
+    responses=http.documented_responses(200, "Completions", [422, 503]),
 )
 def suggest(prefix: Annotated[str, Query(min_length=1, max_length=100)]) -> Suggestions:
     return Suggestions(suggestions=service.suggest(service.engine(), prefix))

@@ -12,7 +12,7 @@ from moto import mock_aws
 
 from infra.template import load_template
 from shop.config import cart_settings, settings
-from tests.unit.shop.events import ROOT
+from tests.unit.shop.apigw_events import ROOT
 
 TABLES = {"ItemsTable": "Items", "InventoryTable": "Inventory", "CartsTable": "Carts"}
 TABLE_SHAPE = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")

@@ -21,7 +21,7 @@ from shop.errors import (
 )
 from shop.identity import caller_from_claims
 from shop.models import Cart, Item
-from tests.unit.shop.events import SELLER_CLAIMS
+from tests.unit.shop.apigw_events import SELLER_CLAIMS
 
 SELLER = caller_from_claims(SELLER_CLAIMS)
 USER = "buyer-sub-1"

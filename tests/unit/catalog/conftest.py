@@ -13,7 +13,7 @@ from moto import mock_aws
 from infra.template import load_template
 from shop import imports
 from shop.config import catalog_settings, settings
-from tests.unit.shop.events import ROOT
+from tests.unit.shop.apigw_events import ROOT
 
 TABLES = {
     "ItemsTable": "Items",

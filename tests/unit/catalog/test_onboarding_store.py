@@ -20,7 +20,7 @@ from shop.errors import (
 )
 from shop.identity import caller_from_claims
 from tests.unit.catalog.conftest import BUCKET
-from tests.unit.shop.events import BUYER_CLAIMS, SELLER_CLAIMS
+from tests.unit.shop.apigw_events import BUYER_CLAIMS, SELLER_CLAIMS
 
 SELLER = caller_from_claims(SELLER_CLAIMS)
 OTHER_SELLER = caller_from_claims({**SELLER_CLAIMS, "sub": "another-seller"})

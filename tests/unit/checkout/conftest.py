@@ -15,7 +15,7 @@ from shop import checkout, payments
 from shop.config import cart_settings, checkout_settings, settings
 from shop.models import Cart, Item, Stock
 from shop.order_models import HoldRow, OrderRow, PaymentRow, ReservationRow
-from tests.unit.shop.events import ROOT
+from tests.unit.shop.apigw_events import ROOT
 
 TABLES = {"ItemsTable": "Items", "InventoryTable": "Inventory", "CartsTable": "Carts",
           "IdempotencyTable": "Idempotency", "OrdersTable": "Orders", "PaymentsTable": "Payments"}  # fmt: skip

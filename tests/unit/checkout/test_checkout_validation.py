@@ -22,7 +22,7 @@ from shop.errors import (
 from shop.identity import caller_from_claims
 from shop.models import Stock
 from shop.order_schemas import CheckoutRequest
-from tests.unit.shop.events import BUYER_CLAIMS, SELLER_CLAIMS
+from tests.unit.shop.apigw_events import BUYER_CLAIMS, SELLER_CLAIMS
 
 SELLER = caller_from_claims(SELLER_CLAIMS)
 BUYER = caller_from_claims(BUYER_CLAIMS)

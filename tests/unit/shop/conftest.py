@@ -12,7 +12,7 @@ from moto import mock_aws
 
 from infra.template import load_template
 from shop.config import settings
-from tests.unit.shop.events import ROOT, LambdaContext
+from tests.unit.shop.apigw_events import ROOT, LambdaContext
 
 TABLES = {"ItemsTable": "Items", "InventoryTable": "Inventory", "IdempotencyTable": "Idempotency"}
 TABLE_SHAPE = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")

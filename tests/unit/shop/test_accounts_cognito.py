@@ -16,7 +16,7 @@ from shop.errors import (
     InvalidRefreshTokenError,
     WeakPasswordError,
 )
-from tests.unit.shop.events import ROOT, http_event, load_handler, response_json
+from tests.unit.shop.apigw_events import ROOT, http_event, load_handler, response_json
 
 PASSWORD = "Correct-Horse-9"
 RESOURCES = load_template(ROOT / "template.yaml")["Resources"]

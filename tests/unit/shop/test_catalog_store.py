@@ -15,7 +15,7 @@ from shop.errors import (
 )
 from shop.identity import caller_from_claims
 from shop.ids import new_id
-from tests.unit.shop.events import (
+from tests.unit.shop.apigw_events import (
     BUYER_CLAIMS,
     SELLER_CLAIMS,
     LambdaContext,

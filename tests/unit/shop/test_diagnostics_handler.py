@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.shop.events import http_event, load_handler, response_json
+from tests.unit.shop.apigw_events import http_event, load_handler, response_json
 
 
 def diagnose(action, context, query=""):

@@ -10,7 +10,7 @@ import pytest
 
 from shop import catalog, errors
 from shop.http import MAX_BODY_BYTES
-from tests.unit.shop.events import BUYER_CLAIMS, SELLER_CLAIMS, http_event, load_handler, response_json
+from tests.unit.shop.apigw_events import BUYER_CLAIMS, SELLER_CLAIMS, http_event, load_handler, response_json
 
 ITEM = {"name": "Wireless Mouse", "description": "Ergonomic", "price": 999, "quantity": 100}
 

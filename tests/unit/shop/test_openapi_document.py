@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from infra.template import load_template
-from tests.unit.shop.events import ROOT, http_event, load_handler
+from tests.unit.shop.apigw_events import ROOT, http_event, load_handler
 
 # Every HTTP route of the template is documented, except the diagnostics routes (tests and benchmarks only).
 UNDOCUMENTED_FUNCTIONS = {"DiagnosticsFunction"}

@@ -128,17 +128,18 @@ class WeakPasswordError(ShopError):
     default_message = "the password does not meet the password policy"
 
 
-class SearchUnavailableError(ShopError):
-    status = HTTPStatus.SERVICE_UNAVAILABLE
-    code = "SEARCH_UNAVAILABLE"
-    default_message = "search is temporarily unavailable; retry shortly"
-
-
 # ---------------------------------------------------------------- 429
 class TooManyRequestsError(ShopError):
     status = HTTPStatus.TOO_MANY_REQUESTS
     code = "TOO_MANY_REQUESTS"
     default_message = "too many requests; slow down and retry"
+
+
+# ---------------------------------------------------------------- 503
+class SearchUnavailableError(ShopError):
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    code = "SEARCH_UNAVAILABLE"
+    default_message = "search is temporarily unavailable; retry shortly"
 
 
 # ---------------------------------------------------------------- cart (shop.cart)

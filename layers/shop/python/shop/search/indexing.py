@@ -66,26 +66,32 @@ def image(attributes: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return {str(name): _attribute(value) for name, value in attributes.items()}
 
 
+_SCALARS: dict[str, Any] = {
+    "S": lambda data: data,
+    "B": lambda data: None,  # binary attributes are never searched
+    "N": lambda data: _number(Decimal(str(data))),
+    "BOOL": bool,
+    "NULL": lambda data: None,
+}
+
+
 def _attribute(value: Any) -> Any:
     if not isinstance(value, Mapping) or not value:
         return None
     kind, data = next(iter(value.items()))
-    if kind == "S" or kind == "B":
-        return data if kind == "S" else None
-    if kind == "N":
-        number = Decimal(str(data))
-        return int(number) if number == number.to_integral_value() else float(number)
-    if kind == "BOOL":
-        return bool(data)
-    if kind == "NULL":
-        return None
+    if kind in _SCALARS:
+        return _SCALARS[kind](data)
     if kind == "M":
         return {str(k): _attribute(v) for k, v in data.items()}
     if kind == "L":
         return [_attribute(v) for v in data]
-    if kind in ("SS", "NS"):
+    if kind in {"SS", "NS"}:
         return [_attribute({kind[0]: v}) for v in data]
     return None
+
+
+def _number(number: Decimal) -> int | float:
+    return int(number) if number == number.to_integral_value() else float(number)
 
 
 def _plain(value: Any) -> Any:

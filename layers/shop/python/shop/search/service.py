@@ -6,6 +6,7 @@ from dataclasses import asdict
 from functools import cache
 from typing import Any
 
+from shop.errors import SearchUnavailableError
 from shop.search import cursor
 from shop.search.port import Filters, SearchEngine, SearchRequest, Sort
 from shop.search.query import build_words
@@ -27,20 +28,24 @@ def open_engine(settings: SearchSettings) -> SearchEngine:
         return OpenSearchEngine.from_url(settings.opensearch_url, settings.opensearch_index)
     from shop.search.tantivy_engine import TantivyEngine
 
-    return TantivyEngine(settings.index_dir)
+    try:
+        return TantivyEngine(settings.index_dir)
+    except (OSError, ValueError) as error:  # the index directory is unreadable or holds a damaged index
+        raise SearchUnavailableError() from error
 
 
 def search_items(
     engine: SearchEngine,
     *,
     term: str = "",
-    filters: Filters = Filters(),
+    filters: Filters | None = None,
     sort: Sort = "relevance",
     size: int = 20,
     page_cursor: str | None = None,
     cursor_key: bytes | None = None,
 ) -> dict[str, Any]:
     """One page of results: {items, nextCursor, total, facets}. Facets and total describe the whole query."""
+    filters = filters or Filters()
     key = cursor_key or search_settings().cursor_key
     words = build_words(term)
     effective_sort: Sort = sort if (words or sort != "relevance") else "newest"

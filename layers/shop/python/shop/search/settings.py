@@ -4,12 +4,13 @@ search must start and answer even where it is given nothing but its index)."""
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-DEFAULT_INDEX_DIR = "/tmp/marketplace-search/default"
+DEFAULT_INDEX_DIR = str(Path(tempfile.gettempdir()) / "marketplace-search" / "default")
 LOCAL_CURSOR_KEY = "local-only-search-cursor-key"
 
 

@@ -2,7 +2,7 @@
 
 Writer: tantivy allows one IndexWriter per index directory (a lock file). The writing process takes it
 on its first write (retrying for WRITER_WAIT_S while another process holds it) and keeps it until
-close(); commits run on a helper thread (see _without_gil). The template gives the indexer ReservedConcurrentExecutions 1, so one process writes.
+close(). The template gives the indexer ReservedConcurrentExecutions 1, so one process writes.
 Readers reload when meta.json (rewritten by every commit) changes, checked at most every RELOAD_CHECK_S.
 
 tantivy has no search_after: every sort is on one unsigned fast field that is unique per document
@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import threading
 import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -36,6 +34,8 @@ RELOAD_CHECK_S = 0.05
 WRITER_HEAP_BYTES = 64_000_000
 WRITER_WAIT_S = 20.0
 MAX_RELEVANCE_WINDOW = 20_000
+FIRST_RELEVANCE_WINDOW = 256  # loading a hit costs ~2 us; running the query again costs milliseconds
+MAX_FULL_WINDOW = 2_000
 TEXT_FIELDS = ("name", "brand", "tags", "description")
 SORT_FIELDS = {"price_asc": ("price_key", True), "price_desc": ("price_key", False), "newest": ("new_key", False)}
 
@@ -48,8 +48,10 @@ def _schema() -> tantivy.Schema:
     for name in ("category", "brand"):
         builder.add_text_field(f"{name}_key", tokenizer_name="raw", index_option="basic")  # lower-cased filter
         builder.add_text_field(f"{name}_facet", tokenizer_name="raw", fast=True, index_option="basic")
-    for name in ("price", "available", "visible", "seq", "price_key", "new_key"):
+    for name in ("price", "available", "visible", "price_key", "new_key"):
         builder.add_unsigned_field(name, indexed=True, fast=True)
+    # Stored too: relevance ties are broken by seq, read for every tied hit without parsing its state.
+    builder.add_unsigned_field("seq", stored=True, indexed=True, fast=True)
     builder.add_bytes_field("state", stored=True)  # the Document as JSON
     return builder.build()
 
@@ -133,7 +135,7 @@ class TantivyEngine:
         if self._writer is None:
             return
         try:
-            _without_gil(self._writer.commit)
+            self._writer.commit()
         except BaseException:
             self._release_writer()
             raise
@@ -141,7 +143,7 @@ class TantivyEngine:
 
     def rollback(self) -> None:
         if self._writer is not None:
-            _without_gil(self._writer.rollback)
+            self._writer.rollback()
             self._release_writer()
             self._max_seq = None
 
@@ -166,7 +168,7 @@ class TantivyEngine:
         writer, self._writer = self._writer, None
         # Finishing the merges explicitly (instead of leaving it to the writer's destructor) releases the
         # lock file deterministically and never runs merge clean-up under the garbage collector.
-        _without_gil(writer.wait_merging_threads)
+        writer.wait_merging_threads()
 
     def _tantivy_doc(self, document: Document) -> tantivy.Document:
         item = document.state.get("item", {})
@@ -202,22 +204,24 @@ class TantivyEngine:
         if request.facets:
             facets, total = self._facets(searcher, base)
         if request.sort == "relevance" and request.words:
-            hits, more = self._by_relevance(searcher, base, request)
+            hits, more = self._by_relevance(searcher, base, request, total)
         else:
             hits, more = self._by_key(searcher, base, request)
         return SearchResult(hits=hits, total=total, facets=facets, has_more=more)
 
-    def _by_key(self, searcher: tantivy.Searcher, base: tantivy.Query, request: SearchRequest) -> tuple[list[Hit], bool]:
+    def _by_key(
+        self, searcher: tantivy.Searcher, base: tantivy.Query, request: SearchRequest
+    ) -> tuple[list[Hit], bool]:
         field, ascending = SORT_FIELDS.get(request.sort, SORT_FIELDS["newest"])
         query = base
         if request.after:
             key = int(request.after[0])
+            unsigned = tantivy.FieldType.Unsigned
             bound = (
-                tantivy.Query.range_query(self.schema, field, tantivy.FieldType.Unsigned, key, None, include_lower=False)
+                tantivy.Query.range_query(self.schema, field, unsigned, key, None, include_lower=False)
                 if ascending
-                else tantivy.Query.range_query(self.schema, field, tantivy.FieldType.Unsigned, None, key,
-                                               include_upper=False)
-            )  # fmt: skip
+                else tantivy.Query.range_query(self.schema, field, unsigned, None, key, include_upper=False)
+            )
             query = tantivy.Query.boolean_query([(tantivy.Occur.Must, base), (tantivy.Occur.Must, bound)])
         order = tantivy.Order.Asc if ascending else tantivy.Order.Desc
         result = searcher.search(query, request.size + 1, count=False, order_by_field=field, order=order)
@@ -226,9 +230,11 @@ class TantivyEngine:
         return hits, len(result.hits) > request.size
 
     def _by_relevance(self, searcher: tantivy.Searcher, base: tantivy.Query, request: SearchRequest,
-                      ) -> tuple[list[Hit], bool]:  # fmt: skip
+                      total: int | None = None) -> tuple[list[Hit], bool]:  # fmt: skip
         after = (float(request.after[0]), int(request.after[1])) if request.after else None
-        window = max(64, (request.size + 1) * 2)
+        window = max(FIRST_RELEVANCE_WINDOW, (request.size + 1) * 2)
+        if total is not None and total < MAX_FULL_WINDOW:
+            window = max(window, total + 1)  # the facets counted the matches: one search fetches them all
         while True:
             result = searcher.search(base, window, count=False)
             complete = len(result.hits) < window
@@ -240,15 +246,15 @@ class TantivyEngine:
             for score, address in rows:
                 if after is not None and score > after[0]:
                     continue  # ranks before the cursor
-                document = _load(searcher.doc(address))
-                if after is not None and (score, document.seq) >= after:
+                seq = _seq(searcher.doc(address))
+                if after is not None and (score, seq) >= after:
                     continue
-                keyed.append((score, document))
-            keyed.sort(key=lambda row: (-row[0], -row[1].seq))
+                keyed.append((score, seq, address))
+            keyed.sort(key=lambda row: (-row[0], -row[1]))
             exact = complete or (len(keyed) >= needed and keyed[needed - 1][0] != cut_level)
             if exact or window >= MAX_RELEVANCE_WINDOW:
                 page = keyed[: request.size]
-                hits = [Hit(summary(document), (score, document.seq)) for score, document in page]
+                hits = [Hit(summary(_load(searcher.doc(address))), (score, seq)) for score, seq, address in page]
                 return hits, len(keyed) > request.size
             window *= 4
 
@@ -263,20 +269,24 @@ class TantivyEngine:
         return facets_from_aggregations(raw)
 
     def _base_query(self, words: Sequence[Word], filters: Filters) -> tantivy.Query:
-        must: list[tuple[tantivy.Occur, tantivy.Query]] = [(tantivy.Occur.Must, self._term("visible", 1))]
-        for word in words:
-            alternatives = [tantivy.Query.const_score_query(self._clause(c), c.boost) for c in word.clauses]
-            must.append((tantivy.Occur.Must, tantivy.Query.disjunction_max_query(alternatives)))
+        # Filters must not score: a term query scores by BM25, whose idf moves with every document added,
+        # so a relevance cursor's (score, seq) would stop matching the same document's score one commit
+        # later and paging would start over (an endless loop, once mistaken for a commit deadlock).
+        conditions: list[tuple[tantivy.Occur, tantivy.Query]] = [(tantivy.Occur.Must, self._term("visible", 1))]
         if filters.category:
-            must.append((tantivy.Occur.Must, self._term("category_key", filters.category.lower())))
+            conditions.append((tantivy.Occur.Must, self._term("category_key", filters.category.lower())))
         if filters.brand:
-            must.append((tantivy.Occur.Must, self._term("brand_key", filters.brand.lower())))
+            conditions.append((tantivy.Occur.Must, self._term("brand_key", filters.brand.lower())))
         if filters.min_price is not None or filters.max_price is not None:
-            must.append((tantivy.Occur.Must, tantivy.Query.range_query(
+            conditions.append((tantivy.Occur.Must, tantivy.Query.range_query(
                 self.schema, "price", tantivy.FieldType.Unsigned, filters.min_price, filters.max_price)))  # fmt: skip
         if filters.in_stock is not None:
             in_stock = tantivy.Query.range_query(self.schema, "available", tantivy.FieldType.Unsigned, 1, None)
-            must.append((tantivy.Occur.Must if filters.in_stock else tantivy.Occur.MustNot, in_stock))
+            conditions.append((tantivy.Occur.Must if filters.in_stock else tantivy.Occur.MustNot, in_stock))
+        must = [(tantivy.Occur.Must, tantivy.Query.const_score_query(tantivy.Query.boolean_query(conditions), 0.0))]
+        for word in words:
+            alternatives = [tantivy.Query.const_score_query(self._clause(c), c.boost) for c in word.clauses]
+            must.append((tantivy.Occur.Must, tantivy.Query.disjunction_max_query(alternatives)))
         return tantivy.Query.boolean_query(must)
 
     def _term(self, field: str, value: str | int) -> tantivy.Query:
@@ -317,33 +327,18 @@ def facets_from_aggregations(raw: dict[str, Any]) -> tuple[dict[str, list[dict[s
     ]
     facets["price"] = price
     # Every document has a price and the ranges cover all prices, so their counts add up to the total.
-    return facets, sum(entry["count"] for entry in price)
-
-
-def _without_gil(call: Any) -> Any:
-    """Run a blocking tantivy call on a helper thread while this one waits in join(), which releases the GIL.
-
-    tantivy-py 0.27's commit() keeps the GIL while it waits for merge threads that need it: called
-    directly, commits deadlock after ~85 of them (reproduced here); from a thread they never did.
-    """
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["value"] = call()
-        except BaseException as error:  # handed back to the caller
-            outcome["error"] = error
-
-    thread = threading.Thread(target=run, name="tantivy-commit")
-    thread.start()
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
+    return facets, sum(int(bucket["doc_count"]) for bucket in buckets)
 
 
 def _dump(document: Document) -> dict[str, Any]:
     return {"seq": document.seq, "visible": document.visible, "version": document.version, "state": document.state}
+
+
+def _seq(doc: tantivy.Document) -> int:
+    stored = doc.get_first("seq")
+    if stored is not None:
+        return int(stored)
+    return _load(doc).seq  # an index created before seq was stored
 
 
 def _load(doc: tantivy.Document) -> Document:
@@ -359,7 +354,3 @@ def _epoch_seconds(value: Any) -> int:
         return max(0, int(datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()))
     except ValueError:
         return 0
-
-
-def default_directory() -> Path:
-    return Path(os.environ.get("SEARCH_INDEX_DIR") or "/tmp/marketplace-search/default")
