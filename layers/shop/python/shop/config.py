@@ -143,7 +143,9 @@ def load_checkout_settings(environ: Mapping[str, str]) -> CheckoutSettings:
         fraud_velocity_limit=int(environ.get("FRAUD_VELOCITY_LIMIT") or 10),
         fraud_velocity_window_seconds=int(environ.get("FRAUD_VELOCITY_WINDOW_SECONDS") or 600),
         fraud_blocked_fingerprints=frozenset(
-            part.strip() for part in (environ.get("FRAUD_BLOCKED_FINGERPRINTS") or "local-0341").split(",") if part.strip()
+            part.strip()
+            for part in (environ.get("FRAUD_BLOCKED_FINGERPRINTS") or "local-0341").split(",")
+            if part.strip()
         ),
     )
 

@@ -246,7 +246,7 @@ class StockRowNotFoundError(ShopError):
     default_message = "the item has no such variant"
 
 
-# ---------------------------------------------------------------- catalog onboarding (shop.catalog, shop.compliance, shop.imports)
+# ------------------------------------------- catalog onboarding (shop.catalog, shop.compliance, shop.imports)
 class VersionConflictError(ShopError):
     """details = {"itemId", "expectedVersion", "currentVersion"}: re-read the item and apply the change again."""
 
