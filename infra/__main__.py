@@ -57,22 +57,38 @@ async def _run(config: CloudConfig) -> int:
     try:
         await cloud.start()
         assert cloud.endpoints is not None
-        if config.seed:
-            from infra.seed import seed
-
-            summary = await asyncio.to_thread(seed, cloud.endpoints.api)
-            print(f"demo catalog: {summary['items']} items")
-            for role in ("seller", "buyer"):
-                user = summary[role]
-                print(f"demo {role}: {user.email} / {user.password}")
         print(f"started in {time.monotonic() - began:.2f} s; `python -m infra env` prints the endpoints")
+        if config.seed:
+            from infra.seed import DEMO_BUYER, DEMO_SELLER
+
+            for user in (DEMO_SELLER, DEMO_BUYER):
+                print(f"demo {user.role}: {user.email} / {user.password}")
         print(f"ready: {cloud.endpoints.api}", flush=True)
-        cloud.prewarm_in_background()
+        # The API serves from here on; the demo data arrives through it in the next seconds, then the
+        # remaining function workers warm up, so neither delays `ready`.
+        background = asyncio.create_task(_seed_then_prewarm(cloud, config.seed))
         await stop.wait()
+        background.cancel()
         print("stopping", flush=True)
         return 0
     finally:
         await cloud.stop()
+
+
+async def _seed_then_prewarm(cloud: LocalCloud, seed: bool) -> None:
+    assert cloud.endpoints is not None
+    if seed:
+        from infra.seed import SeedError
+        from infra.seed import seed as load_demo_data
+
+        began = time.monotonic()
+        try:
+            summary = await asyncio.to_thread(load_demo_data, cloud.endpoints.api)
+        except (SeedError, OSError) as error:
+            log.error("the demo data could not be loaded: %s", error)
+        else:
+            print(f"demo catalog: {summary['items']} items loaded in {time.monotonic() - began:.1f} s", flush=True)
+    cloud.prewarm_in_background()
 
 
 def _state_file() -> Path:

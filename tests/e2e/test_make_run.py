@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import boto3
 import httpx
@@ -18,7 +19,12 @@ pytestmark = pytest.mark.e2e
 def test_make_run_serves_the_demo_catalog_and_prints_working_credentials(tmp_path):
     cloud = launch(tmp_path, seed=True)
     try:
-        output = (tmp_path / "cloud.out").read_text()
+        # `ready:` comes as soon as the API serves; the demo data follows through the API and says so.
+        deadline = time.monotonic() + 60
+        while "demo catalog:" not in (output := (tmp_path / "cloud.out").read_text()):
+            assert time.monotonic() < deadline, output[-3000:]
+            time.sleep(0.1)
+        assert re.search(r"demo catalog: 40 items loaded", output)
         credentials = {
             role: (email, password) for role, email, password in re.findall(r"demo (\w+): (\S+) / (\S+)", output)
         }
