@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,10 +9,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from infra.template import load_template
 from shop import imports
 from shop.config import catalog_settings, settings
-from tests.unit.shop.apigw_events import ROOT
+from tests.unit.moto_tables import create_tables, use_environment
 
 TABLES = {
     "ItemsTable": "Items",
@@ -22,22 +20,8 @@ TABLES = {
     "SkuClaimsTable": "SkuClaims",
     "ImportsTable": "Imports",
 }
-TABLE_SHAPE = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
 BUCKET = "imports-unit"
-ENVIRONMENT = {
-    "ITEMS_TABLE": "Items",
-    "INVENTORY_TABLE": "Inventory",
-    "IDEMPOTENCY_TABLE": "Idempotency",
-    "IDEMPOTENCY_TTL_SECONDS": "3600",
-    "SKU_CLAIMS_TABLE": "SkuClaims",
-    "IMPORTS_TABLE": "Imports",
-    "IMPORTS_BUCKET": BUCKET,
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "POWERTOOLS_SERVICE_NAME": "unit",
-}
+CATALOG_ENVIRONMENT = {"SKU_CLAIMS_TABLE": "SkuClaims", "IMPORTS_TABLE": "Imports", "IMPORTS_BUCKET": BUCKET}
 
 
 def _clear_caches() -> None:
@@ -48,11 +32,7 @@ def _clear_caches() -> None:
 
 @pytest.fixture(autouse=True)
 def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in list(os.environ):
-        if name.startswith("AWS_ENDPOINT_URL") or name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
-            monkeypatch.delenv(name)
-    for name, value in ENVIRONMENT.items():
-        monkeypatch.setenv(name, value)
+    use_environment(monkeypatch, CATALOG_ENVIRONMENT)
     _clear_caches()
     yield
     _clear_caches()
@@ -61,11 +41,8 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def aws() -> Iterator[Any]:
     """The onboarding tables and the imports bucket; yields the DynamoDB client."""
-    resources = load_template(ROOT / "template.yaml")["Resources"]
     with mock_aws():
         dynamodb = boto3.client("dynamodb")
-        for logical_id, name in TABLES.items():
-            properties = resources[logical_id]["Properties"]
-            dynamodb.create_table(TableName=name, **{key: properties[key] for key in TABLE_SHAPE if key in properties})
+        create_tables(dynamodb, TABLES)
         boto3.client("s3").create_bucket(Bucket=BUCKET)
         yield dynamodb
