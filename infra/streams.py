@@ -114,18 +114,30 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+EVENT_NAMES = frozenset({"INSERT", "MODIFY", "REMOVE"})
+
+
 def lambda_record(raw: dict[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
     """A GetRecords record (as boto3 parses it) in the shape Lambda puts in event["Records"]."""
     dynamodb = dict(raw.get("dynamodb", {}))
     for image in ("Keys", "NewImage", "OldImage"):
         if image in dynamodb:
             dynamodb[image] = {name: _typed(value) for name, value in dynamodb[image].items()}
+    event_name = raw["eventName"]
+    expired_by_dynamodb_local = False
+    if event_name not in EVENT_NAMES:
+        # DynamoDB Local 3.x sometimes expires an item itself, and its stream then names the record
+        # UNKNOWN_TO_SDK_VERSION (its Java SDK's fallback for an operation it has no name for). Nothing but
+        # TTL deletes an item without a request, so this is a REMOVE by the TTL service, as AWS would say.
+        has_old, has_new = "OldImage" in dynamodb, "NewImage" in dynamodb
+        event_name = "MODIFY" if has_old and has_new else "INSERT" if has_new else "REMOVE"
+        expired_by_dynamodb_local = event_name == "REMOVE"
     created = dynamodb.get("ApproximateCreationDateTime")
     if isinstance(created, datetime):
         dynamodb["ApproximateCreationDateTime"] = created.timestamp()
     record: dict[str, Any] = {
         "eventID": raw["eventID"],
-        "eventName": raw["eventName"],
+        "eventName": event_name,
         "eventVersion": "1.1",
         "eventSource": "aws:dynamodb",
         "awsRegion": region,  # DynamoDB Local says "ddblocal"
@@ -135,6 +147,8 @@ def lambda_record(raw: dict[str, Any], stream_arn: str, region: str) -> dict[str
     if raw.get("userIdentity"):
         record["userIdentity"] = {"type": raw["userIdentity"].get("Type"),
                                   "principalId": raw["userIdentity"].get("PrincipalId")}  # fmt: skip
+    elif expired_by_dynamodb_local:
+        record["userIdentity"] = dict(SERVICE_IDENTITY)
     return record
 
 

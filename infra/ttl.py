@@ -28,6 +28,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from botocore.config import Config
 
 from infra.model import Endpoints, TtlTableSpec
 
@@ -131,7 +132,11 @@ class TtlSweeper:
         self._registry = deletions_for(endpoints.dynamodb)
         self._client = boto3.session.Session(
             aws_access_key_id="local", aws_secret_access_key="local", region_name=endpoints.region  # noqa: S106
-        ).client("dynamodb", endpoint_url=endpoints.dynamodb)
+        ).client(
+            "dynamodb", endpoint_url=endpoints.dynamodb,
+            # A call that hangs must not stop every later sweep: give up and try again next period.
+            config=Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 2}),
+        )  # fmt: skip
         # A thread of its own: a long sweep must never wait behind (or hold up) the loop's default executor.
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="ttl-sweeper")
         self._key_names: dict[str, list[str]] = {}
@@ -161,6 +166,8 @@ class TtlSweeper:
                 await loop.run_in_executor(self._executor, self.sweep)
             except Exception:
                 log.exception("TTL sweep failed; trying again in %.1f s", self._period)
+            if time.monotonic() - began > 5 * self._period + 1:
+                log.warning("TTL sweep took %.1f s (period %.1f s)", time.monotonic() - began, self._period)
             await asyncio.sleep(max(self._period - (time.monotonic() - began), 0.01))
 
     def sweep(self) -> int:

@@ -125,7 +125,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """When a test fails, show what the local clouds it ran against logged: CI has nothing else."""
     report = yield
     if report.failed and call.when in ("call", "setup"):
-        for number, cloud in enumerate(launcher.RUNNING):
+        running = [cloud for cloud in launcher.RUNNING if cloud.process.poll() is None]
+        for number, cloud in enumerate(running):
             for name, tail in cloud.log_tails().items():
                 report.sections.append((f"cloud {number} ({cloud.workdir.name}) {name}", tail))
     return report

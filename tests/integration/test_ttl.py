@@ -41,7 +41,7 @@ class TtlCloud:
     def exists(self, pk: str) -> bool:
         return "Item" in self.dynamodb.get_item(TableName=self.table, Key={"pk": {"S": pk}}, ConsistentRead=True)
 
-    def removal(self, run: str, pk: str, timeout: float = 20) -> dict[str, Any]:
+    def removal(self, run: str, pk: str, timeout: float = 60) -> dict[str, Any]:
         """The REMOVE record the consumer received for pk."""
 
         def probe() -> dict[str, Any] | None:

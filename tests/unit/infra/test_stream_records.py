@@ -29,3 +29,15 @@ def test_empty_maps_are_typed_as_aws_types_them():
     assert record["eventSource"] == "aws:dynamodb"
     assert record["awsRegion"] == "us-east-1"
     assert "userIdentity" not in record
+
+
+def test_an_item_dynamodb_local_expired_itself_is_a_ttl_removal():
+    # DynamoDB Local 3.x sometimes deletes an expired item on its own and names the record this way.
+    raw = {
+        "eventID": "2", "eventName": "UNKNOWN_TO_SDK_VERSION",
+        "dynamodb": {"Keys": {"pk": {"S": "a"}}, "OldImage": {"pk": {"S": "a"}, "expiresAt": {"N": "1"}},
+                     "SequenceNumber": "200", "SizeBytes": 10, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    }
+    record = lambda_record(raw, ARN, "us-east-1")
+    assert record["eventName"] == "REMOVE"
+    assert record["userIdentity"] == {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
