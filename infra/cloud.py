@@ -96,8 +96,7 @@ class LocalCloud:
             lambda_api=lambda_url,
             api=f"http://{services.HOST}:{ports['api']}",
         )
-        # Translating the template takes ~1 s of CPU: do it while the JVM boots.
-        # Imported here, while the JVM boots (see the module docstring).
+        # Imports and translation (~1 s of CPU) happen while the JVM boots (see the module docstring).
         from infra.components import ComponentContext, build_components
         from infra.gateway import create_gateway_app
         from infra.lambda_api import create_lambda_api_app
