@@ -9,6 +9,12 @@
 - searchable after a write: upsert one item, commit, reload, until a search finds it.
 - baseline, same items, same run: a Python scan over the same documents with a substring match of every
   query word on name + brand + tags + description (what a table Scan + contains does, minus the network).
+
+Through the HTTP API (BENCH_SEARCH_API_ITEMS, default 100,000): a local cloud whose search index is loaded
+directly, before any item goes through the API (the index has one writer), with the documents the engine
+part builds; the same four query kinds as GET requests on one keep-alive client, p50 / p99. Its naive
+DynamoDB baseline (BENCH_SEARCH_DDB_ITEMS, default the same count): the same items in a table of that
+cloud, a paginated Scan with contains(name, word) for both words of the two-word query.
 """
 
 from __future__ import annotations
@@ -20,7 +26,12 @@ import statistics
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 for extra in (ROOT / "layers" / "shop" / "python", ROOT / "scripts"):
@@ -29,6 +40,7 @@ for extra in (ROOT / "layers" / "shop" / "python", ROOT / "scripts"):
 
 from generate_items import items  # noqa: E402
 
+from infra.launcher import launch  # noqa: E402
 from shop.search import service  # noqa: E402
 from shop.search.port import Document, Filters  # noqa: E402
 from shop.search.tantivy_engine import TantivyEngine  # noqa: E402
@@ -51,6 +63,22 @@ KINDS = {
         "sort": "price_asc",
     },
 }
+API_ITEMS = 100_000
+API_QUERIES = 300
+API_WARMUP = 20
+TARGET_API_P50_MS = 5.0
+API_PARAMS: dict[str, tuple[str, dict[str, str]]] = {
+    "two words": ("/items", {"term": "wireless headphones"}),
+    "typos": ("/items", {"term": "wireles headphnes"}),
+    "filtered, by price": (
+        "/items",
+        {"term": "headphones", "category": "Electronics", "inStock": "true", "maxPrice": "20000", "sort": "price_asc"},
+    ),
+    "suggest": ("/items/suggest", {"prefix": "wireless headph"}),
+}
+DDB_SCANS = 3
+DDB_THREADS = 8
+DDB_WORDS = ["Wireless", "Headphones"]  # names are title case and contains() is case-sensitive
 
 
 def _documents(count: int) -> Iterator[Document]:
@@ -168,7 +196,134 @@ def run(workdir: Path, repeats: int) -> list[str]:
         f"- RSS ≤ {TARGET_RSS_MIB:.0f} MiB: {'met' if rss <= TARGET_RSS_MIB else 'NOT met'} ({rss:,.0f} MiB peak "
         "while indexing and querying, before the baseline loads its items)",
     ]
-    return lines
+    return lines + _api_lines(workdir)
+
+
+def _ddb_client(environment: dict[str, str]) -> Any:
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=environment["AWS_ENDPOINT_URL_DYNAMODB"],
+        region_name=environment["AWS_REGION"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # noqa: S106
+    )
+
+
+def _ddb_item(document: Document) -> dict[str, Any]:
+    item = document.state["item"]
+    return {
+        "itemId": {"S": item["itemId"]}, "name": {"S": item["name"]}, "description": {"S": item["description"]},
+        "brand": {"S": item.get("brand") or ""}, "category": {"S": item.get("category") or ""},
+        "tags": {"L": [{"S": tag} for tag in item["tags"]]}, "price": {"N": str(item["price"])},
+        "quantity": {"N": str(item["quantity"])}, "status": {"S": "ACTIVE"}, "createdAt": {"S": item["createdAt"]},
+    }  # fmt: skip
+
+
+def _ddb_load(environment: dict[str, str], table: str, count: int) -> None:
+    requests = [{"PutRequest": {"Item": _ddb_item(document)}} for document in _documents(count)]
+    chunks = [requests[n : n + 25] for n in range(0, len(requests), 25)]
+
+    def write(share: list[list[dict[str, Any]]]) -> None:
+        client = _ddb_client(environment)
+        for chunk in share:
+            pending = {table: chunk}
+            while pending:
+                pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+
+    with ThreadPoolExecutor(DDB_THREADS) as pool:
+        list(pool.map(write, [chunks[n::DDB_THREADS] for n in range(DDB_THREADS)]))
+
+
+def _ddb_scan(client: Any, table: str) -> int:
+    found, start_key = 0, None
+    words = {f":w{n}": {"S": word} for n, word in enumerate(DDB_WORDS)}
+    while True:
+        extra = {"ExclusiveStartKey": start_key} if start_key else {}
+        page = client.scan(
+            TableName=table,
+            FilterExpression=" AND ".join(f"contains(#name, {w})" for w in words),
+            ExpressionAttributeNames={"#name": "name"},
+            ExpressionAttributeValues=words,
+            **extra,
+        )
+        found += page["Count"]
+        start_key = page.get("LastEvaluatedKey")
+        if not start_key:
+            return found
+
+
+def _api_lines(workdir: Path) -> list[str]:
+    count = int(os.environ.get("BENCH_SEARCH_API_ITEMS") or API_ITEMS)
+    ddb_count = int(os.environ.get("BENCH_SEARCH_DDB_ITEMS") or count)
+    began = time.perf_counter()
+    cloud = launch(workdir / "api", overrides=["ThrottlingRateLimit=1000000", "ThrottlingBurstLimit=1000000",
+                                               f"SearchIndexDir={workdir / 'api-index'}"])  # fmt: skip
+    try:
+        environment, outputs = cloud.state["environment"], cloud.state["outputs"]
+        ddb = _ddb_client(environment)
+        # SEARCH_INDEX_DIR as the template builds it: SearchIndexDir / stack name / Items stream label.
+        stream_arn = ddb.describe_table(TableName=outputs["ItemsTableName"])["Table"]["LatestStreamArn"]
+        index_dir = Path(cloud.state["parameters"]["SearchIndexDir"]) / cloud.state["stack"] / stream_arn.split("/")[3]
+        start = time.perf_counter()
+        engine = TantivyEngine(index_dir)  # before any item goes through the API: no indexer holds the writer
+        for batch in _batches(count):
+            engine.upsert(batch)
+            engine.commit()
+        engine.close()
+        load_s = time.perf_counter() - start
+        rows: list[tuple[str, float, float]] = []
+        with httpx.Client(base_url=cloud.state["endpoints"]["api"], timeout=30) as api:
+            total = api.get("/items", params={"term": ""}).raise_for_status().json()["total"]
+            if total != count:
+                raise RuntimeError(f"GET /items sees {total} items, {count} were indexed in {index_dir}")
+            for name, (path, params) in API_PARAMS.items():
+                for _ in range(API_WARMUP):
+                    api.get(path, params=params).raise_for_status()
+                samples = []
+                for _ in range(API_QUERIES):
+                    start = time.perf_counter()
+                    api.get(path, params=params).raise_for_status()
+                    samples.append((time.perf_counter() - start) * 1000)
+                rows.append((name, statistics.median(samples), _percentile(samples, 0.99)))
+        bench_table = f"{cloud.state['stack']}-SearchBench"
+        ddb.create_table(TableName=bench_table, BillingMode="PAY_PER_REQUEST",
+                         AttributeDefinitions=[{"AttributeName": "itemId", "AttributeType": "S"}],
+                         KeySchema=[{"AttributeName": "itemId", "KeyType": "HASH"}])  # fmt: skip
+        ddb.get_waiter("table_exists").wait(TableName=bench_table)
+        start = time.perf_counter()
+        _ddb_load(environment, bench_table, ddb_count)
+        ddb_load_s = time.perf_counter() - start
+        scans, found = [], 0
+        for _ in range(DDB_SCANS):  # no warm-up scan: each one reads the whole table (~24 s at 100,000 here)
+            start = time.perf_counter()
+            found = _ddb_scan(ddb, bench_table)
+            scans.append((time.perf_counter() - start) * 1000)
+    finally:
+        cloud.stop()
+    wall_s = time.perf_counter() - began
+    api_p50 = rows[0][1]
+    scan_p50 = statistics.median(scans)
+    worst_p50 = max(p50 for _, p50, _ in rows)
+    return [
+        "",
+        f"Through the HTTP API of a local cloud ({cloud.state['dynamodbEngine']}), {count:,} of the same items "
+        f"loaded straight into the SearchFunction's index ({count / load_s:,.0f} items/s) before any item went "
+        f"through the API; {API_QUERIES} sequential GETs per kind on one keep-alive httpx client after "
+        f"{API_WARMUP} warm-up ones; the whole part took {wall_s:.0f} s. "
+        f"`BENCH_SEARCH_API_ITEMS={count} BENCH_SEARCH_DDB_ITEMS={ddb_count}`.",
+        "",
+        "| request | p50 ms | p99 ms |",
+        "|---|---|---|",
+        *[f"| GET {API_PARAMS[name][0]}: {name} | {p50:.2f} | {p99:.2f} |" for name, p50, p99 in rows],
+        f"| baseline: DynamoDB Scan, contains(name) for both words, {ddb_count:,} items, paginated to the end "
+        f"({found:,} found) | {scan_p50:,.0f} | {max(scans):,.0f} (max of {DDB_SCANS}) |",
+        "",
+        f"- API p50 ≤ {TARGET_API_P50_MS:.0f} ms per query kind at {count:,} items: "
+        f"{'met' if worst_p50 <= TARGET_API_P50_MS else 'NOT met'} (worst {worst_p50:.2f} ms)",
+        f"- the naive Scan costs {scan_p50 / max(0.001, api_p50):,.0f}x the API's p50 for the two-word query "
+        f"({ddb_count:,} items loaded with BatchWriteItem, 25 per call, {DDB_THREADS} threads, in {ddb_load_s:.0f} s"
+        f"{'' if ddb_count == count else f'; the API side had {count:,}'})",
+    ]
 
 
 def _tantivy_version() -> str:
