@@ -18,8 +18,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from infra.launcher import ROOT, launch
 
 TEMPLATE = ROOT / "tests" / "fixtures" / "templates" / "eventbridge.yaml"
@@ -47,14 +45,10 @@ def _wait(sqs: Any, url: str, marker: str, attribute: Callable[[dict[str, Any], 
 def run(workdir: Path, repeats: int) -> list[str]:
     cloud = launch(workdir / "eventbridge", extra_args=["--template", str(TEMPLATE)])
     try:
-        env, outputs = cloud.state["environment"], cloud.state["outputs"]
-        kwargs: dict[str, Any] = {
-            "region_name": env["AWS_REGION"], "aws_access_key_id": env["AWS_ACCESS_KEY_ID"],
-            "aws_secret_access_key": env["AWS_SECRET_ACCESS_KEY"],
-        }  # fmt: skip
-        events = boto3.client("events", endpoint_url=env["AWS_ENDPOINT_URL"], **kwargs)
-        sqs = boto3.client("sqs", endpoint_url=env["AWS_ENDPOINT_URL"], **kwargs)
-        lambda_api = boto3.client("lambda", endpoint_url=env["AWS_ENDPOINT_URL_LAMBDA"], **kwargs)
+        outputs = cloud.state["outputs"]
+        events = cloud.client("events")
+        sqs = cloud.client("sqs")
+        lambda_api = cloud.client("lambda")
         started_at: Callable[[dict[str, Any], dict[str, Any]], float] = lambda body, _m: float(body["startedAt"])  # noqa: E731
         sent_at: Callable[[dict[str, Any], dict[str, Any]], float] = (  # noqa: E731
             lambda _b, message: int(message["Attributes"]["SentTimestamp"]) / 1000

@@ -21,8 +21,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from infra.launcher import ROOT, launch
 
 TEMPLATE = ROOT / "tests" / "fixtures" / "templates" / "queues_bench.yaml"
@@ -73,15 +71,11 @@ def _paced(count: int, send: Callable[[str], None]) -> dict[str, float]:
 def run(workdir: Path, repeats: int) -> list[str]:
     cloud = launch(workdir / "queues", extra_args=["--template", str(TEMPLATE)])
     try:
-        env, outputs = cloud.state["environment"], cloud.state["outputs"]
-        kwargs: dict[str, Any] = {
-            "region_name": env["AWS_REGION"], "aws_access_key_id": env["AWS_ACCESS_KEY_ID"],
-            "aws_secret_access_key": env["AWS_SECRET_ACCESS_KEY"],
-        }  # fmt: skip
-        s3 = boto3.client("s3", endpoint_url=env["AWS_ENDPOINT_URL"], **kwargs)
-        sqs = boto3.client("sqs", endpoint_url=env["AWS_ENDPOINT_URL"], **kwargs)
-        lambda_api = boto3.client("lambda", endpoint_url=env["AWS_ENDPOINT_URL_LAMBDA"], **kwargs)
-        recorded = _Recorded(boto3.client("dynamodb", endpoint_url=env["AWS_ENDPOINT_URL_DYNAMODB"], **kwargs),
+        outputs = cloud.state["outputs"]
+        s3 = cloud.client("s3")
+        sqs = cloud.client("sqs")
+        lambda_api = cloud.client("lambda")
+        recorded = _Recorded(cloud.client("dynamodb"),
                              outputs["ReceivedTableName"])  # fmt: skip
         bucket, queue_url = outputs["BucketName"], outputs["WorkQueueUrl"]
 

@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# boto3 service names whose AWS_ENDPOINT_URL_<SERVICE> variable is not simply the name upper-cased.
+_ENDPOINT_NAMES = {"events": "EVENTBRIDGE", "stepfunctions": "SFN", "cognito-idp": "COGNITO_IDENTITY_PROVIDER",
+                   "dynamodbstreams": "DYNAMODB_STREAMS"}  # fmt: skip
 
 
 @dataclass
@@ -33,6 +36,17 @@ class RunningCloud:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout)
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for `service` pointed at this cloud (the endpoint `python -m infra env` names)."""
+        import boto3
+
+        env = self.state["environment"]
+        variable = f"AWS_ENDPOINT_URL_{_ENDPOINT_NAMES.get(service, service.upper())}"
+        return boto3.client(
+            service, endpoint_url=env.get(variable) or env["AWS_ENDPOINT_URL"], region_name=env["AWS_REGION"],
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        )  # fmt: skip
 
     def log_tails(self, characters: int = 3000) -> dict[str, str]:
         """The end of the cloud's console output and of each log file: what a failing test should show."""

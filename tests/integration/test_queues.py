@@ -9,7 +9,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
 
 from infra.launcher import ROOT, RunningCloud, launch
@@ -26,24 +25,16 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
         running.stop()
 
 
-def _client(cloud: RunningCloud, service: str) -> Any:
-    env = cloud.state["environment"]
-    endpoint = env["AWS_ENDPOINT_URL_DYNAMODB"] if service == "dynamodb" else env["AWS_ENDPOINT_URL"]
-    return boto3.client(
-        service, endpoint_url=endpoint, region_name=env["AWS_REGION"], aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )  # fmt: skip
-
 
 @pytest.fixture(scope="module")
 def sqs(cloud: RunningCloud) -> Any:
-    return _client(cloud, "sqs")
+    return cloud.client("sqs")
 
 
 @pytest.fixture(scope="module")
 def received(cloud: RunningCloud) -> Callable[[str], list[dict[str, Any]]]:
     """Everything a queue's function recorded so far: one row per record per delivery."""
-    dynamodb = _client(cloud, "dynamodb")
+    dynamodb = cloud.client("dynamodb")
     table = cloud.state["outputs"]["ReceivedTableName"]
 
     def rows(queue_output: str) -> list[dict[str, Any]]:

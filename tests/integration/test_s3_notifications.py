@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote_plus
 
-import boto3
 import httpx
 import pytest
 
@@ -30,18 +29,10 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
         running.stop()
 
 
-def _client(cloud: RunningCloud, service: str) -> Any:
-    env = cloud.state["environment"]
-    endpoint = env["AWS_ENDPOINT_URL_DYNAMODB"] if service == "dynamodb" else env["AWS_ENDPOINT_URL"]
-    return boto3.client(
-        service, endpoint_url=endpoint, region_name=env["AWS_REGION"], aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )  # fmt: skip
-
 
 @pytest.fixture(scope="module")
 def s3(cloud: RunningCloud) -> Any:
-    return _client(cloud, "s3")
+    return cloud.client("s3")
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +43,7 @@ def bucket(cloud: RunningCloud) -> str:
 @pytest.fixture(scope="module")
 def events_for(cloud: RunningCloud) -> Callable[[str], list[dict[str, Any]]]:
     """The records delivered for one (decoded) key: [{"function", "eventName", "record", ...}]."""
-    dynamodb = _client(cloud, "dynamodb")
+    dynamodb = cloud.client("dynamodb")
     table = cloud.state["outputs"]["ReceivedTableName"]
 
     def events(key: str) -> list[dict[str, Any]]:
