@@ -53,7 +53,7 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
-def _register(api: httpx.Client, role: str) -> dict[str, str]:
+def register(api: httpx.Client, role: str) -> dict[str, str]:
     email = f"bench-{role}-{uuid.uuid4().hex[:10]}@example.com"
     api.post("/auth/register", json={"email": email, "password": "Bench-Passw0rd1", "name": "Bench", "role": role})
     token = api.post("/auth/login", json={"email": email, "password": "Bench-Passw0rd1"}).json()["accessToken"]
@@ -61,7 +61,7 @@ def _register(api: httpx.Client, role: str) -> dict[str, str]:
 
 
 def _listed_item(api: httpx.Client, units: int) -> str:
-    seller = _register(api, "seller")
+    seller = register(api, "seller")
     return str(api.post("/items", headers=seller, json={"name": "Flash", "description": "sale", "price": 1000,
                                                         "quantity": units}).json()["itemId"])  # fmt: skip
 
@@ -70,7 +70,7 @@ def _buyers(api: httpx.Client, item: str, count: int) -> list[tuple[dict[str, st
     """`count` buyers, each with one unit of the item in their cart (set-up, not timed)."""
 
     def buyer(_: int) -> tuple[dict[str, str], dict[str, Any]]:
-        auth = _register(api, "buyer")
+        auth = register(api, "buyer")
         return auth, api.patch("/cart", headers=auth, json={"itemId": item, "quantity": 1}).json()
 
     with ThreadPoolExecutor(16) as pool:

@@ -9,6 +9,16 @@ tantivy has no search_after: every sort is on one unsigned fast field that is un
 (price << 30 | seq, created second << 30 | seq), and the next page is a range query strictly past the
 cursor's key. Relevance (constant scores, see shop.search.port) breaks ties by seq, newest first; pages
 after the first skip past (score, seq) within a window of hits that grows until the boundary is exact.
+
+Fuzzy and prefix clauses are rewritten into the terms they match before the query runs, as Lucene rewrites
+its fuzzy and prefix queries: tantivy runs an automaton clause by collecting every posting of every term it
+matches into a bitset, once per field, so "wireless" fuzzy in four fields read the postings of "wireless"
+eight times (the exact clauses read them too). Prefixes expand through the term dictionary; fuzzy words
+through vocabulary documents, one per distinct word of the text fields (field `vocab`, hidden from every
+item query because they carry no `visible`), which the writer adds as new words arrive. Each (field, term)
+then appears once in a word's dis_max, with the best boost any clause gives it: the same scores and matches
+as the automaton clauses (words of deleted items stay in the vocabulary and expand to terms that match
+nothing). Past MAX_EXPANSIONS terms a clause stays an automaton.
 """
 
 from __future__ import annotations
@@ -16,7 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +46,8 @@ WRITER_WAIT_S = 20.0
 MAX_RELEVANCE_WINDOW = 20_000
 FIRST_RELEVANCE_WINDOW = 256  # loading a hit costs ~2 us; running the query again costs milliseconds
 MAX_FULL_WINDOW = 2_000
+MAX_EXPANSIONS = 64  # terms a fuzzy or prefix clause may rewrite into (OpenSearch's max_expansions is 50)
+VOCAB_FIELD = "vocab"
 TEXT_FIELDS = ("name", "brand", "tags", "description")
 SORT_FIELDS = {"price_asc": ("price_key", True), "price_desc": ("price_key", False), "newest": ("new_key", False)}
 
@@ -50,10 +62,24 @@ def _schema() -> tantivy.Schema:
         builder.add_text_field(f"{name}_facet", tokenizer_name="raw", fast=True, index_option="basic")
     for name in ("price", "available", "visible", "price_key", "new_key"):
         builder.add_unsigned_field(name, indexed=True, fast=True)
-    # Stored too: relevance ties are broken by seq, read for every tied hit without parsing its state.
-    builder.add_unsigned_field("seq", stored=True, indexed=True, fast=True)
+    builder.add_unsigned_field("seq", indexed=True, fast=True)  # relevance ties: read for every tied hit
     builder.add_bytes_field("state", stored=True)  # the Document as JSON
+    builder.add_text_field(VOCAB_FIELD, stored=True, tokenizer_name="raw", index_option="basic")
     return builder.build()
+
+
+def _analyzer() -> tantivy.TextAnalyzer:
+    """tantivy's "default" tokenizer, which the text fields use: the vocabulary holds exactly their terms."""
+    builder = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+    return builder.filter(tantivy.Filter.remove_long(40)).filter(tantivy.Filter.lowercase()).build()
+
+
+def _has_field(schema: tantivy.Schema, name: str) -> bool:
+    try:
+        tantivy.Query.term_query(schema, name, "")
+    except ValueError:
+        return False
+    return True
 
 
 class WriterBusyError(RuntimeError):
@@ -66,19 +92,23 @@ class TantivyEngine:
     def __init__(self, directory: Path | str) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.schema = _schema()
         self.index = self._open()
+        self.schema = self.index.schema  # an older index's own field ids, should ours have changed
         self._meta = self.directory / "meta.json"
         self._meta_stamp = self._stamp()
         self._checked = time.monotonic()
         self._writer: Any = None
         self._max_seq: int | None = None
+        # An index created before the vocabulary existed keeps working, with automaton clauses.
+        self._has_vocabulary = _has_field(self.index.schema, VOCAB_FIELD)
+        self._vocabulary: set[str] | None = None  # the writer's copy of the vocabulary documents
+        self._analyzer = _analyzer()
 
     def _open(self) -> tantivy.Index:
         if tantivy.Index.exists(str(self.directory)):
             return tantivy.Index.open(str(self.directory))
         try:
-            return tantivy.Index(self.schema, path=str(self.directory), reuse=True)
+            return tantivy.Index(_schema(), path=str(self.directory), reuse=True)
         except ValueError:  # created by another process in between
             return tantivy.Index.open(str(self.directory))
 
@@ -120,7 +150,8 @@ class TantivyEngine:
         self._take_writer()  # seqs are allocated under the writer lock, so two writers never share one
         if self._max_seq is None:
             result = self._searcher().search(tantivy.Query.all_query(), 1, count=False, order_by_field="seq")
-            self._max_seq = int(result.hits[0][0]) if result.hits else 0
+            # Vocabulary documents have no seq and sort last.
+            self._max_seq = int(result.hits[0][0]) if result.hits and result.hits[0][0] is not None else 0
         self._max_seq += 1
         return self._max_seq
 
@@ -130,6 +161,21 @@ class TantivyEngine:
         for document in documents:
             writer.delete_documents_by_term("id", document.item_id)
             writer.add_document(self._tantivy_doc(document))
+            if self._has_vocabulary:
+                for word in self._new_words(document):
+                    vocabulary_doc = tantivy.Document()
+                    vocabulary_doc.add_text(VOCAB_FIELD, word)
+                    writer.add_document(vocabulary_doc)
+
+    def _new_words(self, document: Document) -> set[str]:
+        if self._vocabulary is None:
+            self._vocabulary = {term for term, _ in self._searcher().terms_with_prefix(VOCAB_FIELD, "")}
+        words: set[str] = set()
+        for _, text in _field_texts(document):
+            words.update(self._analyzer.analyze(text))
+        words -= self._vocabulary
+        self._vocabulary |= words
+        return words
 
     def commit(self) -> None:
         if self._writer is None:
@@ -146,6 +192,7 @@ class TantivyEngine:
             self._writer.rollback()
             self._release_writer()
             self._max_seq = None
+            self._vocabulary = None  # may name words whose documents were rolled back
 
     def _take_writer(self) -> Any:
         if self._writer is None:
@@ -162,6 +209,7 @@ class TantivyEngine:
                     delay = min(delay * 2, 0.2)
             self.refresh()
             self._max_seq = None  # another process may have written since
+            self._vocabulary = None
         return self._writer
 
     def _release_writer(self) -> None:
@@ -174,17 +222,13 @@ class TantivyEngine:
         item = document.state.get("item", {})
         doc = tantivy.Document()
         doc.add_text("id", document.item_id)
-        doc.add_text("name", item.get("name") or "")
-        doc.add_text("description", item.get("description") or "")
-        for tag in item.get("tags") or []:
-            doc.add_text("tags", tag)
+        for field, text in _field_texts(document):
+            doc.add_text(field, text)
         for name in ("category", "brand"):
             value = item.get(name)
             if value:
                 doc.add_text(f"{name}_key", str(value).lower())
                 doc.add_text(f"{name}_facet", str(value))
-                if name == "brand":
-                    doc.add_text("brand", str(value))
         price = max(0, int(item.get("price") or 0))
         seq = document.seq & SEQ_MASK
         doc.add_unsigned("price", price)
@@ -199,7 +243,7 @@ class TantivyEngine:
     # ------------------------------------------------------------------ searching
     def search(self, request: SearchRequest) -> SearchResult:
         searcher = self._searcher()
-        base = self._base_query(request.words, request.filters)
+        base = self._base_query(searcher, request.words, request.filters)
         total, facets = None, None
         if request.facets:
             facets, total = self._facets(searcher, base)
@@ -238,18 +282,17 @@ class TantivyEngine:
         while True:
             result = searcher.search(base, window, count=False)
             complete = len(result.hits) < window
-            rows = [(float(score), address) for score, address in result.hits]
+            addresses = [address for _, address in result.hits]
+            seqs = searcher.fast_field_values("seq", addresses)
             # Scores are discrete: only the lowest level fetched may be cut off by the window.
-            cut_level = None if complete else rows[-1][0]
+            cut_level = None if complete else float(result.hits[-1][0])
             needed = request.size + 1
             keyed = []
-            for score, address in rows:
-                if after is not None and score > after[0]:
-                    continue  # ranks before the cursor
-                seq = _seq(searcher.doc(address))
+            for (raw_score, address), seq in zip(result.hits, seqs, strict=True):
+                score = float(raw_score)
                 if after is not None and (score, seq) >= after:
-                    continue
-                keyed.append((score, seq, address))
+                    continue  # ranks before the cursor (or is its last hit)
+                keyed.append((score, int(seq or 0), address))
             keyed.sort(key=lambda row: (-row[0], -row[1]))
             exact = complete or (len(keyed) >= needed and keyed[needed - 1][0] != cut_level)
             if exact or window >= MAX_RELEVANCE_WINDOW:
@@ -268,7 +311,7 @@ class TantivyEngine:
         raw = searcher.aggregate(base, aggs)
         return facets_from_aggregations(raw)
 
-    def _base_query(self, words: Sequence[Word], filters: Filters) -> tantivy.Query:
+    def _base_query(self, searcher: tantivy.Searcher, words: Sequence[Word], filters: Filters) -> tantivy.Query:
         # Filters must not score: a term query scores by BM25, whose idf moves with every document added,
         # so a relevance cursor's (score, seq) would stop matching the same document's score one commit
         # later and paging would start over (an endless loop, once mistaken for a commit deadlock).
@@ -285,9 +328,54 @@ class TantivyEngine:
             conditions.append((tantivy.Occur.Must if filters.in_stock else tantivy.Occur.MustNot, in_stock))
         must = [(tantivy.Occur.Must, tantivy.Query.const_score_query(tantivy.Query.boolean_query(conditions), 0.0))]
         for word in words:
-            alternatives = [tantivy.Query.const_score_query(self._clause(c), c.boost) for c in word.clauses]
-            must.append((tantivy.Occur.Must, tantivy.Query.disjunction_max_query(alternatives)))
+            must.append((tantivy.Occur.Must, self._word_query(searcher, word)))
         return tantivy.Query.boolean_query(must)
+
+    def _word_query(self, searcher: tantivy.Searcher, word: Word) -> tantivy.Query:
+        """The dis_max of a word's clauses, with fuzzy and prefix clauses rewritten into terms where possible."""
+        boosts: dict[tuple[str, str], float] = {}  # (field, term) -> the best boost of any clause matching it
+        automata: list[tantivy.Query] = []
+        expansions: dict[tuple[str, str, int], list[str] | None] = {}
+        for clause in word.clauses:
+            if len(clause.terms) > 1:  # a multi-word synonym: all its terms, in one field
+                automata.append(tantivy.Query.const_score_query(self._clause(clause), clause.boost))
+                continue
+            term = clause.terms[0]
+            if clause.kind == "term":
+                terms: list[str] | None = [term]
+            elif clause.kind == "prefix":
+                terms = self._prefix_terms(searcher, clause.field, term)
+            else:
+                key = ("fuzzy", term, clause.distance)
+                if key not in expansions:  # the same for every field: the vocabulary spans them all
+                    expansions[key] = self._fuzzy_terms(searcher, term, clause.distance)
+                terms = expansions[key]
+            if terms is None:
+                automata.append(tantivy.Query.const_score_query(self._clause(clause), clause.boost))
+                continue
+            for found in terms:
+                if boosts.get((clause.field, found), -1.0) < clause.boost:
+                    boosts[(clause.field, found)] = clause.boost
+        alternatives = [
+            tantivy.Query.const_score_query(self._term(field, term), boost) for (field, term), boost in boosts.items()
+        ]
+        alternatives += automata
+        if not alternatives:
+            return tantivy.Query.empty_query()
+        return tantivy.Query.disjunction_max_query(alternatives)
+
+    def _prefix_terms(self, searcher: tantivy.Searcher, field: str, prefix: str) -> list[str] | None:
+        found = searcher.terms_with_prefix(field, prefix, limit=MAX_EXPANSIONS + 1)
+        return None if len(found) > MAX_EXPANSIONS else [term for term, _ in found]
+
+    def _fuzzy_terms(self, searcher: tantivy.Searcher, term: str, distance: int) -> list[str] | None:
+        if not self._has_vocabulary:
+            return None
+        query = tantivy.Query.fuzzy_term_query(self.schema, VOCAB_FIELD, term, distance, True)
+        result = searcher.search(query, MAX_EXPANSIONS + 1, count=False)
+        if len(result.hits) > MAX_EXPANSIONS:
+            return None
+        return [str(searcher.doc(address)[VOCAB_FIELD][0]) for _, address in result.hits]
 
     def _term(self, field: str, value: str | int) -> tantivy.Query:
         return tantivy.Query.term_query(self.schema, field, value)
@@ -330,15 +418,19 @@ def facets_from_aggregations(raw: dict[str, Any]) -> tuple[dict[str, list[dict[s
     return facets, sum(int(bucket["doc_count"]) for bucket in buckets)
 
 
+def _field_texts(document: Document) -> Iterator[tuple[str, str]]:
+    """What each text field indexes for a document."""
+    item = document.state.get("item", {})
+    yield "name", str(item.get("name") or "")
+    yield "description", str(item.get("description") or "")
+    for tag in item.get("tags") or []:
+        yield "tags", str(tag)
+    if item.get("brand"):
+        yield "brand", str(item["brand"])
+
+
 def _dump(document: Document) -> dict[str, Any]:
     return {"seq": document.seq, "visible": document.visible, "version": document.version, "state": document.state}
-
-
-def _seq(doc: tantivy.Document) -> int:
-    stored = doc.get_first("seq")
-    if stored is not None:
-        return int(stored)
-    return _load(doc).seq  # an index created before seq was stored
 
 
 def _load(doc: tantivy.Document) -> Document:
