@@ -12,6 +12,7 @@ import ctypes
 import json
 import logging
 import os
+import random
 import shutil
 import signal
 import socket
@@ -41,10 +42,36 @@ class ServiceError(Exception):
     pass
 
 
+LISTEN_PORTS = (10_000, 32_767)  # below Linux's default ephemeral range (32768-60999)
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
+    """A port nobody listens on, outside the kernel's ephemeral range.
+
+    A port the kernel hands out for `bind(0)` comes from the same range as the source ports of outgoing
+    connections, and the services bind theirs seconds later (after the JVM boots, after provisioning): in
+    between, one of the cloud's own thousands of client connections could take it ("address already in
+    use", seen once in a benchmark). Ports below that range are never given to outgoing connections.
+    """
+    low, high = LISTEN_PORTS
+    ephemeral_low = _ephemeral_range()[0]
+    high = min(high, ephemeral_low - 1)
+    for _ in range(100 if high > low else 0):
+        port = random.randint(low, high)  # noqa: S311 - spreading choices, not a secret
+        with socket.socket() as sock, contextlib.suppress(OSError):
+            sock.bind((HOST, port))
+            return port
+    with socket.socket() as sock:  # an unusual ephemeral range: fall back to the kernel's choice
         sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32_768, 60_999
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec

@@ -7,7 +7,6 @@ test itself speaks plain HTTP with httpx or boto3 from the main thread, as real 
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import Future
@@ -17,6 +16,7 @@ from typing import Any, TypeVar
 import pytest
 import uvicorn
 
+from infra import services
 from infra.model import ACCOUNT_ID, REGION, Endpoints, FunctionSpec
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "functions"
@@ -47,12 +47,6 @@ def function_spec(fixture: str, *, name: str | None = None, **overrides: Any) ->
     return FunctionSpec(**values)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class LoopThread:
     """An asyncio loop running in a daemon thread, like the local cloud's own loop."""
 
@@ -73,7 +67,7 @@ class LoopThread:
 
     def serve(self, app: Any) -> str:
         """Serve an ASGI app with uvicorn as the local cloud does; returns its base URL."""
-        port = free_port()
+        port = services.free_port()
         config = uvicorn.Config(
             app, host="127.0.0.1", port=port, loop="none", http="httptools", lifespan="off",
             log_level="warning", access_log=False,
