@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import boto3
 import httpx
 
 from infra.launcher import ROOT, RunningCloud, launch
@@ -98,14 +97,10 @@ def http_call(base_url: str, path: str, expected: int = 200) -> Callable[[], Cal
 
 
 def get_item_call(cloud: RunningCloud, item_id: str) -> Callable[[], Callable[[], object]]:
-    env = cloud.state["environment"]
     table = cloud.state["outputs"]["ItemsTableName"]
 
     def make() -> Callable[[], object]:
-        client = boto3.client(
-            "dynamodb", endpoint_url=env["AWS_ENDPOINT_URL_DYNAMODB"], region_name=env["AWS_REGION"],
-            aws_access_key_id="local", aws_secret_access_key="local",  # noqa: S106
-        )
+        client = cloud.client("dynamodb")
         return lambda: client.get_item(TableName=table, Key={"itemId": {"S": item_id}})
 
     return make

@@ -28,7 +28,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 
 from infra.launcher import ROOT, launch
@@ -41,11 +40,6 @@ RESERVATIONS = 100
 SEQUENTIAL = 30  # checkouts measured one at a time, before the flash sale
 TARGET_P50_MS, TARGET_RATE = 150.0, 50.0
 TIME_BUDGET_SECONDS = 170
-
-
-def _client(service: str, endpoint: str) -> Any:
-    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1",
-                        aws_access_key_id="local", aws_secret_access_key="local")  # noqa: S106  # fmt: skip
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
@@ -199,8 +193,7 @@ def run(workdir: Path, repeats: int) -> list[str]:
                                        "FulfilmentDelaySeconds=3600"])  # fmt: skip
     try:
         environment, outputs = cloud.state["environment"], cloud.state["outputs"]
-        ddb = _client("dynamodb", environment["AWS_ENDPOINT_URL_DYNAMODB"])
-        sfn = _client("stepfunctions", environment["AWS_ENDPOINT_URL_SFN"])
+        ddb, sfn = cloud.client("dynamodb"), cloud.client("stepfunctions")
         limits = httpx.Limits(max_connections=CONCURRENCY + 16, max_keepalive_connections=CONCURRENCY + 16)
         reserve = _reservations(environment, outputs)
         with httpx.Client(base_url=cloud.state["endpoints"]["api"], timeout=60, limits=limits) as api:

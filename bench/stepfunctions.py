@@ -17,8 +17,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from infra.launcher import ROOT, launch
 
 TEMPLATE = ROOT / "tests" / "fixtures" / "templates" / "stepfunctions_bench.yaml"
@@ -26,13 +24,6 @@ STATES = 5
 EXECUTIONS = 60
 POLL_SECONDS = 0.003
 TARGET_MS_PER_STATE = 5.0
-
-
-def _client(service: str, endpoint: str) -> Any:
-    return boto3.client(
-        service, endpoint_url=endpoint, region_name="us-east-1",
-        aws_access_key_id="local", aws_secret_access_key="local",  # noqa: S106
-    )
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
@@ -86,9 +77,8 @@ def _one_round(sfn: Any, invoke: Callable[[], object], machine: str) -> dict[str
 def run(workdir: Path, repeats: int) -> list[str]:
     cloud = launch(workdir, extra_args=["--template", str(TEMPLATE)])
     try:
-        environment, outputs = cloud.state["environment"], cloud.state["outputs"]
-        sfn = _client("stepfunctions", environment["AWS_ENDPOINT_URL_SFN"])
-        lam = _client("lambda", environment["AWS_ENDPOINT_URL_LAMBDA"])
+        outputs = cloud.state["outputs"]
+        sfn, lam = cloud.client("stepfunctions"), cloud.client("lambda")
         function, machine = outputs["NoopName"], outputs["FiveTasksArn"]
 
         def invoke() -> None:

@@ -17,9 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import boto3
-
-from infra.launcher import ROOT, launch
+from infra.launcher import ROOT, launch, sdk_client
 
 TEMPLATE = ROOT / "tests" / "fixtures" / "templates" / "streams_ttl.yaml"
 WRITES = 200
@@ -35,14 +33,8 @@ def _percentile(samples: list[float], fraction: float) -> float:
 
 class _Bench:
     def __init__(self, state: dict[str, Any]) -> None:
-        env = state["environment"]
-        credentials = {
-            "region_name": env["AWS_REGION"],
-            "aws_access_key_id": env["AWS_ACCESS_KEY_ID"],
-            "aws_secret_access_key": env["AWS_SECRET_ACCESS_KEY"],
-        }
-        self.dynamodb = boto3.client("dynamodb", endpoint_url=env["AWS_ENDPOINT_URL_DYNAMODB"], **credentials)
-        self.streams = boto3.client("dynamodbstreams", endpoint_url=env["AWS_ENDPOINT_URL_DYNAMODB"], **credentials)
+        self.dynamodb = sdk_client("dynamodb", state["environment"])
+        self.streams = sdk_client("dynamodbstreams", state["environment"])
         self.table = state["outputs"]["TtlTableName"]
         self.log_table = state["outputs"]["LogTableName"]
 

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,25 @@ ROOT = Path(__file__).resolve().parent.parent
 # boto3 service names whose AWS_ENDPOINT_URL_<SERVICE> variable is not simply the name upper-cased.
 _ENDPOINT_NAMES = {"events": "EVENTBRIDGE", "stepfunctions": "SFN", "cognito-idp": "COGNITO_IDENTITY_PROVIDER",
                    "dynamodbstreams": "DYNAMODB_STREAMS"}  # fmt: skip
+
+
+def sdk_client(service: str, environment: Mapping[str, str]) -> Any:
+    """A boto3 client configured from AWS_* variables as the SDK itself reads them: the service's own
+    AWS_ENDPOINT_URL_<SERVICE>, else AWS_ENDPOINT_URL, AWS_REGION and the keys. Variables missing from
+    `environment` fall back to boto3's defaults (an AWS account, for tests against a deployed stack)."""
+    import boto3
+
+    variable = f"AWS_ENDPOINT_URL_{_ENDPOINT_NAMES.get(service, service.upper())}"
+    options: dict[str, Any] = {}
+    endpoint = environment.get(variable) or environment.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        options["endpoint_url"] = endpoint
+    if environment.get("AWS_REGION"):
+        options["region_name"] = environment["AWS_REGION"]
+    if environment.get("AWS_ACCESS_KEY_ID"):
+        options["aws_access_key_id"] = environment["AWS_ACCESS_KEY_ID"]
+        options["aws_secret_access_key"] = environment.get("AWS_SECRET_ACCESS_KEY")
+    return boto3.client(service, **options)
 
 
 @dataclass
@@ -39,14 +59,7 @@ class RunningCloud:
 
     def client(self, service: str) -> Any:
         """A boto3 client for `service` pointed at this cloud (the endpoint `python -m infra env` names)."""
-        import boto3
-
-        env = self.state["environment"]
-        variable = f"AWS_ENDPOINT_URL_{_ENDPOINT_NAMES.get(service, service.upper())}"
-        return boto3.client(
-            service, endpoint_url=env.get(variable) or env["AWS_ENDPOINT_URL"], region_name=env["AWS_REGION"],
-            aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        )  # fmt: skip
+        return sdk_client(service, self.state["environment"])
 
     def log_tails(self, characters: int = 3000) -> dict[str, str]:
         """The end of the cloud's console output and of each log file: what a failing test should show."""

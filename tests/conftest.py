@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from infra import launcher
-from infra.launcher import RunningCloud, launch
+from infra.launcher import RunningCloud, launch, sdk_client
 
 
 @dataclass
@@ -39,20 +39,7 @@ class Stack:
     cloud: RunningCloud | None = None
 
     def client(self, service: str) -> Any:
-        import boto3
-
-        env = self.environment
-        service_key = {"dynamodb": "DYNAMODB", "cognito-idp": "COGNITO_IDENTITY_PROVIDER", "lambda": "LAMBDA"}
-        endpoint = env.get(f"AWS_ENDPOINT_URL_{service_key.get(service, service.upper())}") or env.get(
-            "AWS_ENDPOINT_URL"
-        )
-        kwargs: dict[str, Any] = {"region_name": env.get("AWS_REGION", os.environ.get("AWS_REGION", "us-east-1"))}
-        if endpoint:
-            kwargs["endpoint_url"] = endpoint
-        if "AWS_ACCESS_KEY_ID" in env:
-            kwargs["aws_access_key_id"] = env["AWS_ACCESS_KEY_ID"]
-            kwargs["aws_secret_access_key"] = env["AWS_SECRET_ACCESS_KEY"]
-        return boto3.client(service, **kwargs)
+        return sdk_client(service, self.environment)
 
 
 def _external_stack() -> Stack:

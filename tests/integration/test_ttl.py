@@ -10,10 +10,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-import boto3
 import pytest
 
-from infra.launcher import launch
+from infra.launcher import launch, sdk_client
 
 pytestmark = pytest.mark.integration
 
@@ -24,12 +23,8 @@ T = TypeVar("T")
 
 class TtlCloud:
     def __init__(self, state: dict[str, Any]) -> None:
-        env = state["environment"]
         self.outputs: dict[str, str] = state["outputs"]
-        self.dynamodb = boto3.client(
-            "dynamodb", endpoint_url=env["AWS_ENDPOINT_URL_DYNAMODB"], region_name=env["AWS_REGION"],
-            aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        )  # fmt: skip
+        self.dynamodb = sdk_client("dynamodb", state["environment"])
         self.table = self.outputs["TtlTableName"]
 
     def put(self, pk: str, expires_at: dict[str, str] | None) -> None:
