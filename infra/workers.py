@@ -1,9 +1,10 @@
 """Function workers: Lambda-like execution environments, one OS process each, kept warm and reused.
 
 A worker runs infra/worker_bootstrap.py with cwd = the function's code folder and only the variables
-Lambda would set. It imports the handler once (the init phase), then serves invocations one at a time
-over length-prefixed frames on its stdin/stdout pipes; whatever the handler prints goes to stderr,
-which becomes the function's log (infra.logs).
+Lambda would set; it is forked from the fork server (infra.forkserver), which has the common libraries
+imported already, or started by exec when there is none. It imports the handler once (the init phase),
+then serves invocations one at a time over length-prefixed frames on its stdin/stdout pipes; whatever
+the handler prints goes to stderr, which becomes the function's log (infra.logs).
 
 Each function has a pool: an idle worker is reused (the most recently used one, to stay warm); when
 all are busy a new one starts, up to max_workers_per_function or the reserved concurrency; beyond that
@@ -25,12 +26,13 @@ import sys
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
+from infra.forkserver import ForkedTransport, ForkServer, ForkServerError
 from infra.logs import FunctionLog, LogStream
 from infra.model import Endpoints, FunctionSpec
 
@@ -126,7 +128,7 @@ class _Worker:
     def __init__(self, pool: _Pool) -> None:
         self.pool = pool
         self.loop = pool.loop
-        self.transport: asyncio.SubprocessTransport | None = None
+        self.transport: asyncio.SubprocessTransport | ForkedTransport | None = None
         self.stdin: asyncio.WriteTransport | None = None
         self.pid = 0
         self.ready: asyncio.Future[None] = self.loop.create_future()
@@ -140,14 +142,8 @@ class _Worker:
 
     async def start(self, runtime: FunctionRuntime) -> None:
         spec = self.pool.spec
-        config = json.dumps({"layers": [str(p) for p in spec.layer_dirs], "parent_pid": os.getpid()})
         started = time.perf_counter()
-        transport, _ = await self.loop.subprocess_exec(
-            lambda: _WorkerProtocol(self),
-            runtime.python, "-s", str(BOOTSTRAP), config,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            cwd=str(spec.code_dir), env=runtime.environment(spec), start_new_session=True,
-        )  # fmt: skip
+        transport = await runtime.start_process(lambda: _WorkerProtocol(self), spec)
         self.transport = transport
         self.pid = transport.get_pid()
         if runtime.closing:
@@ -430,6 +426,7 @@ class FunctionRuntime:
         max_workers_per_function: int = 8,
         idle_timeout_seconds: float = 600.0,
         event_retry_delays: Sequence[float] = (1.0, 2.0),
+        fork_workers: bool | None = None,  # default: yes, unless LOCAL_WORKERS_FORK=0
     ) -> None:
         self.functions = dict(functions)
         self.endpoints = endpoints
@@ -447,6 +444,9 @@ class FunctionRuntime:
         self._pools: dict[str, _Pool] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._reaper: asyncio.TimerHandle | None = None
+        if fork_workers is None:
+            fork_workers = os.environ.get("LOCAL_WORKERS_FORK", "1") != "0"
+        self.fork_server = ForkServer(python) if fork_workers else None
 
     # ---------------------------------------------------------------- public API
 
@@ -535,6 +535,8 @@ class FunctionRuntime:
         closing = [worker.closed for worker in workers if worker.transport is not None]
         if closing:
             await asyncio.wait(closing, timeout=5)
+        if self.fork_server is not None:
+            self.fork_server.close()
         for function_log in self._logs.values():
             function_log.close()
 
@@ -571,6 +573,29 @@ class FunctionRuntime:
             "AWS_SAM_LOCAL": "true",  # powertools Tracer stays off, as under `sam local`
             "PYTHONUNBUFFERED": "1",
         }
+
+    async def start_process(
+        self, protocol_factory: Callable[[], asyncio.SubprocessProtocol], spec: FunctionSpec
+    ) -> asyncio.SubprocessTransport | ForkedTransport:
+        """A worker process running worker_bootstrap.py: forked from the fork server (infra/worker_zygote.py,
+        the libraries already imported), or, without one, started by exec like any subprocess."""
+        layers = [str(path) for path in spec.layer_dirs]
+        if self.fork_server is not None and not self.fork_server.broken:
+            try:
+                await self.fork_server.start()
+                config = json.dumps({"layers": layers, "parent_pid": self.fork_server.pid})
+                environment, cwd = self.environment(spec), str(spec.code_dir)
+                return await self.fork_server.spawn(protocol_factory, config, environment, cwd)
+            except ForkServerError as error:
+                log.warning("%s: %s; starting the worker by exec", spec.name, error)
+        config = json.dumps({"layers": layers, "parent_pid": os.getpid()})
+        transport, _ = await asyncio.get_running_loop().subprocess_exec(
+            protocol_factory,
+            self.python, "-s", str(BOOTSTRAP), config,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            cwd=str(spec.code_dir), env=self.environment(spec), start_new_session=True,
+        )  # fmt: skip
+        return transport
 
     def _pool(self, spec: FunctionSpec) -> _Pool:
         if self.closing:

@@ -1,4 +1,5 @@
-"""Function workers behave like Lambda execution environments: real processes, no mocks."""
+"""Function workers behave like Lambda execution environments: real processes, no mocks. Every test runs
+twice: workers forked by the fork server (the default) and workers started by exec (its fallback)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,12 @@ from infra.model import FunctionSpec
 from infra.workers import FunctionNotFound, FunctionRuntime, InvokeResult
 
 Body = dict[str, Any]
+
+
+@pytest.fixture(autouse=True, params=["fork", "exec"])
+def start_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("LOCAL_WORKERS_FORK", "1" if request.param == "fork" else "0")
+    return str(request.param)
 
 
 def run(
@@ -42,7 +49,12 @@ async def invoke(runtime: FunctionRuntime, name: str, event: Any = None, **kwarg
 
 
 def alive(pid: int) -> bool:
-    return Path(f"/proc/{pid}").exists()
+    """Running or sleeping: a zombie is dead (a worker forked by the fork server is reaped by whoever
+    adopts it once the server is gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def test_a_warm_worker_is_reused(make_spec, endpoints):
@@ -309,3 +321,22 @@ def test_workers_use_the_configured_interpreter(make_spec, endpoints):
 
     result, body = run([make_spec("echo")], scenario, endpoints, python=sys.executable)
     assert result.function_error is None and body == {"x": 1}
+
+
+def test_a_dead_fork_server_fails_its_workers_invocations_and_workers_start_by_exec(make_spec, endpoints, start_mode):
+    if start_mode == "exec":
+        pytest.skip("about the fork server")
+
+    async def scenario(runtime):
+        _, first = await invoke(runtime, "env")
+        busy = asyncio.ensure_future(invoke(runtime, "sleep", {"seconds": 30}))
+        await asyncio.sleep(0.5)
+        os.kill(runtime.fork_server.pid, signal.SIGKILL)
+        _, failed = await asyncio.wait_for(busy, 10)
+        _, after = await invoke(runtime, "env")
+        return first, failed, after
+
+    first, failed, after = run([make_spec("env"), make_spec("sleep", timeout_seconds=60)], scenario, endpoints)
+    assert failed["errorType"] == "Runtime.ExitError"
+    assert after["pid"] != first["pid"] and not alive(first["pid"])  # the forked worker died with the server
+    assert after["environ"]["AWS_LAMBDA_FUNCTION_NAME"] == "env"
