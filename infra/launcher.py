@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import signal
 import subprocess
@@ -72,6 +74,15 @@ class RunningCloud:
 
 
 RUNNING: list[RunningCloud] = []
+
+
+@atexit.register
+def _stop_the_rest() -> None:
+    """A test that fails before stopping its cloud, or a benchmark that raises, leaves no cloud running:
+    a cloud is not a child that dies with this process (only the cloud's own children do)."""
+    for cloud in list(RUNNING):
+        with contextlib.suppress(Exception):
+            cloud.stop(timeout=10)
 
 
 def launch(

@@ -123,19 +123,24 @@ def test_invoke_without_a_running_cloud_starts_one_and_leaves_nothing_behind(tmp
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL], ids=["term", "int", "kill"])
 def test_stopping_the_cloud_leaves_no_process_behind(tmp_path, stop_signal):
-    cloud = launch(tmp_path, overrides=["EnableDiagnostics=true"])
     import httpx
 
-    # one request so every kind of child exists: java, moto, function workers
-    assert httpx.get(f"{cloud.state['endpoints']['api']}/_diagnostics/noop", timeout=30).status_code == 200
-    children = _descendants(cloud.process.pid)
-    commands = " ".join(Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace") for pid in _alive(children))
-    assert "java" in commands and "moto_server" in commands
-    # Workers are forked by the fork server and share its command line (or, without it, run worker_bootstrap).
-    assert commands.count("worker_zygote.py") >= 2 or "worker_bootstrap" in commands
-    cloud.process.send_signal(stop_signal)
-    code = cloud.process.wait(30)
-    if stop_signal != signal.SIGKILL:
-        assert code == 0, (tmp_path / "cloud.out").read_text()[-2000:]
-    assert _wait_until_gone(children) == set()
+    cloud = launch(tmp_path, overrides=["EnableDiagnostics=true"])
+    try:
+        # one request so every kind of child exists: java, moto, function workers
+        assert httpx.get(f"{cloud.state['endpoints']['api']}/_diagnostics/noop", timeout=30).status_code == 200
+        children = _descendants(cloud.process.pid)
+        commands = " ".join(
+            Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace") for pid in _alive(children)
+        )
+        assert "java" in commands and "moto_server" in commands
+        # Workers are forked by the fork server and share its command line (or, without it, run worker_bootstrap).
+        assert commands.count("worker_zygote.py") >= 2 or "worker_bootstrap" in commands
+        cloud.process.send_signal(stop_signal)
+        code = cloud.process.wait(30)
+        if stop_signal != signal.SIGKILL:
+            assert code == 0, (tmp_path / "cloud.out").read_text()[-2000:]
+        assert _wait_until_gone(children) == set()
+    finally:
+        cloud.stop()
     assert not (tmp_path / "cloud.json").exists() or stop_signal == signal.SIGKILL
