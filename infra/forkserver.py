@@ -67,6 +67,8 @@ class ForkedTransport:
         self.pid = pid
         self.returncode: int | None = None
         self.pipes: dict[int, asyncio.BaseTransport] = {}
+        self.connected = False
+        self._early_exit: int | None = None
 
     def get_pid(self) -> int:
         return self.pid
@@ -82,9 +84,16 @@ class ForkedTransport:
             pipe.close()
 
     def exited(self, returncode: int) -> None:
-        if self.returncode is None:
+        if not self.connected:  # as asyncio does: nothing reaches the protocol before spawn() returned
+            self._early_exit = returncode
+        elif self.returncode is None:
             self.returncode = returncode
             self.protocol.process_exited()
+
+    def connection_complete(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.connected = True
+        if self._early_exit is not None:
+            loop.call_soon(self.exited, self._early_exit)
 
 
 class ForkServer:
@@ -156,15 +165,15 @@ class ForkServer:
         fds = array.array("i", [child_in, child_out, child_err])
         try:
             await self._send(message, fds)
-        finally:
-            for fd in (child_in, child_out, child_err):
-                os.close(fd)
-        try:
             pid = await answer
         except BaseException:
+            self._pending.pop(request_id, None)
             for fd in (to_child, from_child, logs_in):
                 os.close(fd)
             raise
+        finally:
+            for fd in (child_in, child_out, child_err):
+                os.close(fd)
         protocol = protocol_factory()
         transport = ForkedTransport(protocol, pid)
         self._children[pid] = transport
@@ -179,6 +188,7 @@ class ForkServer:
         if pid in self._early_exits:  # it exited before we were listening
             self._children.pop(pid, None)
             transport.exited(self._early_exits.pop(pid))
+        transport.connection_complete(self._loop)
         return transport
 
     async def _send(self, message: bytes, fds: array.array[int]) -> None:
