@@ -228,8 +228,8 @@ def run(workdir: Path, repeats: int) -> list[str]:
         "",
         f"Flash sale: {count:,} buyers (set up in {sale['setup']:.0f} s, not timed) check out one unit each of an "
         f"item with {UNITS} units, {CONCURRENCY} at a time, over HTTP; each timed from its POST to a terminal "
-        f"state (refused at the door, or the order CONFIRMED / REJECTED). Wall time {sale['wall']:.1f} s. "
-        f"Outcomes: {counts}. `BENCH_CHECKOUTS={count} python -m bench.checkout`.",
+        f"state (refused at the door, or the time the order's history records it CONFIRMED / REJECTED). "
+        f"Wall time {sale['wall']:.1f} s. Outcomes: {counts}. `BENCH_CHECKOUTS={count} python -m bench.checkout`.",
         "",
         "| case | p50 ms | p99 ms | per second |",
         "|---|---|---|---|",
