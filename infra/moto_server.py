@@ -36,6 +36,11 @@ def main() -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s.%(msecs)03d %(name)s %(message)s",
                         datefmt="%H:%M:%S", stream=sys.stderr)
+    if os.environ.get("MOTO_ACCESS_LOG") != "1":
+        # A line per SDK call made moto.log grow by thousands of lines a minute under load and showed in
+        # py-spy profiles of the flash-sale benchmark (the effect on its throughput was within noise); the
+        # gateway logs every API request already. MOTO_ACCESS_LOG=1 brings the lines back.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
     install_hooks()
     moto_main(sys.argv[1:])
 
