@@ -52,7 +52,7 @@ lint: install template-lint typecheck
 	$(VENV)/bin/ruff format --check . || true
 
 typecheck: install
-	$(VENV)/bin/mypy infra layers/shop/python/shop lint/rules
+	$(VENV)/bin/mypy infra layers/shop/python/shop lint/rules bench scripts
 	@for app in functions/*/app.py; do $(VENV)/bin/mypy $$app || exit 1; done
 
 template-lint: install

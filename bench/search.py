@@ -234,7 +234,7 @@ def _ddb_scan(client: Any, table: str) -> int:
     found, start_key = 0, None
     words = {f":w{n}": {"S": word} for n, word in enumerate(DDB_WORDS)}
     while True:
-        extra = {"ExclusiveStartKey": start_key} if start_key else {}
+        extra: dict[str, Any] = {"ExclusiveStartKey": start_key} if start_key else {}
         page = client.scan(
             TableName=table,
             FilterExpression=" AND ".join(f"contains(#name, {w})" for w in words),
@@ -242,7 +242,7 @@ def _ddb_scan(client: Any, table: str) -> int:
             ExpressionAttributeValues=words,
             **extra,
         )
-        found += page["Count"]
+        found += int(page["Count"])
         start_key = page.get("LastEvaluatedKey")
         if not start_key:
             return found
