@@ -16,6 +16,7 @@ from __future__ import annotations
 import array
 import asyncio
 import contextlib
+import functools
 import itertools
 import json
 import logging
@@ -125,9 +126,7 @@ class ForkServer:
     async def _start(self) -> None:
         self._loop = asyncio.get_running_loop()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        config = json.dumps(
-            {"parent_pid": os.getpid(), "preload": list(self.preload), "control_fd": theirs.fileno()}
-        )
+        config = json.dumps({"parent_pid": os.getpid(), "preload": list(self.preload), "control_fd": theirs.fileno()})
         try:
             self.process = subprocess.Popen(
                 [self.python, "-s", "-u", str(ZYGOTE), config],
@@ -181,9 +180,8 @@ class ForkServer:
         writer, _ = await self._loop.connect_write_pipe(asyncio.Protocol, open(to_child, "wb", buffering=0))  # noqa: SIM115
         transport.pipes[0] = writer
         for fd, source in ((1, from_child), (2, logs_in)):
-            reader, _ = await self._loop.connect_read_pipe(
-                lambda fd=fd: _ReadPipe(transport, fd), open(source, "rb", buffering=0)  # type: ignore[misc]  # noqa: SIM115
-            )
+            pipe = open(source, "rb", buffering=0)  # noqa: SIM115
+            reader, _ = await self._loop.connect_read_pipe(functools.partial(_ReadPipe, transport, fd), pipe)
             transport.pipes[fd] = reader
         if pid in self._early_exits:  # it exited before we were listening
             self._children.pop(pid, None)

@@ -15,4 +15,3 @@ def test_free_ports_are_below_the_ephemeral_range_and_bindable() -> None:
         assert services.LISTEN_PORTS[0] <= port < low
         with socket.socket() as sock:
             sock.bind((services.HOST, port))
-
