@@ -63,8 +63,8 @@ class _ReadPipe(asyncio.Protocol):
 class ForkedTransport:
     """The subset of asyncio.SubprocessTransport that infra.workers uses, for a forked worker."""
 
-    def __init__(self, protocol: asyncio.SubprocessProtocol, pid: int) -> None:
-        self.protocol = protocol
+    def __init__(self, pid: int) -> None:
+        self.protocol = asyncio.SubprocessProtocol()  # replaced by the worker's in spawn()
         self.pid = pid
         self.returncode: int | None = None
         self.pipes: dict[int, asyncio.BaseTransport] = {}
@@ -108,9 +108,9 @@ class ForkServer:
         self.broken: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ids = itertools.count(1)
-        self._pending: dict[int, asyncio.Future[int]] = {}
-        self._children: dict[int, ForkedTransport] = {}
-        self._early_exits: dict[int, int] = {}
+        self._ready: asyncio.Future[None] | None = None
+        self._pending: dict[int, asyncio.Future[ForkedTransport]] = {}
+        self._children: dict[int, ForkedTransport] = {}  # created when the zygote answers, so no exit is missed
         self._starting: asyncio.Future[None] | None = None
 
     @property
@@ -137,11 +137,10 @@ class ForkServer:
             theirs.close()
         self.sock = ours
         ours.setblocking(False)
-        ready: asyncio.Future[int] = self._loop.create_future()
-        self._pending[0] = ready
+        self._ready = self._loop.create_future()
         self._loop.add_reader(ours.fileno(), self._readable)
         try:
-            await asyncio.wait_for(ready, READY_TIMEOUT_SECONDS)
+            await asyncio.wait_for(self._ready, READY_TIMEOUT_SECONDS)
         except (TimeoutError, ForkServerError) as error:
             self._break(f"the worker fork server did not start: {error}")
             raise ForkServerError(self.broken) from None
@@ -158,13 +157,13 @@ class ForkServer:
         from_child, child_out = os.pipe()
         logs_in, child_err = os.pipe()
         request_id = next(self._ids)
-        answer: asyncio.Future[int] = self._loop.create_future()
+        answer: asyncio.Future[ForkedTransport] = self._loop.create_future()
         self._pending[request_id] = answer
         message = json.dumps({"id": request_id, "env": dict(env), "cwd": cwd, "argv": argv}).encode()
         fds = array.array("i", [child_in, child_out, child_err])
         try:
             await self._send(message, fds)
-            pid = await answer
+            transport = await answer
         except BaseException:
             self._pending.pop(request_id, None)
             for fd in (to_child, from_child, logs_in):
@@ -173,9 +172,7 @@ class ForkServer:
         finally:
             for fd in (child_in, child_out, child_err):
                 os.close(fd)
-        protocol = protocol_factory()
-        transport = ForkedTransport(protocol, pid)
-        self._children[pid] = transport
+        transport.protocol = protocol_factory()  # before the pipes: their data goes to it
         # The pipe transports own (and close) these file objects, as asyncio's subprocess transport does.
         writer, _ = await self._loop.connect_write_pipe(asyncio.Protocol, open(to_child, "wb", buffering=0))  # noqa: SIM115
         transport.pipes[0] = writer
@@ -183,9 +180,6 @@ class ForkServer:
             pipe = open(source, "rb", buffering=0)  # noqa: SIM115
             reader, _ = await self._loop.connect_read_pipe(functools.partial(_ReadPipe, transport, fd), pipe)
             transport.pipes[fd] = reader
-        if pid in self._early_exits:  # it exited before we were listening
-            self._children.pop(pid, None)
-            transport.exited(self._early_exits.pop(pid))
         transport.connection_complete(self._loop)
         return transport
 
@@ -222,23 +216,22 @@ class ForkServer:
 
     def _handle(self, message: dict[str, Any]) -> None:
         if "ready" in message:
-            future = self._pending.pop(0, None)
+            if self._ready is not None and not self._ready.done():
+                self._ready.set_result(None)
         elif "exited" in message:
-            pid, returncode = int(message["exited"]), int(message["returncode"])
-            transport = self._children.pop(pid, None)
-            if transport is None:
-                self._early_exits[pid] = returncode
-            else:
-                transport.exited(returncode)
-            return
+            transport = self._children.pop(int(message["exited"]), None)
+            if transport is not None:
+                transport.exited(int(message["returncode"]))
         else:
             future = self._pending.pop(int(message["id"]), None)
-        if future is None or future.done():
-            return
-        if "error" in message:
-            future.set_exception(ForkServerError(f"fork failed: {message['error']}"))
-        else:
-            future.set_result(int(message.get("pid") or message.get("ready") or 0))
+            if "error" in message:
+                if future is not None and not future.done():
+                    future.set_exception(ForkServerError(f"fork failed: {message['error']}"))
+                return
+            transport = ForkedTransport(int(message["pid"]))
+            self._children[transport.pid] = transport
+            if future is not None and not future.done():
+                future.set_result(transport)
 
     def _break(self, reason: str, *, expected: bool = False) -> None:
         if self.broken:
@@ -249,8 +242,8 @@ class ForkServer:
         if self._loop is not None and self.sock is not None:
             with contextlib.suppress(ValueError, OSError):
                 self._loop.remove_reader(self.sock.fileno())
-        for future in self._pending.values():
-            if not future.done():
+        for future in [self._ready, *self._pending.values()]:
+            if future is not None and not future.done():
                 future.set_exception(ForkServerError(reason))
         self._pending.clear()
         # The zygote's workers die with it (PDEATHSIG): report them as killed.

@@ -32,16 +32,8 @@ import time
 import traceback
 from typing import Any
 
-PR_SET_PDEATHSIG = 1
 PR_SET_NAME = 15
 MAX_MESSAGE = 1 << 20
-
-
-def _die_with(parent_pid: int) -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent_pid:
-        os._exit(0)
 
 
 def _name_process(function_name: str) -> None:
@@ -73,7 +65,6 @@ def _become_worker(request: dict[str, Any], fds: list[int], closing: list[int], 
         for fd in closing:
             os.close(fd)
         os.setsid()
-        _die_with(int(json.loads(request["argv"])["parent_pid"]))
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
         for fd in fds:
@@ -113,12 +104,13 @@ def _reap(sock: socket.socket) -> None:
 
 def main() -> None:
     config = json.loads(sys.argv[1])
-    _die_with(int(config["parent_pid"]))
+    import worker_bootstrap  # next to this file: sys.path[0]; standard library only
+
+    worker_bootstrap._die_with_parent(int(config["parent_pid"]))  # the workers call it too, after the fork
     sock = socket.socket(fileno=int(config["control_fd"]))
     for name in config.get("preload", ()):
         with contextlib.suppress(Exception):  # a library a handler does not have is its own business
             importlib.import_module(name)
-    import worker_bootstrap  # next to this file: sys.path[0]
 
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
