@@ -100,7 +100,7 @@ class TantivyEngine:
         self._writer: Any = None
         self._max_seq: int | None = None
         # An index created before the vocabulary existed keeps working, with automaton clauses.
-        self._has_vocabulary = _has_field(self.index.schema, VOCAB_FIELD)
+        self._has_vocabulary = _has_field(self.schema, VOCAB_FIELD)
         self._vocabulary: set[str] | None = None  # the writer's copy of the vocabulary documents
         self._analyzer = _analyzer()
 
@@ -335,7 +335,7 @@ class TantivyEngine:
         """The dis_max of a word's clauses, with fuzzy and prefix clauses rewritten into terms where possible."""
         boosts: dict[tuple[str, str], float] = {}  # (field, term) -> the best boost of any clause matching it
         automata: list[tantivy.Query] = []
-        expansions: dict[tuple[str, str, int], list[str] | None] = {}
+        fuzzy_expansions: dict[tuple[str, int], list[str] | None] = {}
         for clause in word.clauses:
             if len(clause.terms) > 1:  # a multi-word synonym: all its terms, in one field
                 automata.append(tantivy.Query.const_score_query(self._clause(clause), clause.boost))
@@ -346,10 +346,10 @@ class TantivyEngine:
             elif clause.kind == "prefix":
                 terms = self._prefix_terms(searcher, clause.field, term)
             else:
-                key = ("fuzzy", term, clause.distance)
-                if key not in expansions:  # the same for every field: the vocabulary spans them all
-                    expansions[key] = self._fuzzy_terms(searcher, term, clause.distance)
-                terms = expansions[key]
+                key = (term, clause.distance)
+                if key not in fuzzy_expansions:  # the same for every field: the vocabulary spans them all
+                    fuzzy_expansions[key] = self._fuzzy_terms(searcher, term, clause.distance)
+                terms = fuzzy_expansions[key]
             if terms is None:
                 automata.append(tantivy.Query.const_score_query(self._clause(clause), clause.boost))
                 continue
