@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from infra.template import load_template
 from tests.unit.shop.apigw_events import ROOT
@@ -32,6 +36,15 @@ def use_environment(monkeypatch: pytest.MonkeyPatch, extra: dict[str, str] | Non
             monkeypatch.delenv(name)
     for name, value in {**BASE_ENVIRONMENT, **(extra or {})}.items():
         monkeypatch.setenv(name, value)
+
+
+@contextmanager
+def mocked_tables(tables: dict[str, str]) -> Iterator[Any]:
+    """moto's in-process AWS with the given template tables created; yields the DynamoDB client."""
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb")
+        create_tables(dynamodb, tables)
+        yield dynamodb
 
 
 def create_tables(dynamodb: Any, tables: dict[str, str]) -> None:

@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from shop.config import cart_settings, settings
-from tests.unit.moto_tables import create_tables, use_environment
+from tests.unit.moto_tables import mocked_tables, use_environment
 
 TABLES = {"ItemsTable": "Items", "InventoryTable": "Inventory", "CartsTable": "Carts"}
 CART_ENVIRONMENT = {
@@ -38,7 +36,5 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def tables() -> Iterator[Any]:
     """Items, Inventory and Carts in moto's in-process DynamoDB, keyed exactly as template.yaml keys them."""
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb")
-        create_tables(dynamodb, TABLES)
+    with mocked_tables(TABLES) as dynamodb:
         yield dynamodb

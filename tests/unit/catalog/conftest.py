@@ -7,11 +7,10 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from shop import imports
 from shop.config import catalog_settings, settings
-from tests.unit.moto_tables import create_tables, use_environment
+from tests.unit.moto_tables import mocked_tables, use_environment
 
 TABLES = {
     "ItemsTable": "Items",
@@ -41,8 +40,6 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def aws() -> Iterator[Any]:
     """The onboarding tables and the imports bucket; yields the DynamoDB client."""
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb")
-        create_tables(dynamodb, TABLES)
+    with mocked_tables(TABLES) as dynamodb:
         boto3.client("s3").create_bucket(Bucket=BUCKET)
         yield dynamodb

@@ -7,13 +7,12 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from shop import checkout, payments
 from shop.config import cart_settings, checkout_settings, settings
 from shop.models import Cart, Item, Stock
 from shop.order_models import HoldRow, OrderRow, PaymentRow, ReservationRow
-from tests.unit.moto_tables import create_tables, use_environment
+from tests.unit.moto_tables import mocked_tables, use_environment
 
 TABLES = {"ItemsTable": "Items", "InventoryTable": "Inventory", "CartsTable": "Carts",
           "IdempotencyTable": "Idempotency", "OrdersTable": "Orders", "PaymentsTable": "Payments"}  # fmt: skip
@@ -58,9 +57,7 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The checkout's tables in moto's in-process DynamoDB, keyed exactly as template.yaml keys them, and a
     state machine for POST /checkout to start (moto records the execution; it does not run it)."""
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb")
-        create_tables(dynamodb, TABLES)
+    with mocked_tables(TABLES) as dynamodb:
         machine = boto3.client("stepfunctions").create_state_machine(
             name="checkout", definition='{"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}',
             roleArn="arn:aws:iam::123456789012:role/checkout",
