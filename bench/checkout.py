@@ -32,6 +32,7 @@ from typing import Any
 
 import httpx
 
+from bench.stats import p50_p99
 from infra.launcher import ROOT, launch
 
 UNITS = 100
@@ -42,11 +43,6 @@ RESERVATIONS = 100
 SEQUENTIAL = 30  # checkouts measured one at a time, before the flash sale
 TARGET_P50_MS, TARGET_RATE = 150.0, 50.0
 TIME_BUDGET_SECONDS = 170
-
-
-def _percentiles(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
 def register(api: httpx.Client, role: str) -> dict[str, str]:
@@ -210,9 +206,9 @@ def run(workdir: Path, repeats: int) -> list[str]:
         states = _state_times(sfn, outputs["CheckoutStateMachineArn"], sale["confirmed_ids"][:20])
     finally:
         cloud.stop()
-    all_p50, all_p99 = _percentiles(sale["all_ms"])
-    saga_p50, saga_p99 = _percentiles(sale["confirmed_ms"] or [0.0])
-    single_p50, single_p99 = _percentiles(single or [0.0])
+    all_p50, all_p99 = p50_p99(sale["all_ms"])
+    saga_p50, saga_p99 = p50_p99(sale["confirmed_ms"] or [0.0])
+    single_p50, single_p99 = p50_p99(single or [0.0])
     rate = count / sale["wall"]
     counts = ", ".join(f"{status}: {n}" for status, n in sorted(sale["counts"].items()))
     confirmed = sale["counts"].get("CONFIRMED", 0)

@@ -18,15 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.stats import percentile
 from infra.launcher import ROOT, launch
 
 TEMPLATE = ROOT / "tests" / "fixtures" / "templates" / "eventbridge.yaml"
 EVENTS = 200
-
-
-def _percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
 def _wait(sqs: Any, url: str, marker: str, attribute: Callable[[dict[str, Any], dict[str, Any]], float]) -> float:
@@ -87,7 +83,7 @@ def run(workdir: Path, repeats: int) -> list[str]:
     def median_run(name: str) -> tuple[float, float]:
         runs = sorted(series[name], key=statistics.median)
         chosen = runs[len(runs) // 2]
-        return _percentile(chosen, 0.5), _percentile(chosen, 0.99)
+        return percentile(chosen, 0.5), percentile(chosen, 0.99)
 
     rule, direct_, sqs_ = median_run("rule"), median_run("direct"), median_run("sqs")
     overhead = rule[0] - direct_[0]

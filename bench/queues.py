@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.stats import percentile
 from infra.launcher import ROOT, launch
 
 TEMPLATE = ROOT / "tests" / "fixtures" / "templates" / "queues_bench.yaml"
@@ -29,11 +30,6 @@ MESSAGES = 200
 INVOKES = 100
 PACE_SECONDS = 0.02
 S3_TARGET_P50_MS = 250.0
-
-
-def _percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
 class _Recorded:
@@ -106,8 +102,8 @@ def run(workdir: Path, repeats: int) -> list[str]:
         for name, (count, send, id_of) in cases.items():
             runs = [recorded.started(_paced(count, send), id_of) for _ in range(repeats)]
             results[name] = (
-                statistics.median(_percentile(samples, 0.5) for samples in runs),
-                statistics.median(_percentile(samples, 0.99) for samples in runs),
+                statistics.median(percentile(samples, 0.5) for samples in runs),
+                statistics.median(percentile(samples, 0.99) for samples in runs),
             )
     finally:
         cloud.stop()

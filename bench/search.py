@@ -43,6 +43,7 @@ for extra in (ROOT / "layers" / "shop" / "python", ROOT / "scripts"):
 from generate_items import items  # noqa: E402
 
 from bench.checkout import register  # noqa: E402
+from bench.stats import percentile, timed_ms  # noqa: E402
 from infra.launcher import RunningCloud, launch  # noqa: E402
 from shop.search import service  # noqa: E402
 from shop.search.port import Document, Filters  # noqa: E402
@@ -57,7 +58,7 @@ KEY = b"bench"
 TARGET_P99_MS = 10.0
 TARGET_SEARCHABLE_MS = 250.0
 TARGET_RSS_MIB = 1024.0
-KINDS = {
+KINDS: dict[str, dict[str, Any]] = {
     "two words": {"term": "wireless headphones"},
     "typos": {"term": "wireles headphnes"},
     "filtered, by price": {
@@ -109,23 +110,8 @@ def _batches(count: int) -> Iterator[list[Document]]:
         yield batch
 
 
-def _percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
-
-
 def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _time_ms(call: object, runs: int) -> list[float]:
-    assert callable(call)
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
 
 
 def _scan(documents: list[Document], words: list[str]) -> int:
@@ -149,13 +135,16 @@ def run(workdir: Path, repeats: int) -> list[str]:
     size_mib = engine.size_bytes() / 2**20
     rows: list[tuple[str, float, float]] = []
     for name, kwargs in KINDS.items():
-        service.search_items(engine, cursor_key=KEY, **kwargs)  # type: ignore[arg-type]
-        runs = [_time_ms(lambda kw=kwargs: service.search_items(engine, cursor_key=KEY, **kw), QUERIES)
-                for _ in range(max(1, repeats))]  # type: ignore[misc]  # fmt: skip
+
+        def query(kw: dict[str, Any] = kwargs) -> object:
+            return service.search_items(engine, cursor_key=KEY, **kw)
+
+        query()  # warm-up
+        runs = [timed_ms(query, QUERIES) for _ in range(max(1, repeats))]
         samples = sorted(runs, key=statistics.median)[len(runs) // 2]
-        rows.append((name, statistics.median(samples), _percentile(samples, 0.99)))
-    suggest = _time_ms(lambda: service.suggest(engine, "wireless headph"), QUERIES)
-    rows.append(("suggest", statistics.median(suggest), _percentile(suggest, 0.99)))
+        rows.append((name, statistics.median(samples), percentile(samples, 0.99)))
+    suggest = timed_ms(lambda: service.suggest(engine, "wireless headph"), QUERIES)
+    rows.append(("suggest", statistics.median(suggest), percentile(suggest, 0.99)))
     fresh = []
     for n in range(20):
         document = Document(f"itm_fresh_{n}", count + n + 1, True, 1,
@@ -173,9 +162,9 @@ def run(workdir: Path, repeats: int) -> list[str]:
     documents = list(_documents(baseline_count))
     gc.collect()
     gc.freeze()  # a full collection pass over these would land inside the timings
-    scan = _time_ms(lambda: _scan(documents, ["wireless", "headphones"]), BASELINE_QUERIES)
+    scan = timed_ms(lambda: _scan(documents, ["wireless", "headphones"]), BASELINE_QUERIES)
     worst_p99 = max(p99 for _, _, p99 in rows)
-    fresh_p99 = _percentile(fresh, 0.99)
+    fresh_p99 = percentile(fresh, 0.99)
     lines = [
         "### Search",
         "",
@@ -302,7 +291,7 @@ def _api_lines(workdir: Path) -> list[str]:
                     start = time.perf_counter()
                     api.get(path, params=params).raise_for_status()
                     samples.append((time.perf_counter() - start) * 1000)
-                rows.append((name, statistics.median(samples), _percentile(samples, 0.99)))
+                rows.append((name, statistics.median(samples), percentile(samples, 0.99)))
             fresh = _searchable_after_post(api)
         bench_table = f"{cloud.state['stack']}-SearchBench"
         ddb.create_table(TableName=bench_table, BillingMode="PAY_PER_REQUEST",
@@ -341,8 +330,8 @@ def _api_lines(workdir: Path) -> list[str]:
         f"{'met' if worst_p50 <= TARGET_API_P50_MS else 'NOT met'} (worst {worst_p50:.2f} ms)",
         f"- searchable after a write through the stream path (POST /items answered -> GET /items finds it, "
         f"{FRESH_WRITES} items, polled every {FRESH_POLL_S * 1000:.0f} ms): p50 {statistics.median(fresh):.0f} ms, "
-        f"p99 {_percentile(fresh, 0.99):.0f} ms; ≤ {TARGET_SEARCHABLE_MS:.0f} ms: "
-        f"{'met' if _percentile(fresh, 0.99) <= TARGET_SEARCHABLE_MS else 'NOT met'}",
+        f"p99 {percentile(fresh, 0.99):.0f} ms; ≤ {TARGET_SEARCHABLE_MS:.0f} ms: "
+        f"{'met' if percentile(fresh, 0.99) <= TARGET_SEARCHABLE_MS else 'NOT met'}",
         f"- the naive Scan costs {scan_p50 / max(0.001, api_p50):,.0f}x the API's p50 for the two-word query "
         f"({ddb_count:,} items loaded with BatchWriteItem, 25 per call, {DDB_THREADS} threads, in {ddb_load_s:.0f} s"
         f"{'' if ddb_count == count else f'; the API side had {count:,}'})",

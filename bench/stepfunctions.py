@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.stats import p50_p99, timed_ms
 from infra.launcher import ROOT, launch
 
 TEMPLATE = ROOT / "tests" / "fixtures" / "templates" / "stepfunctions_bench.yaml"
@@ -24,20 +25,6 @@ STATES = 5
 EXECUTIONS = 60
 POLL_SECONDS = 0.003
 TARGET_MS_PER_STATE = 5.0
-
-
-def _percentiles(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-
-
-def _timed(call: Callable[[], object], times: int) -> list[float]:
-    samples = []
-    for _ in range(times):
-        began = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - began) * 1000)
-    return samples
 
 
 def _wait_ended(sfn: Any, arn: str, deadline: float) -> dict[str, Any]:
@@ -53,13 +40,13 @@ def _wait_ended(sfn: Any, arn: str, deadline: float) -> dict[str, Any]:
 
 
 def _one_round(sfn: Any, invoke: Callable[[], object], machine: str) -> dict[str, float]:
-    baseline = _timed(lambda: [invoke() for _ in range(STATES)], EXECUTIONS)
+    baseline = timed_ms(lambda: [invoke() for _ in range(STATES)], EXECUTIONS)
 
     def execute() -> None:
         arn = sfn.start_execution(stateMachineArn=machine, name=f"bench-{uuid.uuid4().hex}", input="{}")
         _wait_ended(sfn, arn["executionArn"], time.monotonic() + 30)
 
-    executions = _timed(execute, EXECUTIONS)
+    executions = timed_ms(execute, EXECUTIONS)
 
     began = time.perf_counter()
     arns = [sfn.start_execution(stateMachineArn=machine, name=f"burst-{uuid.uuid4().hex}", input="{}")["executionArn"]
@@ -68,8 +55,8 @@ def _one_round(sfn: Any, invoke: Callable[[], object], machine: str) -> dict[str
         _wait_ended(sfn, arn, time.monotonic() + 60)
     throughput = EXECUTIONS / (time.perf_counter() - began)
 
-    base_p50, base_p99 = _percentiles(baseline)
-    exec_p50, exec_p99 = _percentiles(executions)
+    base_p50, base_p99 = p50_p99(baseline)
+    exec_p50, exec_p99 = p50_p99(executions)
     return {"base_p50": base_p50, "base_p99": base_p99, "exec_p50": exec_p50, "exec_p99": exec_p99,
             "throughput": throughput, "overhead": (exec_p50 - base_p50) / STATES}
 

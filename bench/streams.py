@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bench.stats import percentile
 from infra.launcher import ROOT, launch, sdk_client
 
 TEMPLATE = ROOT / "tests" / "fixtures" / "templates" / "streams_ttl.yaml"
@@ -24,11 +25,6 @@ WRITES = 200
 SPACING_SECONDS = 0.02
 TTL_ITEMS = 30
 TARGET_P50_MS = 250.0
-
-
-def _percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
 class _Bench:
@@ -129,8 +125,8 @@ def run(workdir: Path, repeats: int) -> list[str]:
         cloud.stop()
     # The median run by p50 of delivery, with the baseline measured on the same writes.
     delivered, readable = sorted(runs, key=lambda pair: statistics.median(pair[0]))[len(runs) // 2]
-    p50, p99 = statistics.median(delivered), _percentile(delivered, 0.99)
-    base50, base99 = statistics.median(readable), _percentile(readable, 0.99)
+    p50, p99 = statistics.median(delivered), percentile(delivered, 0.99)
+    base50, base99 = statistics.median(readable), percentile(readable, 0.99)
     lines = [
         "### DynamoDB Streams -> function (bench/streams.py)",
         "",
@@ -145,7 +141,7 @@ def run(workdir: Path, repeats: int) -> list[str]:
     if ttl:
         lines.append(
             f"| TTL expiry -> REMOVE at the consumer (informational) | {statistics.median(ttl):.0f} | "
-            f"{_percentile(ttl, 0.99):.0f} |"
+            f"{percentile(ttl, 0.99):.0f} |"
         )
     lines += [
         "",
