@@ -308,10 +308,10 @@ def components(context: ComponentContext) -> list[Component]:
 
 
 def _merge(batch: list[dict[str, Any]], received: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A batch holds each message once, as Lambda's batches do. moto's SQS can hand out again a message it
-    has just handed out (a CI run once saw 31 deliveries of 30 messages under load); inside one batching
-    window the copy received last is kept, since only its receipt handle deletes it, in the place the
-    message first took. A repeat in a later batch stays a repeat: SQS is at-least-once on AWS too."""
+    """A batch holds each message once, as Lambda's batches do. SQS is at-least-once: a receive may return
+    a message again (CI runs under load saw 31 deliveries of 30 messages; whether moto repeated one or a send
+    was retried is not known). Inside one batching window the copy received last is kept, since only its
+    receipt handle deletes it, in the place the message first took; a repeat in a later batch stays one."""
     by_id = {message["MessageId"]: message for message in batch}
     for message in received:
         by_id[message["MessageId"]] = message
