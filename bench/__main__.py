@@ -190,6 +190,7 @@ def main() -> int:
 SECTIONS = {
     "Event delivery (issue: local cloud, part 2)": ("streams", "queues", "eventbridge", "stepfunctions"),
     "Services (issues: catalog and search; checkout)": ("search", "checkout"),
+    "At rest (issue: one house to live in)": ("idle",),
 }
 TOPICS = tuple(topic for topics in SECTIONS.values() for topic in topics)
 
