@@ -224,11 +224,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "env":
         return _env(args.json)
     if args.command == "events":
-        from infra.inspect_events import show_events
+        from infra.events.inspect import show_events
 
         return show_events(_read_state(), follow=args.follow, limit=args.limit)
     if args.command == "executions":
-        from infra.inspect_executions import show_executions
+        from infra.stepfunctions.executions import show_executions
 
         return show_executions(_read_state(), name=args.name, limit=args.limit)
     return _invoke(args)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from infra.inspect_events import peek
+from infra.events.inspect import peek
 
 Predicate = Callable[[dict[str, Any]], bool]
 

@@ -15,7 +15,7 @@ import boto3
 import httpx
 import pytest
 
-from infra.streams import lambda_record
+from infra.dynamodb.streams import lambda_record
 from tests.conftest import Stack
 from tests.integration.test_checkout_saga import TERMINAL, checkout, fill_cart, place, wait_order
 from tests.support import User, error_code, new_item, register
@@ -41,7 +41,7 @@ def stock_row(stack: Stack, item_id: str) -> dict[str, int]:
 
 
 def bus_events(stack: Stack, order_id: str) -> list[dict[str, Any]]:
-    from infra.inspect_events import peek
+    from infra.events.inspect import peek
 
     found = peek(stack.client("sqs"), stack.outputs["InspectionQueueUrl"])
     return [m["event"] for m in found if m["event"].get("detail", {}).get("data", {}).get("orderId") == order_id]

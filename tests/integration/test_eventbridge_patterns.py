@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from infra import eventbridge_patterns as patterns
-from infra.eventbridge_input import target_input
-from infra.eventbridge_schedule import ScheduleError, parse
+from infra.events import patterns
+from infra.events.input import target_input
+from infra.events.schedules import ScheduleError, parse
 
 EVENT: dict[str, Any] = {
     "version": "0", "id": "e-1", "detail-type": "OrderCreated", "source": "shop.orders", "account": "123456789012",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.intrinsics import IntrinsicError, Resolver, references
+from infra.cloudformation.intrinsics import IntrinsicError, Resolver, references
 
 RESOURCES = {"Table": "shop-Table", "Queue": "http://q/123/shop-Queue"}
 ATTRIBUTES = {("Table", "Arn"): "arn:aws:dynamodb:us-east-1:1:table/shop-Table"}

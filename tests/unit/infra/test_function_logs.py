@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from infra.logs import FunctionLog, render_json_line, set_console_level
+from infra.awslambda.logs import FunctionLog, render_json_line, set_console_level
 
 
 @pytest.fixture

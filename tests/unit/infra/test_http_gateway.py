@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from infra.gateway import create_gateway_app
-from infra.model import HttpApiSpec, Route, Throttle
-from infra.workers import FunctionRuntime
+from infra.apigateway.gateway import create_gateway_app
+from infra.apigateway.models import HttpApiSpec, Route, Throttle
+from infra.awslambda.workers import FunctionRuntime
 
 FUNCTION = "GatewayFunction"
 

@@ -19,10 +19,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from moto.server import ThreadedMotoServer
 
-from infra.gateway import create_gateway_app
-from infra.jwt_auth import JwtVerifier, Unauthorized, render_claims
-from infra.model import REGION, Endpoints, HttpApiSpec, JwtAuthorizer, Route
-from infra.workers import FunctionRuntime
+from infra.apigateway.authorizer import JwtVerifier, Unauthorized, render_claims
+from infra.apigateway.gateway import create_gateway_app
+from infra.apigateway.models import HttpApiSpec, JwtAuthorizer, Route
+from infra.awslambda.workers import FunctionRuntime
+from infra.core.aws import REGION, Endpoints
 
 PASSWORD = "Sup3r-secret-pw"
 

@@ -12,8 +12,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from infra.lambda_api import create_lambda_api_app
-from infra.workers import FunctionRuntime
+from infra.awslambda.invoke_api import create_lambda_api_app
+from infra.awslambda.workers import FunctionRuntime
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:{}"
 

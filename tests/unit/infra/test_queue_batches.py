@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.queues import _merge
+from infra.sqs.event_source import _merge
 
 
 def test_a_message_received_twice_in_one_window_is_in_the_batch_once_with_its_last_receipt() -> None:

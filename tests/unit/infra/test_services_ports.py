@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import socket
 
-from infra import services
+from infra.core import processes
 
 
 def test_free_ports_are_below_the_ephemeral_range_and_bindable() -> None:
-    low = services._ephemeral_range()[0]
+    low = processes._ephemeral_range()[0]
     for _ in range(20):
-        port = services.free_port()
-        assert services.LISTEN_PORTS[0] <= port < low
+        port = processes.free_port()
+        assert processes.LISTEN_PORTS[0] <= port < low
         with socket.socket() as sock:
-            sock.bind((services.HOST, port))
+            sock.bind((processes.HOST, port))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from infra.throttle import TokenBuckets
+from infra.apigateway.throttle import TokenBuckets
 
 
 class Clock:

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from infra.model import FunctionSpec
-from infra.workers import FunctionNotFound, FunctionRuntime, InvokeResult
+from infra.awslambda.models import FunctionSpec
+from infra.awslambda.workers import FunctionNotFound, FunctionRuntime, InvokeResult
 
 Body = dict[str, Any]
 

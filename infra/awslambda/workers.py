@@ -1,10 +1,10 @@
 """Function workers: Lambda-like execution environments, one OS process each, kept warm and reused.
 
-A worker runs infra/worker_bootstrap.py with cwd = the function's code folder and only the variables
-Lambda would set; it is forked from the fork server (infra.forkserver), which has the common libraries
+A worker runs infra/awslambda/worker_bootstrap.py with cwd = the function's code folder and only the variables
+Lambda would set; it is forked from the fork server (infra.awslambda.forkserver), which has the common libraries
 imported already, or started by exec when there is none. It imports the handler once (the init phase),
 then serves invocations one at a time over length-prefixed frames on its stdin/stdout pipes; whatever
-the handler prints goes to stderr, which becomes the function's log (infra.logs).
+the handler prints goes to stderr, which becomes the function's log (infra.awslambda.logs).
 
 Each function has a pool: an idle worker is reused (the most recently used one, to stay warm); when
 all are busy a new one starts, up to max_workers_per_function or the reserved concurrency; beyond that
@@ -32,9 +32,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from infra.forkserver import ForkedTransport, ForkServer, ForkServerError
-from infra.logs import FunctionLog, LogStream
-from infra.model import Endpoints, FunctionSpec
+from infra.awslambda.forkserver import ForkedTransport, ForkServer, ForkServerError
+from infra.awslambda.logs import FunctionLog, LogStream
+from infra.awslambda.models import FunctionSpec
+from infra.core.aws import Endpoints
 
 log = logging.getLogger("infra.workers")
 
@@ -577,7 +578,7 @@ class FunctionRuntime:
     async def start_process(
         self, protocol_factory: Callable[[], asyncio.SubprocessProtocol], spec: FunctionSpec
     ) -> asyncio.SubprocessTransport | ForkedTransport:
-        """A worker process running worker_bootstrap.py: forked from the fork server (infra/worker_zygote.py,
+        """A worker process running worker_bootstrap.py: forked from the fork server (infra/awslambda/worker_zygote.py,
         the libraries already imported), or, without one, started by exec like any subprocess."""
         layers = [str(path) for path in spec.layer_dirs]
         if self.fork_server is not None and not self.fork_server.broken:

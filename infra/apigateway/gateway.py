@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from infra.jwt_auth import JwtVerifier, Unauthorized
-from infra.model import ACCOUNT_ID, Endpoints, HttpApiSpec, Route
-from infra.throttle import TokenBuckets
-from infra.workers import FunctionNotFound, FunctionRuntime
+from infra.apigateway.authorizer import JwtVerifier, Unauthorized
+from infra.apigateway.models import HttpApiSpec, Route
+from infra.apigateway.throttle import TokenBuckets
+from infra.awslambda.workers import FunctionNotFound, FunctionRuntime
+from infra.core.aws import ACCOUNT_ID, Endpoints
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

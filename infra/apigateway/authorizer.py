@@ -24,7 +24,8 @@ from typing import Any
 import httpx
 import jwt
 
-from infra.model import Endpoints, JwtAuthorizer
+from infra.apigateway.models import JwtAuthorizer
+from infra.core.aws import Endpoints
 
 log = logging.getLogger("infra.gateway")
 

@@ -33,9 +33,10 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from infra.eventbridge_input import InputError, target_input
-from infra.model import Endpoints, EventRuleSpec
-from infra.workers import FunctionNotFound, FunctionRuntime
+from infra.awslambda.workers import FunctionNotFound, FunctionRuntime
+from infra.core.aws import Endpoints
+from infra.events.input import InputError, target_input
+from infra.events.models import EventRuleSpec
 
 log = logging.getLogger("infra.eventbridge")
 

@@ -3,7 +3,7 @@
 
 Starting a worker with `python worker_bootstrap.py` spends ~0.3 s of CPU importing those libraries, once
 per worker, 19 functions and every scale-up; a fork starts from them already imported and shares their
-memory. Started by infra.forkserver as `python -s -u worker_zygote.py CONFIG_JSON` with a SOCK_SEQPACKET
+memory. Started by infra.awslambda.forkserver as `python -s -u worker_zygote.py CONFIG_JSON` with a SOCK_SEQPACKET
 socket (its fd is CONFIG_JSON's control_fd), over which it takes requests and reports what happened:
 
     parent -> zygote  {"id", "env", "cwd", "argv"} + 3 fds (the worker's stdin, stdout and stderr)

@@ -1,8 +1,8 @@
 """The child side of a function worker: a Lambda-like runtime loop in its own process.
 
-Started by infra.workers as `python -s worker_bootstrap.py CONFIG_JSON` with cwd = the function's code
+Started by infra.awslambda.workers as `python -s worker_bootstrap.py CONFIG_JSON` with cwd = the function's code
 folder and an environment that holds only what Lambda would set. The parent talks to it over two pipes
-with length-prefixed frames (the formats are defined in infra.workers and repeated here, because this
+with length-prefixed frames (the formats are defined in infra.awslambda.workers and repeated here, because this
 file must run without the infra package on sys.path):
 
     parent -> child  INVOKE  >QIHH deadline_epoch_ms, payload_len, request_id_len, arn_len

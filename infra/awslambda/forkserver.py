@@ -1,7 +1,7 @@
-"""The parent side of infra/worker_zygote.py: spawn workers by fork instead of by exec.
+"""The parent side of infra/awslambda/worker_zygote.py: spawn workers by fork instead of by exec.
 
 ForkServer.spawn() gives the same thing as `loop.subprocess_exec(...)` with three pipes, as far as
-infra.workers uses it: a transport with get_pid / get_pipe_transport(0) / get_returncode / close, and
+infra.awslambda.workers uses it: a transport with get_pid / get_pipe_transport(0) / get_returncode / close, and
 the protocol's pipe_data_received, pipe_connection_lost and process_exited callbacks. The zygote reports
 each worker's exit over its socket; if the zygote itself dies, every worker it forked dies with it
 (PDEATHSIG) and is reported here as killed.
@@ -61,7 +61,7 @@ class _ReadPipe(asyncio.Protocol):
 
 
 class ForkedTransport:
-    """The subset of asyncio.SubprocessTransport that infra.workers uses, for a forked worker."""
+    """The subset of asyncio.SubprocessTransport that infra.awslambda.workers uses, for a forked worker."""
 
     def __init__(self, pid: int) -> None:
         self.protocol = asyncio.SubprocessProtocol()  # replaced by the worker's in spawn()

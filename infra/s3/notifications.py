@@ -36,13 +36,15 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus, unquote_plus
 
-from infra.model import ACCOUNT_ID, BucketNotificationSpec
-from infra.queues import POLL_SECONDS, local_client
-from infra.workers import FunctionNotFound
+from infra.awslambda.workers import FunctionNotFound
+from infra.core.aws import ACCOUNT_ID
+from infra.s3.models import BucketNotificationSpec
+from infra.sqs.event_source import POLL_SECONDS, local_client
 
 if TYPE_CHECKING:
-    from infra.components import Component, ComponentContext
-    from infra.workers import FunctionRuntime
+    from infra.awslambda.workers import FunctionRuntime
+    from infra.core.aws import Endpoints
+    from infra.core.components import Component
 
 log = logging.getLogger("infra.s3")
 
@@ -225,8 +227,7 @@ class BucketNotifications:
                 log.error("%s: function %s is not in this stack; event dropped", self.name, function_arn)
 
 
-def components(context: ComponentContext) -> list[Component]:
-    return [
-        BucketNotifications(spec, context.runtime, context.endpoints.moto, context.endpoints.region)
-        for spec in context.stack.bucket_notifications
-    ]
+def components(
+    notifications: list[BucketNotificationSpec], runtime: FunctionRuntime, endpoints: Endpoints
+) -> list[Component]:
+    return [BucketNotifications(spec, runtime, endpoints.moto, endpoints.region) for spec in notifications]

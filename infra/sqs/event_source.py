@@ -29,11 +29,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import boto3
 from botocore.config import Config
 
-from infra.model import EventSourceMappingSpec
+from infra.awslambda.models import EventSourceMappingSpec
 
 if TYPE_CHECKING:
-    from infra.components import Component, ComponentContext
-    from infra.workers import FunctionRuntime
+    from infra.awslambda.workers import FunctionRuntime
+    from infra.core.aws import Endpoints
+    from infra.core.components import Component
 
 log = logging.getLogger("infra.queues")
 
@@ -299,10 +300,13 @@ def _error_summary(payload: bytes) -> str:
         return payload[:200].decode(errors="replace")
 
 
-def components(context: ComponentContext) -> list[Component]:
+def components(
+    mappings: list[EventSourceMappingSpec], runtime: FunctionRuntime, endpoints: Endpoints
+) -> list[Component]:
+    """A component per mapping of the stack that reads an SQS queue (the others are not ours)."""
     return [
-        SqsEventSource(mapping, context.runtime, context.endpoints.moto, context.endpoints.region)
-        for mapping in context.stack.event_source_mappings
+        SqsEventSource(mapping, runtime, endpoints.moto, endpoints.region)
+        for mapping in mappings
         if mapping.event_source_arn.startswith("arn:aws:sqs:")
     ]
 

@@ -4,12 +4,12 @@ How events get from moto to the rules: PutEvents goes to moto's EventBridge (the
 function and test uses). For each bus that has rules, start() creates in moto one catch-all rule named
 `_local-router` whose only target is an internal SQS queue `_local-eventbridge-<bus>`; a poller
 long-polls that queue (moto wakes it as soon as a message arrives) and matches each event against the
-template's rules with infra.eventbridge_patterns (moto's own matcher misses operators, see there). Each
-matching rule's targets then get the event through infra.eventbridge_targets. The template's rules are
+template's rules with infra.events.patterns (moto's own matcher misses operators, see there). Each
+matching rule's targets then get the event through infra.events.targets. The template's rules are
 also registered in moto without targets, so `aws events list-rules` shows them.
 
 Schedules (ScheduleExpression) fire from an asyncio task per rule, on a clock that runs
-LOCAL_SCHEDULE_RATE_DIVISOR times faster than real time (default 1; see infra.eventbridge_schedule).
+LOCAL_SCHEDULE_RATE_DIVISOR times faster than real time (default 1; see infra.events.schedules).
 """
 
 from __future__ import annotations
@@ -27,12 +27,15 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from infra import eventbridge_patterns, eventbridge_schedule
-from infra.eventbridge_targets import AwsClients, TargetDelivery
-from infra.model import ACCOUNT_ID, EventRuleSpec
+from infra.core.aws import ACCOUNT_ID
+from infra.events import patterns, schedules
+from infra.events.models import EventRuleSpec
+from infra.events.targets import AwsClients, TargetDelivery
 
 if TYPE_CHECKING:
-    from infra.components import Component, ComponentContext
+    from infra.awslambda.workers import FunctionRuntime
+    from infra.core.aws import Endpoints
+    from infra.core.components import Component
 
 log = logging.getLogger("infra.eventbridge")
 
@@ -42,11 +45,11 @@ POLL_WAIT_SECONDS = 1  # how long a stop may wait for a poll in flight; moto ans
 ENVELOPE_KEYS = ("version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail")
 
 
-def components(context: ComponentContext) -> list[Component]:
-    rules = [rule for rule in context.stack.event_rules if rule.properties.get("State", "ENABLED") != "DISABLED"]
+def components(rules: list[EventRuleSpec], runtime: FunctionRuntime, endpoints: Endpoints) -> list[Component]:
+    rules = [rule for rule in rules if rule.properties.get("State", "ENABLED") != "DISABLED"]
     if not rules:
         return []
-    return [EventBridge(context, rules)]
+    return [EventBridge(runtime, endpoints, rules)]
 
 
 def iso_time(moment: datetime) -> str:
@@ -66,10 +69,11 @@ def envelope(message: dict[str, Any]) -> dict[str, Any]:
 class EventBridge:
     name = "eventbridge"
 
-    def __init__(self, context: ComponentContext, rules: list[EventRuleSpec]) -> None:
-        self.context = context
+    def __init__(self, runtime: FunctionRuntime, endpoints: Endpoints, rules: list[EventRuleSpec]) -> None:
+        self.runtime = runtime
+        self.endpoints = endpoints
         self.pattern_rules: dict[str, list[tuple[EventRuleSpec, dict[str, Any]]]] = {}
-        self.schedule_rules: list[tuple[EventRuleSpec, eventbridge_schedule.Schedule]] = []
+        self.schedule_rules: list[tuple[EventRuleSpec, schedules.Schedule]] = []
         self._rules = rules
         self._poll_executor: ThreadPoolExecutor | None = None
         self._send_executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="eventbridge-send")
@@ -80,20 +84,20 @@ class EventBridge:
     # ---------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
-        created = eventbridge_schedule.utc_now()
+        created = schedules.utc_now()
         for rule in self._rules:
             try:
                 if "EventPattern" in rule.properties:
-                    pattern = eventbridge_patterns.load(rule.properties["EventPattern"])
+                    pattern = patterns.load(rule.properties["EventPattern"])
                     self.pattern_rules.setdefault(rule.bus_name, []).append((rule, pattern))
                 if "ScheduleExpression" in rule.properties:
-                    schedule = eventbridge_schedule.parse(str(rule.properties["ScheduleExpression"]), created)
+                    schedule = schedules.parse(str(rule.properties["ScheduleExpression"]), created)
                     self.schedule_rules.append((rule, schedule))
-            except (eventbridge_patterns.PatternError, eventbridge_schedule.ScheduleError, ValueError) as error:
+            except (patterns.PatternError, schedules.ScheduleError, ValueError) as error:
                 log.error("rule %s is not active: %s", rule.name, error)
         loop = asyncio.get_running_loop()
-        clients = await loop.run_in_executor(self._send_executor, AwsClients.create, self.context.endpoints)
-        self._delivery = TargetDelivery(self.context.runtime, clients, self._send_executor)
+        clients = await loop.run_in_executor(self._send_executor, AwsClients.create, self.endpoints)
+        self._delivery = TargetDelivery(self.runtime, clients, self._send_executor)
         await loop.run_in_executor(self._send_executor, self._register_rules, clients)
         buses = sorted(self.pattern_rules)
         # One thread per bus for the blocking long polls, so they never starve the loop's default pool.
@@ -101,7 +105,7 @@ class EventBridge:
         for bus in buses:
             queue_url = await loop.run_in_executor(self._send_executor, self._create_router, clients, bus)
             self._spawn(self._poll(clients, bus, queue_url))
-        divisor = eventbridge_schedule.rate_divisor()
+        divisor = schedules.rate_divisor()
         for rule, schedule in self.schedule_rules:
             self._spawn(self._run_schedule(rule, schedule, divisor))
         log.info(
@@ -142,7 +146,7 @@ class EventBridge:
 
     def _create_router(self, clients: AwsClients, bus: str) -> str:
         queue_url = str(clients.sqs.create_queue(QueueName=f"{ROUTER_QUEUE_PREFIX}{bus}")["QueueUrl"])
-        queue_arn = f"arn:aws:sqs:{self.context.endpoints.region}:{ACCOUNT_ID}:{ROUTER_QUEUE_PREFIX}{bus}"
+        queue_arn = f"arn:aws:sqs:{self.endpoints.region}:{ACCOUNT_ID}:{ROUTER_QUEUE_PREFIX}{bus}"
         # Every event on the bus carries this account, so moto's matcher passes them all.
         clients.events.put_rule(Name=ROUTER_RULE, EventBusName=bus, EventPattern=json.dumps({"account": [ACCOUNT_ID]}))
         # The whole event as moto built it (moto's default input drops `account`).
@@ -192,7 +196,7 @@ class EventBridge:
         assert self._delivery is not None
         matched = 0
         for rule, pattern in self.pattern_rules.get(bus, []):
-            if eventbridge_patterns.matches(pattern, event):
+            if patterns.matches(pattern, event):
                 matched += 1
                 for target in rule.properties.get("Targets", []):
                     self._spawn(self._delivery.deliver(rule, target, event))
@@ -202,9 +206,9 @@ class EventBridge:
 
     # ---------------------------------------------------------------- schedules
 
-    async def _run_schedule(self, rule: EventRuleSpec, schedule: eventbridge_schedule.Schedule, divisor: float) -> None:
+    async def _run_schedule(self, rule: EventRuleSpec, schedule: schedules.Schedule, divisor: float) -> None:
         assert self._delivery is not None
-        real_start, clock_start = time.monotonic(), eventbridge_schedule.utc_now()
+        real_start, clock_start = time.monotonic(), schedules.utc_now()
 
         def clock() -> datetime:
             return clock_start + timedelta(seconds=(time.monotonic() - real_start) * divisor)
@@ -218,7 +222,7 @@ class EventBridge:
             await asyncio.sleep(max((fire_at - now).total_seconds() / divisor, 0.0))
             event = {
                 "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
-                "account": ACCOUNT_ID, "time": iso_time(fire_at), "region": self.context.endpoints.region,
+                "account": ACCOUNT_ID, "time": iso_time(fire_at), "region": self.endpoints.region,
                 "resources": [rule.arn], "detail": {},
             }  # fmt: skip
             log.debug("schedule %s (%s) fired for %s", rule.name, schedule.expression, event["time"])

@@ -9,7 +9,7 @@ an item whose TTL attribute is missing or not a Number is never deleted, nor one
 five years ago.
 
 DynamoDB Local's stream records carry no userIdentity, so before each delete the sweeper tells the
-in-process `TtlDeletions` registry (table, key, TTL value); the stream poller (infra.streams) asks it
+in-process `TtlDeletions` registry (table, key, TTL value); the stream poller (infra.dynamodb.streams) asks it
 whether a REMOVE record was the sweeper's and marks it. The decision is cached per eventID so every
 mapping on the stream, and every retry of a batch, sees the same answer.
 """
@@ -30,10 +30,11 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
-from infra.model import Endpoints, TtlTableSpec
+from infra.core.aws import Endpoints
+from infra.dynamodb.models import TtlTableSpec
 
 if TYPE_CHECKING:
-    from infra.components import Component, ComponentContext
+    from infra.core.components import Component
 
 log = logging.getLogger("infra.ttl")
 
@@ -111,25 +112,17 @@ class TtlDeletions:
                 entries.popitem(last=False)
 
 
-_REGISTRIES: dict[str, TtlDeletions] = {}
-_REGISTRIES_LOCK = threading.Lock()
-
-
-def deletions_for(dynamodb_endpoint: str) -> TtlDeletions:
-    """The registry shared by the sweeper and the stream poller of one DynamoDB endpoint."""
-    with _REGISTRIES_LOCK:
-        return _REGISTRIES.setdefault(dynamodb_endpoint, TtlDeletions())
-
-
 class TtlSweeper:
     """Deletes expired items of every TTL-enabled table, every `period` seconds."""
 
     name = "ttl"
 
-    def __init__(self, tables: list[TtlTableSpec], endpoints: Endpoints, period: float) -> None:
+    def __init__(
+        self, tables: list[TtlTableSpec], endpoints: Endpoints, period: float, deletions: TtlDeletions
+    ) -> None:
         self._tables = tables
         self._period = max(period, 0.05)
-        self._registry = deletions_for(endpoints.dynamodb)
+        self._registry = deletions
         self._client = boto3.session.Session(
             aws_access_key_id="local", aws_secret_access_key="local", region_name=endpoints.region  # noqa: S106
         ).client(
@@ -232,7 +225,10 @@ class TtlSweeper:
         return 1
 
 
-def components(context: ComponentContext) -> list[Component]:
-    if not context.stack.ttl_tables:
+def components(
+    tables: list[TtlTableSpec], endpoints: Endpoints, sweep_seconds: float, deletions: TtlDeletions
+) -> list[Component]:
+    """The sweeper of the stack's TTL tables; `deletions` is the registry the stream mappings read too."""
+    if not tables:
         return []
-    return [TtlSweeper(list(context.stack.ttl_tables), context.endpoints, context.ttl_sweep_seconds)]
+    return [TtlSweeper(list(tables), endpoints, sweep_seconds, deletions)]
