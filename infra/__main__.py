@@ -128,12 +128,9 @@ def _env(as_json: bool) -> int:
 
 
 def _invoke_through(lambda_url: str, function: str, payload: bytes, invocation_type: str) -> int:
-    import boto3
+    from infra.core.clients import local_client
 
-    client = boto3.client(
-        "lambda", endpoint_url=lambda_url, region_name="us-east-1",
-        aws_access_key_id="local", aws_secret_access_key="local",  # noqa: S106
-    )
+    client = local_client("lambda", lambda_url, "us-east-1")
     response = client.invoke(
         FunctionName=function, Payload=payload, InvocationType=invocation_type, LogType="Tail"
     )

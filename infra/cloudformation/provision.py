@@ -21,13 +21,12 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from infra.apigateway.models import HttpApiSpec, JwtAuthorizer, Route, Throttle
 from infra.awslambda.models import EventSourceMappingSpec, FunctionSpec
 from infra.cloudformation.intrinsics import NO_VALUE, IntrinsicError, Resolver, references
 from infra.cloudformation.template import local_code_path
 from infra.core.aws import ACCOUNT_ID, REGION, Endpoints
+from infra.core.clients import local_client
 from infra.dynamodb.models import TtlTableSpec
 from infra.events.models import EventRuleSpec
 from infra.s3.models import BucketNotificationSpec
@@ -107,12 +106,9 @@ class Provisioner:
         self._endpoints = endpoints
         self._root = root
         self._stack_name = stack_name
-        session = boto3.session.Session(
-            aws_access_key_id="local", aws_secret_access_key="local", region_name=endpoints.region  # noqa: S106
-        )
 
         def client(service: str, url: str) -> Any:
-            return session.client(service, endpoint_url=url)  # type: ignore[call-overload]
+            return local_client(service, url, endpoints.region)
 
         self._dynamodb = client("dynamodb", endpoints.dynamodb)
         self._s3 = client("s3", endpoints.moto)

@@ -32,11 +32,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import boto3
-
 from infra.awslambda.models import EventSourceMappingSpec
 from infra.awslambda.workers import FunctionRuntime, InvokeResult
 from infra.core.aws import Endpoints
+from infra.core.clients import local_client
 from infra.dynamodb.ttl import SERVICE_IDENTITY, TtlDeletions
 
 if TYPE_CHECKING:
@@ -207,12 +206,9 @@ class StreamMapping:
         self._region = endpoints.region
         self._executor = executor
         self._ttl = ttl_deletions
-        session = boto3.session.Session(
-            aws_access_key_id="local", aws_secret_access_key="local", region_name=endpoints.region  # noqa: S106
-        )
-        self._streams = session.client("dynamodbstreams", endpoint_url=endpoints.dynamodb)
-        self._sqs = session.client("sqs", endpoint_url=endpoints.moto)
-        self._sns = session.client("sns", endpoint_url=endpoints.moto)
+        self._streams = local_client("dynamodbstreams", endpoints.dynamodb, endpoints.region)
+        self._sqs = local_client("sqs", endpoints.moto, endpoints.region)
+        self._sns = local_client("sns", endpoints.moto, endpoints.region)
         self._shards: dict[str, _Shard] = {}
         self._shard_ended = asyncio.Event()
         self._task: asyncio.Task[None] | None = None

@@ -27,10 +27,8 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
-
 from infra.core.aws import Endpoints
+from infra.core.clients import local_client
 from infra.dynamodb.models import TtlTableSpec
 
 if TYPE_CHECKING:
@@ -123,12 +121,10 @@ class TtlSweeper:
         self._tables = tables
         self._period = max(period, 0.05)
         self._registry = deletions
-        self._client = boto3.session.Session(
-            aws_access_key_id="local", aws_secret_access_key="local", region_name=endpoints.region  # noqa: S106
-        ).client(
-            "dynamodb", endpoint_url=endpoints.dynamodb,
+        self._client = local_client(
+            "dynamodb", endpoints.dynamodb, endpoints.region,
             # A call that hangs must not stop every later sweep: give up and try again next period.
-            config=Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 2}),
+            connect_timeout=5, read_timeout=10, retries={"max_attempts": 2},
         )  # fmt: skip
         # A thread of its own: a long sweep must never wait behind (or hold up) the loop's default executor.
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="ttl-sweeper")

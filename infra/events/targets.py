@@ -29,12 +29,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from infra.awslambda.workers import FunctionNotFound, FunctionRuntime
 from infra.core.aws import Endpoints
+from infra.core.clients import local_client
 from infra.events.input import InputError, target_input
 from infra.events.models import EventRuleSpec
 
@@ -67,16 +66,12 @@ class AwsClients:
 
     @classmethod
     def create(cls, endpoints: Endpoints) -> AwsClients:
-        session = boto3.session.Session(
-            aws_access_key_id="local",
-            aws_secret_access_key="local",  # noqa: S106 - moto accepts any key
-            region_name=endpoints.region,
-        )
-        # Local services answer fast or not at all: fail quickly and let the retry policy decide.
-        config = Config(connect_timeout=2, read_timeout=30, retries={"max_attempts": 1}, max_pool_connections=32)
-
         def client(service: str) -> Any:
-            return session.client(service, endpoint_url=endpoints.moto, config=config)  # type: ignore[call-overload]
+            # Local services answer fast or not at all: fail quickly and let the retry policy decide.
+            return local_client(
+                service, endpoints.moto, endpoints.region,
+                connect_timeout=2, read_timeout=30, retries={"max_attempts": 1}, max_pool_connections=32,
+            )  # fmt: skip
 
         return cls(client("sqs"), client("stepfunctions"), client("events"), client("sns"))
 

@@ -38,8 +38,9 @@ from urllib.parse import quote_plus, unquote_plus
 
 from infra.awslambda.workers import FunctionNotFound
 from infra.core.aws import ACCOUNT_ID
+from infra.core.clients import local_client
 from infra.s3.models import BucketNotificationSpec
-from infra.sqs.event_source import POLL_SECONDS, local_client
+from infra.sqs.event_source import POLL_SECONDS
 
 if TYPE_CHECKING:
     from infra.awslambda.workers import FunctionRuntime
@@ -159,8 +160,9 @@ class BucketNotifications:
         log.info("%s: delivering to %s", self.name, ", ".join(functions) or "no function")
 
     def _configure(self) -> None:
-        self._sqs = local_client("sqs", self._moto_url, self.region)
-        s3 = local_client("s3", self._moto_url, self.region)
+        config = {"max_pool_connections": 10, "retries": {"max_attempts": 2}, "read_timeout": POLL_SECONDS + 10}
+        self._sqs = local_client("sqs", self._moto_url, self.region, **config)
+        s3 = local_client("s3", self._moto_url, self.region, **config)
         queue_name = internal_queue_name(self.spec.bucket)
         self._queue_url = self._sqs.create_queue(QueueName=queue_name)["QueueUrl"]
         queue_arn = f"arn:aws:sqs:{self.region}:{ACCOUNT_ID}:{queue_name}"

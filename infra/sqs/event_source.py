@@ -26,10 +26,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import boto3
-from botocore.config import Config
-
 from infra.awslambda.models import EventSourceMappingSpec
+from infra.core.clients import local_client
 
 if TYPE_CHECKING:
     from infra.awslambda.workers import FunctionRuntime
@@ -44,15 +42,6 @@ POLL_SECONDS = 1  # long-poll wait; short, so that stop() returns promptly
 RECEIVE_LIMIT = 10  # SQS ReceiveMessage returns at most ten messages
 STOP_GRACE_SECONDS = 5.0  # how long stop() lets a running invocation finish
 _T = TypeVar("_T")
-
-
-def local_client(service: str, endpoint: str, region: str, max_connections: int = 10) -> Any:
-    """A client of a local service; long polls hold a connection each, so the pool covers every poller."""
-    config = Config(max_pool_connections=max_connections, retries={"max_attempts": 2}, read_timeout=POLL_SECONDS + 10)
-    return boto3.client(
-        service, endpoint_url=endpoint, region_name=region, config=config,
-        aws_access_key_id="local", aws_secret_access_key="local",  # noqa: S106 - moto accepts any key
-    )  # fmt: skip
 
 
 def filter_patterns(properties: dict[str, Any]) -> list[Any]:
@@ -178,7 +167,11 @@ class SqsEventSource:
         if not self.enabled:
             log.info("%s: mapping disabled (Enabled: false)", self.name)
             return
-        self._client = await asyncio.to_thread(local_client, "sqs", self._moto_url, self.region, self.pollers + 2)
+        # Long polls hold a connection each, so the pool covers every poller.
+        self._client = await asyncio.to_thread(
+            local_client, "sqs", self._moto_url, self.region, max_pool_connections=self.pollers + 2,
+            retries={"max_attempts": 2}, read_timeout=POLL_SECONDS + 10,
+        )  # fmt: skip
         self._queue_url = (await self._call(self._client.get_queue_url, QueueName=self.queue_name))["QueueUrl"]
         self._tasks = [asyncio.create_task(self._poll(), name=f"{self.name} #{i}") for i in range(self.pollers)]
         log.info(

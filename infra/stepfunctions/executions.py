@@ -14,20 +14,9 @@ import json
 from datetime import datetime
 from typing import Any
 
-import boto3
+from infra.core.clients import sdk_client
 
 WIDTH = 110  # input/output are cut to this many characters: enough to recognise, short enough to scan
-
-
-def _client(state: dict[str, Any]) -> Any:
-    environment = state["environment"]
-    return boto3.client(
-        "stepfunctions",
-        endpoint_url=environment.get("AWS_ENDPOINT_URL_SFN") or environment["AWS_ENDPOINT_URL"],
-        region_name=environment.get("AWS_REGION", "us-east-1"),
-        aws_access_key_id=environment.get("AWS_ACCESS_KEY_ID", "local"),
-        aws_secret_access_key=environment.get("AWS_SECRET_ACCESS_KEY", "local"),
-    )
 
 
 def compact(text: str | None, width: int = WIDTH) -> str:
@@ -161,5 +150,5 @@ def _one(sfn: Any, name: str) -> int:
 
 
 def show_executions(state: dict[str, Any], *, name: str | None, limit: int) -> int:
-    sfn = _client(state)
+    sfn = sdk_client("stepfunctions", state["environment"])
     return _one(sfn, name) if name else _list(sfn, limit)

@@ -82,24 +82,20 @@ class ClientRouter:
         return client
 
     def _build(self, region: str, service: str) -> Any:
-        import boto3
-        from botocore.config import Config
         from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
 
-        return boto3.session.Session().client(
-            service_name=service,
-            region_name=region,
-            endpoint_url=self.endpoint_for(service),
-            aws_access_key_id="local",
-            aws_secret_access_key="local",  # noqa: S106 - local services accept any key
-            config=Config(
-                parameter_validation=False,
-                # The interpreter applies Retry itself; a hidden SDK retry would re-run a function.
-                retries={"max_attempts": 0, "total_max_attempts": 1},
-                connect_timeout=5,
-                read_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
-                max_pool_connections=64,  # one keep-alive connection per concurrently running task
-            ),
+        from infra.core.clients import local_client
+
+        return local_client(
+            service,
+            self.endpoint_for(service),
+            region,
+            parameter_validation=False,
+            # The interpreter applies Retry itself; a hidden SDK retry would re-run a function.
+            retries={"max_attempts": 0, "total_max_attempts": 1},
+            connect_timeout=5,
+            read_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+            max_pool_connections=64,  # one keep-alive connection per concurrently running task
         )
 
 
