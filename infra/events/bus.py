@@ -2,11 +2,11 @@
 
 How events get from moto to the rules: PutEvents goes to moto's EventBridge (the SDK endpoint every
 function and test uses). For each bus that has rules, start() creates in moto one catch-all rule named
-`_local-router` whose only target is an internal SQS queue `_local-eventbridge-<bus>`; a poller
-long-polls that queue (moto wakes it as soon as a message arrives) and matches each event against the
-template's rules with infra.events.patterns (moto's own matcher misses operators, see there). Each
-matching rule's targets then get the event through infra.events.targets. The template's rules are
-also registered in moto without targets, so `aws events list-rules` shows them.
+`_local-router` whose only target is an internal SQS queue `_local-eventbridge-<bus>`; a QueuePoller
+(infra.core.poller) long-polls that queue (moto wakes it as soon as a message arrives) and matches each
+event against the template's rules with infra.events.patterns (moto's own matcher misses operators, see
+there). Each matching rule's targets then get the event through infra.events.targets. The template's
+rules are also registered in moto without targets, so `aws events list-rules` shows them.
 
 Schedules (ScheduleExpression) fire from an asyncio task per rule, on a clock that runs
 LOCAL_SCHEDULE_RATE_DIVISOR times faster than real time (default 1; see infra.events.schedules).
@@ -15,12 +15,12 @@ LOCAL_SCHEDULE_RATE_DIVISOR times faster than real time (default 1; see infra.ev
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from infra.core.aws import ACCOUNT_ID
+from infra.core.poller import QueuePoller
 from infra.events import patterns, schedules
 from infra.events.models import EventRuleSpec
 from infra.events.targets import AwsClients, TargetDelivery
@@ -41,7 +42,6 @@ log = logging.getLogger("infra.eventbridge")
 
 ROUTER_RULE = "_local-router"
 ROUTER_QUEUE_PREFIX = "_local-eventbridge-"
-POLL_WAIT_SECONDS = 1  # how long a stop may wait for a poll in flight; moto answers as soon as a message lands
 ENVELOPE_KEYS = ("version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail")
 
 
@@ -75,7 +75,7 @@ class EventBridge:
         self.pattern_rules: dict[str, list[tuple[EventRuleSpec, dict[str, Any]]]] = {}
         self.schedule_rules: list[tuple[EventRuleSpec, schedules.Schedule]] = []
         self._rules = rules
-        self._poll_executor: ThreadPoolExecutor | None = None
+        self._pollers: list[QueuePoller] = []
         self._send_executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="eventbridge-send")
         self._delivery: TargetDelivery | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -100,11 +100,15 @@ class EventBridge:
         self._delivery = TargetDelivery(self.runtime, clients, self._send_executor)
         await loop.run_in_executor(self._send_executor, self._register_rules, clients)
         buses = sorted(self.pattern_rules)
-        # One thread per bus for the blocking long polls, so they never starve the loop's default pool.
-        self._poll_executor = ThreadPoolExecutor(max_workers=max(len(buses), 1), thread_name_prefix="eventbridge-poll")
         for bus in buses:
             queue_url = await loop.run_in_executor(self._send_executor, self._create_router, clients, bus)
-            self._spawn(self._poll(clients, bus, queue_url))
+            # A poller (and a thread) per bus for the blocking long polls: they never starve the loop's pool.
+            poller = QueuePoller(
+                f"eventbridge bus {bus}", functools.partial(self._route_messages, bus), log=log,
+                receive_options={"VisibilityTimeout": 30}, thread_name="eventbridge-poll",
+            )  # fmt: skip
+            poller.start(clients.sqs, queue_url)
+            self._pollers.append(poller)
         divisor = schedules.rate_divisor()
         for rule, schedule in self.schedule_rules:
             self._spawn(self._run_schedule(rule, schedule, divisor))
@@ -116,13 +120,12 @@ class EventBridge:
 
     async def stop(self) -> None:
         self._stopping = True
+        await asyncio.gather(*(poller.stop() for poller in self._pollers))
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        for executor in (self._poll_executor, self._send_executor):
-            if executor is not None:
-                executor.shutdown(wait=False, cancel_futures=True)
+        self._send_executor.shutdown(wait=False, cancel_futures=True)
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -159,37 +162,14 @@ class EventBridge:
 
     # ---------------------------------------------------------------- routing
 
-    async def _poll(self, clients: AwsClients, bus: str, queue_url: str) -> None:
-        loop = asyncio.get_running_loop()
-        assert self._poll_executor is not None
-        receive: Callable[[], Any] = lambda: clients.sqs.receive_message(  # noqa: E731
-            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=POLL_WAIT_SECONDS, VisibilityTimeout=30
-        )
-        while not self._stopping:
+    async def _route_messages(self, bus: str, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A batch from the bus's router queue: each event routed, then all deleted (routing cannot fail)."""
+        for message in messages:
             try:
-                messages = (await loop.run_in_executor(self._poll_executor, receive)).get("Messages", [])
-            except (ClientError, BotoCoreError, RuntimeError) as error:
-                if self._stopping:
-                    return
-                log.warning("eventbridge: polling bus %s failed: %s", bus, error)
-                await asyncio.sleep(1)
-                continue
-            if not messages:
-                continue
-            for message in messages:
-                try:
-                    self.route(bus, envelope(json.loads(message["Body"])))
-                except (ValueError, TypeError) as error:
-                    log.error("eventbridge: unreadable event on bus %s: %s", bus, error)
-            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
-            self._spawn(self._delete(clients, queue_url, entries))
-
-    async def _delete(self, clients: AwsClients, queue_url: str, entries: list[dict[str, str]]) -> None:
-        loop = asyncio.get_running_loop()
-        with contextlib.suppress(ClientError, BotoCoreError, RuntimeError):
-            await loop.run_in_executor(
-                self._send_executor, lambda: clients.sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)
-            )
+                self.route(bus, envelope(json.loads(message["Body"])))
+            except (ValueError, TypeError) as error:
+                log.error("eventbridge: unreadable event on bus %s: %s", bus, error)
+        return messages
 
     def route(self, bus: str, event: dict[str, Any]) -> int:
         """Start delivering `event` to the targets of every matching rule on `bus`; returns the rule count."""

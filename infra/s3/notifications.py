@@ -4,9 +4,10 @@ moto 5.2.5 raises S3 notifications itself (PutObject, presigned PUT and POST, Co
 CompleteMultipartUpload, DeleteObject), but it can only deliver Lambda notifications to its own Lambda
 backend. So at start the bucket's configuration is put into moto with every LambdaConfiguration turned
 into a QueueConfiguration (same events, same key filters) on an internal queue per bucket,
-`local-s3-events-<bucket>`; this component long-polls that queue and invokes the configured function with
-the Event invocation type, one record per invocation, as S3 does. The template's own Queue and Topic
-configurations and EventBridgeConfiguration are put into moto alongside, so they are delivered too.
+`local-s3-events-<bucket>`; this component long-polls that queue (infra.core.poller) and invokes the
+configured function with the Event invocation type, one record per invocation, as S3 does. The
+template's own Queue and Topic configurations and EventBridgeConfiguration are put into moto alongside,
+so they are delivered too.
 
 What moto 5.2.5 gets wrong, corrected here (version-pinned; re-check when upgrading moto):
 - it encodes '/' in object keys (`quote_plus` with no safe characters); AWS keeps '/' and writes
@@ -23,8 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
-import functools
 import hashlib
 import itertools
 import json
@@ -32,15 +31,14 @@ import logging
 import re
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus, unquote_plus
 
 from infra.awslambda.workers import FunctionNotFound
 from infra.core.aws import ACCOUNT_ID
 from infra.core.clients import local_client
+from infra.core.poller import POLL_SECONDS, QueuePoller
 from infra.s3.models import BucketNotificationSpec
-from infra.sqs.event_source import POLL_SECONDS
 
 if TYPE_CHECKING:
     from infra.awslambda.workers import FunctionRuntime
@@ -145,66 +143,36 @@ class BucketNotifications:
         self.region = region
         self.name = f"s3 {spec.bucket} notifications"
         self._moto_url = moto_url
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"s3-{spec.bucket}"[:30])
-        self._sqs: Any = None
-        self._queue_url = ""
         self._routes: dict[str, tuple[str, str]] = {}
-        self._stopping = False
-        self._task: asyncio.Task[None] | None = None
+        self.poller = QueuePoller(self.name, self._deliver, log=log, thread_name=f"s3-{spec.bucket}")
 
     async def start(self) -> None:
-        await asyncio.to_thread(self._configure)
+        sqs, queue_url = await asyncio.to_thread(self._configure)
         if self._routes:
-            self._task = asyncio.create_task(self._poll(), name=self.name)
+            self.poller.start(sqs, queue_url)
         functions = sorted({arn.rsplit(":", 1)[-1] for arn, _ in self._routes.values()})
         log.info("%s: delivering to %s", self.name, ", ".join(functions) or "no function")
 
-    def _configure(self) -> None:
+    def _configure(self) -> tuple[Any, str]:
         config = {"max_pool_connections": 10, "retries": {"max_attempts": 2}, "read_timeout": POLL_SECONDS + 10}
-        self._sqs = local_client("sqs", self._moto_url, self.region, **config)
+        sqs = local_client("sqs", self._moto_url, self.region, **config)
         s3 = local_client("s3", self._moto_url, self.region, **config)
         queue_name = internal_queue_name(self.spec.bucket)
-        self._queue_url = self._sqs.create_queue(QueueName=queue_name)["QueueUrl"]
+        queue_url = str(sqs.create_queue(QueueName=queue_name)["QueueUrl"])
         queue_arn = f"arn:aws:sqs:{self.region}:{ACCOUNT_ID}:{queue_name}"
         configuration, self._routes = moto_configuration(self.spec, queue_arn)
         s3.put_bucket_notification_configuration(Bucket=self.spec.bucket, NotificationConfiguration=configuration)
+        return sqs, queue_url
 
     async def stop(self) -> None:
-        self._stopping = True
-        if self._task is not None:
-            # Invocations were handed to the runtime already; only a receive or a delete can be cut short,
-            # and their messages stay in the internal queue, which dies with moto.
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        # Invocations are handed to the runtime at once; a receive is cut short, a delete may finish, and
+        # what stays in the internal queue dies with moto.
+        await self.poller.stop()
 
-    async def _poll(self) -> None:
-        loop = asyncio.get_running_loop()
-        while not self._stopping:
-            try:
-                response = await loop.run_in_executor(
-                    self._executor,
-                    lambda: self._sqs.receive_message(
-                        QueueUrl=self._queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=POLL_SECONDS
-                    ),
-                )
-                messages = response.get("Messages", [])
-                for message in messages:
-                    await self._dispatch(message["Body"])
-                if messages:
-                    entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
-                    delete = functools.partial(
-                        self._sqs.delete_message_batch, QueueUrl=self._queue_url, Entries=entries
-                    )
-                    await loop.run_in_executor(self._executor, delete)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                if self._stopping:
-                    return
-                log.warning("%s: polling failed, retrying in 1 s: %s", self.name, error)
-                await asyncio.sleep(1)
+    async def _deliver(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for message in messages:
+            await self._dispatch(message["Body"])
+        return messages
 
     async def _dispatch(self, body: str) -> None:
         try:

@@ -10,24 +10,23 @@ this on ReceiveMessage, as AWS does; tests/integration/test_queues.py checks it)
 group comes from moto too: it hands out no message of a group while an earlier one is in flight; the
 receives of a FIFO mapping are serialized so that two pollers cannot both take from one group.
 
-The poll loop is our own because nothing in boto3 or moto runs a Lambda poller; boto3's calls block, so
-each mapping runs them on its own small thread pool and the cloud's event loop never waits on SQS.
+The poll loop is our own because nothing in boto3 or moto runs a Lambda poller: each mapping runs the
+cloud's shared QueuePoller (infra.core.poller), whose blocking boto3 calls go to the mapping's own small
+thread pool, so the cloud's event loop never waits on SQS.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from infra.awslambda.models import EventSourceMappingSpec
 from infra.core.clients import local_client
+from infra.core.poller import POLL_SECONDS, QueuePoller
 
 if TYPE_CHECKING:
     from infra.awslambda.workers import FunctionRuntime
@@ -38,10 +37,6 @@ log = logging.getLogger("infra.queues")
 
 DEFAULT_BATCH_SIZE = 10
 DEFAULT_POLLERS = 5  # Lambda starts five pollers per SQS mapping
-POLL_SECONDS = 1  # long-poll wait; short, so that stop() returns promptly
-RECEIVE_LIMIT = 10  # SQS ReceiveMessage returns at most ten messages
-STOP_GRACE_SECONDS = 5.0  # how long stop() lets a running invocation finish
-_T = TypeVar("_T")
 
 
 def filter_patterns(properties: dict[str, Any]) -> list[Any]:
@@ -132,7 +127,7 @@ def failed_items(payload: bytes, message_ids: set[str]) -> set[str] | None:  # n
 
 
 class SqsEventSource:
-    """One SQS event source mapping: its pollers, from receive to delete."""
+    """One SQS event source mapping: its pollers (infra.core.poller), from receive to delete."""
 
     def __init__(self, spec: EventSourceMappingSpec, runtime: FunctionRuntime, moto_url: str, region: str) -> None:
         props = spec.properties
@@ -150,30 +145,26 @@ class SqsEventSource:
         self.pollers = max(1, int(concurrency)) if concurrency else DEFAULT_POLLERS
         self.patterns = filter_patterns(props)
         self._moto_url = moto_url
-        self._executor = ThreadPoolExecutor(self.pollers, thread_name_prefix=f"sqs-{self.queue_name}"[:30])
-        self._client: Any = None
-        self._queue_url = ""
-        self._stopping = False
-        self._tasks: list[asyncio.Task[None]] = []
-        self._delivering: set[asyncio.Task[Any]] = set()
         # moto locks a FIFO message group when a receive returns its messages, but two receives running at
         # once can both take from the same group: receives of a FIFO queue are serialized, invocations not.
-        self._receiving = asyncio.Lock() if self.queue_name.endswith(".fifo") else contextlib.nullcontext()
-
-    async def _call(self, function: Callable[..., _T], **kwargs: Any) -> _T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, lambda: function(**kwargs))
+        self.poller = QueuePoller(
+            self.name, self._deliver, log=log, tasks=self.pollers, batch_size=self.batch_size,
+            serialize_receives=self.queue_name.endswith(".fifo"), gather=self._gather,
+            receive_options={"AttributeNames": ["All"], "MessageAttributeNames": ["All"]},
+            thread_name=f"sqs-{self.queue_name}",
+        )  # fmt: skip
 
     async def start(self) -> None:
         if not self.enabled:
             log.info("%s: mapping disabled (Enabled: false)", self.name)
             return
         # Long polls hold a connection each, so the pool covers every poller.
-        self._client = await asyncio.to_thread(
+        client = await asyncio.to_thread(
             local_client, "sqs", self._moto_url, self.region, max_pool_connections=self.pollers + 2,
             retries={"max_attempts": 2}, read_timeout=POLL_SECONDS + 10,
         )  # fmt: skip
-        self._queue_url = (await self._call(self._client.get_queue_url, QueueName=self.queue_name))["QueueUrl"]
-        self._tasks = [asyncio.create_task(self._poll(), name=f"{self.name} #{i}") for i in range(self.pollers)]
+        queue_url = (await self.poller.call(client.get_queue_url, QueueName=self.queue_name))["QueueUrl"]
+        self.poller.start(client, queue_url)
         log.info(
             "%s: %d pollers, batches of up to %d%s%s%s", self.name, self.pollers, self.batch_size,
             f", batching window {self.window:g} s" if self.window > 0 else "",
@@ -182,86 +173,40 @@ class SqsEventSource:
         )  # fmt: skip
 
     async def stop(self) -> None:
-        self._stopping = True
-        # A poller waiting on a receive is cancelled at once (what it would receive returns to the queue after
-        # the visibility timeout); one that is invoking the function finishes and deletes what succeeded.
-        for task in self._tasks:
-            if task not in self._delivering:
-                task.cancel()
-        if self._tasks:
-            _, pending = await asyncio.wait(self._tasks, timeout=STOP_GRACE_SECONDS)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._executor.shutdown(wait=False, cancel_futures=True)
-
-    async def _poll(self) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        while not self._stopping:
-            try:
-                async with self._receiving:
-                    messages = await self._gather()
-                if messages:
-                    self._delivering.add(task)
-                    try:
-                        await self._deliver(messages)
-                    finally:
-                        self._delivering.discard(task)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                if self._stopping:
-                    return
-                log.warning("%s: polling failed, retrying in 1 s: %s", self.name, error)
-                await asyncio.sleep(1)
-
-    async def _receive(self, limit: int, wait_seconds: int) -> list[dict[str, Any]]:
-        response = await self._call(
-            self._client.receive_message, QueueUrl=self._queue_url, MaxNumberOfMessages=min(limit, RECEIVE_LIMIT),
-            WaitTimeSeconds=wait_seconds, AttributeNames=["All"], MessageAttributeNames=["All"],
-        )  # fmt: skip
-        messages: list[dict[str, Any]] = response.get("Messages", [])
-        return messages
+        # A poller that is invoking the function finishes and deletes what succeeded (see the poller).
+        await self.poller.stop()
 
     async def _gather(self) -> list[dict[str, Any]]:
         """One batch: the first receive long-polls; with a batching window, keep gathering until it closes."""
-        messages = await self._receive(self.batch_size, POLL_SECONDS)
+        messages = await self.poller.receive(self.batch_size, POLL_SECONDS)
         if not messages or self.window <= 0:
             return messages
         closes = time.monotonic() + self.window
-        while len(messages) < self.batch_size and not self._stopping:
+        while len(messages) < self.batch_size and not self.poller.stopping:
             remaining = closes - time.monotonic()
             if remaining <= 0:
                 break
             # WaitTimeSeconds is whole seconds: long-poll while a second is left, then short polls.
             wait = POLL_SECONDS if remaining >= POLL_SECONDS else 0
-            more = await self._receive(self.batch_size - len(messages), wait)
+            more = await self.poller.receive(self.batch_size - len(messages), wait)
             messages = _merge(messages, more)
             if not more and not wait:
                 await asyncio.sleep(min(remaining, 0.05))
         return messages
 
-    async def _delete(self, messages: list[dict[str, Any]]) -> None:
-        for start in range(0, len(messages), RECEIVE_LIMIT):
-            chunk = messages[start : start + RECEIVE_LIMIT]
-            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)]
-            response = await self._call(self._client.delete_message_batch, QueueUrl=self._queue_url, Entries=entries)
-            for failure in response.get("Failed", []):
-                log.warning("%s: could not delete a message: %s", self.name, failure.get("Message"))
-
-    async def _deliver(self, messages: list[dict[str, Any]]) -> None:
+    async def _deliver(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Invoke the function with one batch; returns the messages to delete (those that succeeded)."""
         records = [lambda_record(message, self.queue_arn, self.region) for message in messages]
         if self.patterns:
             matches = [record_matches(self.patterns, record) for record in records]
             dropped = [message for message, match in zip(messages, matches, strict=True) if not match]
             if dropped:
                 log.debug("%s: %d message(s) did not match the filter criteria: deleted", self.name, len(dropped))
-                await self._delete(dropped)
+                await self.poller.delete(dropped)
             messages = [message for message, match in zip(messages, matches, strict=True) if match]
             records = [record for record, match in zip(records, matches, strict=True) if match]
             if not messages:
-                return
+                return []
         payload = json.dumps({"Records": records}).encode()
         result = await self.runtime.invoke(self.spec.function_name, payload)
         if result.function_error is not None:
@@ -269,20 +214,19 @@ class SqsEventSource:
                 "%s: batch of %d failed (%s); the messages return after the visibility timeout",
                 self.name, len(messages), _error_summary(result.payload),
             )  # fmt: skip
-            return
+            return []
         if not self.report_failures:
-            await self._delete(messages)
-            return
+            return messages
         failed = failed_items(result.payload, {m["MessageId"] for m in messages})
         if failed is None:
             log.warning(
                 "%s: batch of %d failed: the response is not a valid batchItemFailures report (%s)",
                 self.name, len(messages), result.payload[:200].decode(errors="replace"),
             )  # fmt: skip
-            return
+            return []
         if failed:
             log.info("%s: %d of %d message(s) reported as failed", self.name, len(failed), len(messages))
-        await self._delete([m for m in messages if m["MessageId"] not in failed])
+        return [m for m in messages if m["MessageId"] not in failed]
 
 
 def _error_summary(payload: bytes) -> str:
