@@ -12,7 +12,8 @@ as a retry), and discarded after MaximumRetryAttempts retries or when its record
 MaximumRecordAgeInSeconds, with AWS's failure record sent to DestinationConfig.OnFailure (SQS or SNS).
 
 This is hand-written because neither boto3 nor moto has a stream poller that invokes local processes;
-FilterCriteria use moto's EventBridge pattern matcher (Lambda's filter syntax is EventBridge's).
+FilterCriteria use infra.events.patterns (Lambda's filter syntax is EventBridge's; moto's matcher gets
+arrays of objects and 5 vs 5.0 wrong), and an invalid pattern stops the cloud's start, as AWS refuses it.
 boto3 calls are blocking, so they run on a thread pool owned by this module, never the gateway's loop.
 """
 
@@ -37,6 +38,7 @@ from infra.awslambda.workers import FunctionRuntime, InvokeResult
 from infra.core.aws import Endpoints
 from infra.core.clients import local_client
 from infra.dynamodb.ttl import SERVICE_IDENTITY, TtlDeletions
+from infra.events import patterns
 
 if TYPE_CHECKING:
     from infra.core.components import Component
@@ -69,7 +71,7 @@ class MappingConfig:
     batch_size: int = 100
     batching_window: float = 0.0
     starting_position: str = "TRIM_HORIZON"
-    filters: tuple[Any, ...] = ()  # moto EventPattern objects; a record passes when any matches
+    filters: tuple[dict[str, Any], ...] = ()  # loaded event patterns; a record passes when any matches
     report_item_failures: bool = False
     bisect: bool = False
     max_retries: int = -1  # -1: until the record expires
@@ -78,13 +80,9 @@ class MappingConfig:
     enabled: bool = True
 
     @classmethod
-    def from_properties(cls, properties: dict[str, Any]) -> MappingConfig:
-        patterns = [f["Pattern"] for f in (properties.get("FilterCriteria") or {}).get("Filters", []) if "Pattern" in f]
-        filters: tuple[Any, ...] = ()
-        if patterns:
-            from moto.events.models import EventPattern, EventPatternParser  # ~0.5 s import: only when used
-
-            filters = tuple(EventPattern(raw, EventPatternParser(raw).parse()) for raw in map(str, patterns))
+    def from_properties(cls, properties: dict[str, Any], owner: str = "event source mapping") -> MappingConfig:
+        """The mapping's configuration; an invalid FilterCriteria pattern raises PatternError naming `owner`."""
+        filters = tuple(patterns.load_filters(properties, owner))
         destination = ((properties.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
         return cls(
             batch_size=int(properties.get("BatchSize", 100)),
@@ -100,7 +98,7 @@ class MappingConfig:
         )
 
     def accepts(self, record: dict[str, Any]) -> bool:
-        return not self.filters or any(pattern.matches_event(record) for pattern in self.filters)
+        return patterns.matches_any(list(self.filters), record)
 
 
 def _json_safe(value: Any) -> Any:
@@ -201,7 +199,7 @@ class StreamMapping:
         self.spec = spec
         self.name = f"stream:{spec.logical_id}"
         self.table = match["table"]
-        self.config = MappingConfig.from_properties(spec.properties)
+        self.config = MappingConfig.from_properties(spec.properties, f"{spec.logical_id} ({self.table} stream)")
         self._runtime = runtime
         self._region = endpoints.region
         self._executor = executor

@@ -54,6 +54,28 @@ def matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
     return _match_object(pattern, [event])
 
 
+def load_filters(properties: Mapping[str, Any], owner: str) -> list[dict[str, Any]]:
+    """An event source mapping's FilterCriteria.Filters[].Pattern, each loaded (Lambda's filter grammar is
+    EventBridge's). A pattern AWS would refuse at CreateEventSourceMapping raises PatternError naming
+    `owner`, so the local cloud refuses to start as the deploy would fail."""
+    filters = (properties.get("FilterCriteria") or {}).get("Filters") or []
+    loaded = []
+    for item in filters:
+        raw = item.get("Pattern")
+        if not raw:
+            continue
+        try:
+            loaded.append(load(raw))
+        except ValueError as error:  # PatternError, or text that is not JSON
+            raise PatternError(f"{owner}: FilterCriteria pattern {raw!r} is not valid: {error}") from None
+    return loaded
+
+
+def matches_any(filters: list[dict[str, Any]], record: Mapping[str, Any]) -> bool:
+    """A record passes an event source mapping's filters when there are none or any of them matches."""
+    return not filters or any(_match_object(pattern, [record]) for pattern in filters)
+
+
 # ------------------------------------------------------------------------------------------ validation
 
 

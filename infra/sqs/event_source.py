@@ -2,13 +2,14 @@
 
 Each mapping gets a few pollers (ScalingConfig.MaximumConcurrency, default DEFAULT_POLLERS) that long-poll
 the queue, gather a batch (BatchSize, MaximumBatchingWindowInSeconds), drop the messages FilterCriteria
-rejects (deleting them, as AWS does), invoke the function with the Lambda SQS event and then delete what
-succeeded: the whole batch, or with ReportBatchItemFailures everything but the reported items. Messages of a
-failed batch are left alone; they come back after the queue's visibility timeout, and moto's RedrivePolicy
-moves them to the dead-letter queue once they have been received maxReceiveCount times (moto 5.2.5 does
-this on ReceiveMessage, as AWS does; tests/integration/test_queues.py checks it). FIFO ordering per message
-group comes from moto too: it hands out no message of a group while an earlier one is in flight; the
-receives of a FIFO mapping are serialized so that two pollers cannot both take from one group.
+rejects (matched with infra.events.patterns, a JSON body as an object; deleted, as AWS does), invoke the
+function with the Lambda SQS event and then delete what succeeded: the whole batch, or with
+ReportBatchItemFailures everything but the reported items. Messages of a failed batch are left alone;
+they come back after the queue's visibility timeout, and moto's RedrivePolicy moves them to the
+dead-letter queue once they have been received maxReceiveCount times (moto 5.2.5 does this on
+ReceiveMessage, as AWS does; tests/integration/test_queues.py checks it). FIFO ordering per message group
+comes from moto too: it hands out no message of a group while an earlier one is in flight; the receives
+of a FIFO mapping are serialized so that two pollers cannot both take from one group.
 
 The poll loop is our own because nothing in boto3 or moto runs a Lambda poller: each mapping runs the
 cloud's shared QueuePoller (infra.core.poller), whose blocking boto3 calls go to the mapping's own small
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from infra.awslambda.models import EventSourceMappingSpec
 from infra.core.clients import local_client
 from infra.core.poller import POLL_SECONDS, QueuePoller
+from infra.events import patterns
 
 if TYPE_CHECKING:
     from infra.awslambda.workers import FunctionRuntime
@@ -39,17 +41,14 @@ DEFAULT_BATCH_SIZE = 10
 DEFAULT_POLLERS = 5  # Lambda starts five pollers per SQS mapping
 
 
-def filter_patterns(properties: dict[str, Any]) -> list[Any]:
-    """FilterCriteria.Filters[].Pattern, parsed with moto's EventBridge pattern engine (the same grammar)."""
-    from moto.events.models import EventPattern
-
-    filters = (properties.get("FilterCriteria") or {}).get("Filters") or []
-    return [EventPattern.load(str(item["Pattern"])) for item in filters if item.get("Pattern")]
+def filter_patterns(properties: dict[str, Any], owner: str = "event source mapping") -> list[dict[str, Any]]:
+    """FilterCriteria.Filters[].Pattern, loaded with infra.events.patterns (Lambda's grammar is EventBridge's)."""
+    return patterns.load_filters(properties, owner)
 
 
-def record_matches(patterns: list[Any], record: dict[str, Any]) -> bool:
+def record_matches(filters: list[dict[str, Any]], record: dict[str, Any]) -> bool:
     """A record passes when any filter matches it; a JSON body is matched as the parsed object, as on AWS."""
-    if not patterns:
+    if not filters:
         return True
     subject = dict(record)
     try:
@@ -58,7 +57,7 @@ def record_matches(patterns: list[Any], record: dict[str, Any]) -> bool:
         body = None
     if isinstance(body, dict):
         subject["body"] = body
-    return any(pattern.matches_event(subject) for pattern in patterns)
+    return patterns.matches_any(filters, subject)
 
 
 def _message_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
@@ -143,7 +142,7 @@ class SqsEventSource:
         self.enabled = props.get("Enabled", True) not in (False, "false", "False")
         concurrency = (props.get("ScalingConfig") or {}).get("MaximumConcurrency")
         self.pollers = max(1, int(concurrency)) if concurrency else DEFAULT_POLLERS
-        self.patterns = filter_patterns(props)
+        self.patterns = filter_patterns(props, f"{spec.logical_id} ({self.name})")
         self._moto_url = moto_url
         # moto locks a FIFO message group when a receive returns its messages, but two receives running at
         # once can both take from the same group: receives of a FIFO queue are serialized, invocations not.
