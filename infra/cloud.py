@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from infra.apigateway.models import HttpApiSpec
 from infra.core import processes
 from infra.core.aws import Endpoints
+from infra.events.log import EventLog
 
 if TYPE_CHECKING:
     import uvicorn
@@ -33,6 +35,7 @@ log = logging.getLogger("infra")
 
 ROOT = processes.ROOT
 STATE_FILE = ROOT / ".local" / "cloud.json"
+EVENTS_PATH = "/_local/events"  # the event log, served by the gateway (infra.events.log.http_route)
 LOCAL_S3_ENDPOINT = "LocalS3Endpoint"  # the template parameter the cloud fills in
 
 
@@ -66,6 +69,7 @@ class LocalCloud:
         self._servers: list[uvicorn.Server] = []
         self._server_tasks: list[asyncio.Task[None]] = []
         self.started_at = 0.0
+        self.event_log = EventLog()  # what the buses routed: GET /_local/events
 
     async def start(self) -> None:
         began = time.monotonic()
@@ -103,6 +107,7 @@ class LocalCloud:
         from infra.awslambda.workers import FunctionRuntime
         from infra.cloudformation.provision import Provisioner, resolve_parameters
         from infra.cloudformation.template import load_template, translate
+        from infra.events.log import http_route
 
         template = load_template(config.template)
         # A template that declares LocalS3Endpoint learns where the local S3 serves objects (path-style), e.g.
@@ -118,12 +123,15 @@ class LocalCloud:
         self.runtime = FunctionRuntime(self.stack.functions, self.endpoints, log_dir=config.log_dir)
         if len(self.stack.http_apis) > 1:
             raise processes.ServiceError("the local gateway serves one HTTP API per template")
-        # A template without an HTTP API (e.g. a test fixture) still gets /health on the gateway port.
+        # A template without an HTTP API (e.g. a test fixture) still gets the local routes on the gateway port.
         api = self.stack.http_apis[0] if self.stack.http_apis else HttpApiSpec("NoHttpApi", "none", "$default")
-        self._gateway = create_gateway_app(api, self.runtime, self.endpoints, health=self.health)
+        local_routes = {"/health": self._health_route, EVENTS_PATH: http_route(self.event_log)}
+        self._gateway = create_gateway_app(api, self.runtime, self.endpoints, local_routes=local_routes)
         await self._serve(self._gateway, ports["api"])
         await self._serve(create_lambda_api_app(self.runtime), ports["lambda"])
-        self._components = build_components(self.stack, self.runtime, self.endpoints, config.ttl_sweep_seconds)
+        self._components = build_components(
+            self.stack, self.runtime, self.endpoints, config.ttl_sweep_seconds, self.event_log
+        )
         # Independent of each other; each waits for its own readiness (e.g. shard iterators).
         await asyncio.gather(*(component.start() for component in self._components))
         self.started_at = time.monotonic()
@@ -184,6 +192,9 @@ class LocalCloud:
             "environment": environment_for(self.endpoints),
         }
 
+    async def _health_route(self, query: Mapping[str, str]) -> dict[str, Any]:
+        return await self.health()
+
     async def health(self) -> dict[str, Any]:
         states = {
             service.name: {"url": service.url, "running": service.process.poll() is None}
@@ -222,12 +233,13 @@ class LocalCloud:
 
 
 def build_components(
-    stack: LocalStack, runtime: FunctionRuntime, endpoints: Endpoints, ttl_sweep_seconds: float
+    stack: LocalStack, runtime: FunctionRuntime, endpoints: Endpoints, ttl_sweep_seconds: float, event_log: EventLog
 ) -> list[Component]:
     """The component registry: every event source of the stack, from each service's `components(...)`.
 
     They start in this order and stop in reverse. The sweeper and the stream mappings share one
-    TtlDeletions, so a REMOVE record the sweeper caused is marked as the TTL service's.
+    TtlDeletions, so a REMOVE record the sweeper caused is marked as the TTL service's; the EventBridge
+    router records every event it routes in `event_log`.
     """
     from infra.dynamodb import streams, ttl
     from infra.events import bus
@@ -240,7 +252,7 @@ def build_components(
         *ttl.components(stack.ttl_tables, endpoints, ttl_sweep_seconds, ttl_deletions),
         *event_source.components(stack.event_source_mappings, runtime, endpoints),
         *notifications.components(stack.bucket_notifications, runtime, endpoints),
-        *bus.components(stack.event_rules, runtime, endpoints),
+        *bus.components(stack.event_rules, runtime, endpoints, event_log),
     ]
 
 

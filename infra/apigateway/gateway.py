@@ -2,8 +2,10 @@
 
 Per request, in API Gateway's order: throttling (a token bucket per client IP), the 10 MB body limit,
 CORS preflight, route selection, the route's JWT authorizer, then the Lambda proxy integration with
-payload format 2.0 (event built here, response mapped back). `GET /health` is answered by the gateway
-itself and is never throttled. Every response carries `apigw-requestid`.
+payload format 2.0 (event built here, response mapped back). The local GET routes the cloud hands over
+(`/health`, `/_local/events`: path -> async handler of the query) are answered by the gateway itself,
+never throttled and never routed to a function; a handler's ValueError is a 400. Every response carries
+`apigw-requestid`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -30,6 +32,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+LocalRoute = Callable[[Mapping[str, str]], Awaitable[Any]]  # the query -> a JSON-serialisable answer
 
 log = logging.getLogger("infra.gateway")
 
@@ -202,13 +205,13 @@ class Gateway:
         api: HttpApiSpec,
         runtime: FunctionRuntime,
         endpoints: Endpoints,
-        health: Callable[[], Awaitable[dict[str, Any]]],
+        local_routes: Mapping[str, LocalRoute],
         verifier: JwtVerifier | None = None,
     ) -> None:
         self.api = api
         self.runtime = runtime
         self.endpoints = endpoints
-        self.health = health
+        self.local_routes = dict(local_routes)
         self.router = Router(api.routes)
         self.verifier = verifier or JwtVerifier(endpoints)
         self.buckets = TokenBuckets(api.throttle.rate_per_second, api.throttle.burst) if api.throttle else None
@@ -231,8 +234,9 @@ class Gateway:
         path: str = scope["path"]
         origin = None
         try:
-            if path == "/health" and method == "GET":
-                status, headers, body, function = 200, list(_JSON), await self._health(), "-"
+            local = self.local_routes.get(path) if method == "GET" else None
+            if local is not None:
+                status, headers, body, function = 200, list(_JSON), await self._local(local, scope), "-"
             else:
                 request = _Request.parse(scope, request_id)
                 origin = request.headers.get("origin")
@@ -252,8 +256,14 @@ class Gateway:
         latency_ms = (time.perf_counter() - started) * 1000
         log.info("%s %s %d %.2fms %s %s", method, path, status, latency_ms, request_id, function)
 
-    async def _health(self) -> bytes:
-        return json.dumps(await self.health(), default=str).encode()
+    @staticmethod
+    async def _local(route: LocalRoute, scope: Scope) -> bytes:
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
+        try:
+            answer = await route(query)
+        except ValueError as error:
+            raise _Reply(400, str(error)) from None
+        return json.dumps(answer, default=str).encode()
 
     async def _handle(self, request: _Request, receive: Receive) -> tuple[int, Headers, bytes, str]:
         scope = request.scope
@@ -469,7 +479,8 @@ def create_gateway_app(
     runtime: FunctionRuntime,
     endpoints: Endpoints,
     *,
-    health: Callable[[], Awaitable[dict[str, Any]]],
+    local_routes: Mapping[str, LocalRoute],
 ) -> Gateway:
-    """The ASGI app of one HTTP API. `await app.aclose()` at shutdown releases its JWKS HTTP client."""
-    return Gateway(api, runtime, endpoints, health)
+    """The ASGI app of one HTTP API, with the cloud's own GET routes (e.g. {"/health": handler}).
+    `await app.aclose()` at shutdown releases its JWKS HTTP client."""
+    return Gateway(api, runtime, endpoints, local_routes)

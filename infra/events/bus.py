@@ -8,6 +8,9 @@ event against the template's rules with infra.events.patterns (moto's own matche
 there). Each matching rule's targets then get the event through infra.events.targets. The template's
 rules are also registered in moto without targets, so `aws events list-rules` shows them.
 
+Every event routed is recorded, matched or not, in the cloud's EventLog (infra.events.log), which the
+gateway serves at GET /_local/events.
+
 Schedules (ScheduleExpression) fire from an asyncio task per rule, on a clock that runs
 LOCAL_SCHEDULE_RATE_DIVISOR times faster than real time (default 1; see infra.events.schedules).
 """
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
     from infra.awslambda.workers import FunctionRuntime
     from infra.core.aws import Endpoints
     from infra.core.components import Component
+    from infra.events.log import EventLog
 
 log = logging.getLogger("infra.eventbridge")
 
@@ -45,11 +49,14 @@ ROUTER_QUEUE_PREFIX = "_local-eventbridge-"
 ENVELOPE_KEYS = ("version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail")
 
 
-def components(rules: list[EventRuleSpec], runtime: FunctionRuntime, endpoints: Endpoints) -> list[Component]:
+def components(
+    rules: list[EventRuleSpec], runtime: FunctionRuntime, endpoints: Endpoints, event_log: EventLog
+) -> list[Component]:
+    """The router of the stack's enabled rules; every event it routes is recorded in `event_log`."""
     rules = [rule for rule in rules if rule.properties.get("State", "ENABLED") != "DISABLED"]
     if not rules:
         return []
-    return [EventBridge(runtime, endpoints, rules)]
+    return [EventBridge(runtime, endpoints, rules, event_log)]
 
 
 def iso_time(moment: datetime) -> str:
@@ -69,9 +76,12 @@ def envelope(message: dict[str, Any]) -> dict[str, Any]:
 class EventBridge:
     name = "eventbridge"
 
-    def __init__(self, runtime: FunctionRuntime, endpoints: Endpoints, rules: list[EventRuleSpec]) -> None:
+    def __init__(
+        self, runtime: FunctionRuntime, endpoints: Endpoints, rules: list[EventRuleSpec], event_log: EventLog
+    ) -> None:
         self.runtime = runtime
         self.endpoints = endpoints
+        self.event_log = event_log
         self.pattern_rules: dict[str, list[tuple[EventRuleSpec, dict[str, Any]]]] = {}
         self.schedule_rules: list[tuple[EventRuleSpec, schedules.Schedule]] = []
         self._rules = rules
@@ -172,8 +182,10 @@ class EventBridge:
         return messages
 
     def route(self, bus: str, event: dict[str, Any]) -> int:
-        """Start delivering `event` to the targets of every matching rule on `bus`; returns the rule count."""
+        """Record `event` in the event log, then start delivering it to the targets of every matching rule on
+        `bus`; returns the rule count."""
         assert self._delivery is not None
+        self.event_log.append(bus, event)
         matched = 0
         for rule, pattern in self.pattern_rules.get(bus, []):
             if patterns.matches(pattern, event):

@@ -1,52 +1,22 @@
-"""`python -m infra events [--follow] [--limit N]`: the domain events emitted, read from the inspection queue.
+"""`python -m infra events [--follow] [--limit N] [--type T]`: the events the local buses routed.
 
-template.yaml's InspectionRule (outside prod) copies every event on the shop bus into InspectionQueue
-(messages kept one day). Reading must not take the events from other readers (tests assert on the same
-queue), so peek() receives every message with a short visibility timeout, then makes them all visible
-again at once with ChangeMessageVisibility 0: nothing is deleted, and another reader waits at most the
-few milliseconds the peek takes.
+Read from the running cloud's event log (infra.events.log) at `GET /_local/events` on the gateway: the
+last N events (of one detail-type with --type), then, with --follow, each new one as it arrives (the
+request long-polls, so nothing is printed late and nothing is polled in between). Nothing is taken from
+anyone: the log is a record, not a queue.
 """
 
 from __future__ import annotations
 
 import json
-import time
+import urllib.parse
+import urllib.request
+from collections import deque
 from typing import Any
 
-PEEK_VISIBILITY_SECONDS = 5  # only if a peek dies half-way; otherwise released at once
-MAX_MESSAGES = 10_000
-
-
-def peek(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
-    """Every message now in the queue, oldest first, as {"messageId", "sentAt", "event"}; none removed."""
-    received: list[dict[str, Any]] = []
-    try:
-        while len(received) < MAX_MESSAGES:
-            batch = sqs.receive_message(
-                QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=PEEK_VISIBILITY_SECONDS,
-                AttributeNames=["SentTimestamp"],
-            ).get("Messages", [])  # fmt: skip
-            if not batch:
-                break
-            received.extend(batch)
-    finally:
-        for start in range(0, len(received), 10):
-            entries = [
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
-                for i, m in enumerate(received[start : start + 10])
-            ]
-            sqs.change_message_visibility_batch(QueueUrl=queue_url, Entries=entries)
-    events = []
-    for message in received:
-        try:
-            event = json.loads(message["Body"])
-        except ValueError:
-            event = {"detail": message["Body"]}
-        events.append(
-            {"messageId": message["MessageId"], "sentAt": int(message["Attributes"]["SentTimestamp"]), "event": event}
-        )
-    events.sort(key=lambda item: (item["sentAt"], str(item["event"].get("time", ""))))
-    return events
+EVENTS_PATH = "/_local/events"
+PAGE = 1000  # the most one read of the log returns
+FOLLOW_WAIT_SECONDS = 20
 
 
 def format_event(event: dict[str, Any], width: int = 160) -> str:
@@ -55,36 +25,41 @@ def format_event(event: dict[str, Any], width: int = 160) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
-def _client(state: dict[str, Any]) -> Any:
-    import boto3
-
-    env = state["environment"]
-    return boto3.client(
-        "sqs", endpoint_url=env.get("AWS_ENDPOINT_URL_SQS") or env["AWS_ENDPOINT_URL"], region_name=env["AWS_REGION"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )  # fmt: skip
+def read_events(api: str, *, after: int = 0, type: str | None = None, limit: int = PAGE, wait: float = 0) -> Any:
+    """One read of the cloud's event log: {"events": [{"seq", "bus", "event"}], "last": highest seq}."""
+    query = {"after": after, "limit": limit, **({"type": type} if type else {}), **({"wait": wait} if wait else {})}
+    url = f"{api}{EVENTS_PATH}?{urllib.parse.urlencode(query)}"
+    with urllib.request.urlopen(url, timeout=wait + 10) as response:  # noqa: S310 - the local gateway's URL
+        return json.loads(response.read())
 
 
-def show_events(state: dict[str, Any], *, follow: bool, limit: int) -> int:
-    queue_url = state.get("outputs", {}).get("InspectionQueueUrl")
-    if not queue_url:
-        raise SystemExit("no InspectionQueueUrl output: the inspection queue exists only outside prod (Stage=dev)")
-    sqs = _client(state)
-    seen: set[str] = set()
-    first = True
-    while True:
-        events = [item for item in peek(sqs, queue_url) if item["messageId"] not in seen]
-        seen.update(item["messageId"] for item in events)
-        if first:
-            events = events[-limit:] if limit > 0 else events
-            if not events and not follow:
-                print("no events in the inspection queue yet")
-            first = False
-        for item in events:
-            print(format_event(item["event"]), flush=True)
-        if not follow:
-            return 0
-        try:
-            time.sleep(1)
-        except KeyboardInterrupt:
-            return 0
+def _tail(api: str, limit: int, type: str | None) -> tuple[list[dict[str, Any]], int]:
+    """The last `limit` events (of `type`) and the sequence number to follow from."""
+    last = int(read_events(api, limit=1)["last"])
+    if type is None:  # sequence numbers are contiguous: start `limit` before the end
+        found = read_events(api, after=max(last - limit, 0), limit=max(min(limit, PAGE), 1))["events"]
+        return (found if limit > 0 else []), last
+    tail: deque[dict[str, Any]] = deque(maxlen=max(limit, 0))
+    after = 0
+    while page := read_events(api, after=after, type=type)["events"]:  # costs what this type holds
+        tail.extend(page)
+        after = page[-1]["seq"]
+    return list(tail), last
+
+
+def show_events(state: dict[str, Any], *, follow: bool, limit: int, type: str | None = None) -> int:
+    api = state["endpoints"]["api"]
+    events, cursor = _tail(api, limit, type)
+    if not events and not follow:
+        print("no events in the event log yet")
+    for item in events:
+        print(format_event(item["event"]), flush=True)
+    try:
+        while follow:
+            found = read_events(api, after=cursor, type=type, wait=FOLLOW_WAIT_SECONDS)["events"]
+            for item in found:
+                print(format_event(item["event"]), flush=True)
+            cursor = found[-1]["seq"] if found else cursor
+    except KeyboardInterrupt:
+        pass
+    return 0

@@ -32,7 +32,8 @@ def _serve(loop_thread: Any, runtime: FunctionRuntime, api: HttpApiSpec) -> str:
     async def health() -> dict[str, Any]:
         return {"status": "ok", "functions": runtime.stats()}
 
-    url: str = loop_thread.serve(create_gateway_app(api, runtime, runtime.endpoints, health=health))
+    app = create_gateway_app(api, runtime, runtime.endpoints, local_routes={"/health": lambda query: health()})
+    url: str = loop_thread.serve(app)
     return url
 
 

@@ -197,7 +197,7 @@ def gateway(loop_thread, make_spec, endpoints_with_moto, authorizer) -> Iterator
     async def health() -> dict[str, Any]:
         return {}
 
-    app = create_gateway_app(api, runtime, endpoints_with_moto, health=health)
+    app = create_gateway_app(api, runtime, endpoints_with_moto, local_routes={"/health": lambda query: health()})
     with httpx.Client(base_url=loop_thread.serve(app), timeout=30) as client:
         yield client, runtime
     loop_thread.run(app.aclose())
