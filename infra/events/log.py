@@ -128,7 +128,11 @@ class EventLog:
         return found
 
     async def wait(
-        self, after: int, type: str | None = None, id: str | None = None, timeout: float = MAX_WAIT_SECONDS,
+        self,
+        after: int,
+        type: str | None = None,
+        id: str | None = None,
+        timeout: float = MAX_WAIT_SECONDS,
         limit: int = READ_LIMIT,
     ) -> list[LoggedEvent]:
         """read(after, type, id), waiting up to `timeout` seconds for a first matching event to be recorded."""

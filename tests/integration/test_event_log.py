@@ -46,9 +46,7 @@ def test_an_event_on_the_shop_bus_is_readable_by_type_and_by_id(local_only: Stac
     assert read(api, id=detail_id)["events"] == [by_type]
 
 
-def test_wait_returns_when_the_event_arrives_and_after_skips_older_events(
-    local_only: Stack, api: httpx.Client
-) -> None:
+def test_wait_returns_when_the_event_arrives_and_after_skips_older_events(local_only: Stack, api: httpx.Client) -> None:
     detail_type = f"Probe{uuid.uuid4().hex[:8]}"
     put(local_only, detail_type, {"n": 1})
     [first] = read(api, type=detail_type, wait=10)["events"]
