@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.stats import percentile
-from infra.launcher import ROOT, launch, sdk_client
+from infra.core.clients import sdk_client
+from infra.launcher import ROOT, launch
 
 TEMPLATE = ROOT / "tests" / "fixtures" / "templates" / "streams_ttl.yaml"
 WRITES = 200

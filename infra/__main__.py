@@ -3,6 +3,8 @@
     python -m infra run [--port 3000] [--parameter-overrides K=V ...] [--no-seed]
     python -m infra env [--json]                      variables that point an SDK/CLI/tests at it
     python -m infra invoke FUNCTION [--event FILE] [--invocation-type Event]
+    python -m infra events [--follow] [--limit N] [--type T]   the events the buses routed (the event log)
+    python -m infra executions [--name ID] [--limit N]         Step Functions executions, state by state
 """
 
 from __future__ import annotations
@@ -128,12 +130,9 @@ def _env(as_json: bool) -> int:
 
 
 def _invoke_through(lambda_url: str, function: str, payload: bytes, invocation_type: str) -> int:
-    import boto3
+    from infra.core.clients import local_client
 
-    client = boto3.client(
-        "lambda", endpoint_url=lambda_url, region_name="us-east-1",
-        aws_access_key_id="local", aws_secret_access_key="local",  # noqa: S106
-    )
+    client = local_client("lambda", lambda_url, "us-east-1")
     response = client.invoke(
         FunctionName=function, Payload=payload, InvocationType=invocation_type, LogType="Tail"
     )
@@ -200,9 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     invoke.add_argument("--invocation-type", default="RequestResponse", choices=["RequestResponse", "Event"])
     invoke.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE")
 
-    events = commands.add_parser("events", help="the domain events emitted (tail of the inspection queue)")
+    events = commands.add_parser("events", help="the events the local buses routed (the cloud's event log)")
     events.add_argument("--follow", "-f", action="store_true")
     events.add_argument("--limit", type=int, default=50)
+    events.add_argument("--type", help="only events of this detail-type")
 
     executions = commands.add_parser("executions", help="Step Functions executions with their history")
     executions.add_argument("--name", help="one execution (name or ARN) state by state")
@@ -224,11 +224,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "env":
         return _env(args.json)
     if args.command == "events":
-        from infra.inspect_events import show_events
+        from infra.events.inspect import show_events
 
-        return show_events(_read_state(), follow=args.follow, limit=args.limit)
+        return show_events(_read_state(), follow=args.follow, limit=args.limit, type=args.type)
     if args.command == "executions":
-        from infra.inspect_executions import show_executions
+        from infra.stepfunctions.executions import show_executions
 
         return show_executions(_read_state(), name=args.name, limit=args.limit)
     return _invoke(args)

@@ -13,25 +13,29 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from infra import services
-from infra.model import Endpoints, HttpApiSpec
+from infra.apigateway.models import HttpApiSpec
+from infra.core import processes
+from infra.core.aws import Endpoints
+from infra.events.log import EventLog
 
 if TYPE_CHECKING:
     import uvicorn
 
-    from infra.components import Component
-    from infra.gateway import Gateway
-    from infra.provision import LocalStack
-    from infra.workers import FunctionRuntime
+    from infra.apigateway.gateway import Gateway
+    from infra.awslambda.workers import FunctionRuntime
+    from infra.cloudformation.provision import LocalStack
+    from infra.core.components import Component
 
 log = logging.getLogger("infra")
 
-ROOT = services.ROOT
+ROOT = processes.ROOT
 STATE_FILE = ROOT / ".local" / "cloud.json"
+EVENTS_PATH = "/_local/events"  # the event log, served by the gateway (infra.events.log.http_route)
 LOCAL_S3_ENDPOINT = "LocalS3Endpoint"  # the template parameter the cloud fills in
 
 
@@ -58,31 +62,32 @@ class LocalCloud:
         self.stack: LocalStack | None = None
         self.runtime: FunctionRuntime | None = None
         self.dynamodb_engine = "DynamoDB Local"
-        self._services: list[services.Service] = []
+        self._services: list[processes.Service] = []
         self._gateway: Gateway | None = None
         self._components: list[Component] = []
         self._prewarm_task: asyncio.Task[None] | None = None
         self._servers: list[uvicorn.Server] = []
         self._server_tasks: list[asyncio.Task[None]] = []
         self.started_at = 0.0
+        self.event_log = EventLog()  # what the buses routed: GET /_local/events
 
     async def start(self) -> None:
         began = time.monotonic()
         config = self.config
         ports = {
-            "api": config.api_port or services.free_port(),
-            "lambda": config.lambda_port or services.free_port(),
-            "dynamodb": config.dynamodb_port or services.free_port(),
-            "moto": config.moto_port or services.free_port(),
+            "api": config.api_port or processes.free_port(),
+            "lambda": config.lambda_port or processes.free_port(),
+            "dynamodb": config.dynamodb_port or processes.free_port(),
+            "moto": config.moto_port or processes.free_port(),
         }
-        lambda_url = f"http://{services.HOST}:{ports['lambda']}"
-        use_dynamodb_local = services.java_available() and services.dynamodb_local_jar() is not None
-        moto_url = f"http://{services.HOST}:{ports['moto']}"
-        dynamodb_url = f"http://{services.HOST}:{ports['dynamodb']}" if use_dynamodb_local else moto_url
-        moto = services.start_moto(ports["moto"], config.log_dir, lambda_url=lambda_url, dynamodb_url=dynamodb_url)
+        lambda_url = f"http://{processes.HOST}:{ports['lambda']}"
+        use_dynamodb_local = processes.java_available() and processes.dynamodb_local_jar() is not None
+        moto_url = f"http://{processes.HOST}:{ports['moto']}"
+        dynamodb_url = f"http://{processes.HOST}:{ports['dynamodb']}" if use_dynamodb_local else moto_url
+        moto = processes.start_moto(ports["moto"], config.log_dir, lambda_url=lambda_url, dynamodb_url=dynamodb_url)
         self._services.append(moto)
         if use_dynamodb_local:
-            self._services.append(services.start_dynamodb_local(ports["dynamodb"], config.log_dir))
+            self._services.append(processes.start_dynamodb_local(ports["dynamodb"], config.log_dir))
         else:
             log.warning(
                 "Java 17+ or DynamoDB Local not found: using moto's DynamoDB instead (slower, and it differs "
@@ -94,15 +99,15 @@ class LocalCloud:
             dynamodb=dynamodb_url,
             moto=moto.url,
             lambda_api=lambda_url,
-            api=f"http://{services.HOST}:{ports['api']}",
+            api=f"http://{processes.HOST}:{ports['api']}",
         )
         # Imports and translation (~1 s of CPU) happen while the JVM boots (see the module docstring).
-        from infra.components import ComponentContext, build_components
-        from infra.gateway import create_gateway_app
-        from infra.lambda_api import create_lambda_api_app
-        from infra.provision import Provisioner, resolve_parameters
-        from infra.template import load_template, translate
-        from infra.workers import FunctionRuntime
+        from infra.apigateway.gateway import create_gateway_app
+        from infra.awslambda.invoke_api import create_lambda_api_app
+        from infra.awslambda.workers import FunctionRuntime
+        from infra.cloudformation.provision import Provisioner, resolve_parameters
+        from infra.cloudformation.template import load_template, translate
+        from infra.events.log import http_route
 
         template = load_template(config.template)
         # A template that declares LocalS3Endpoint learns where the local S3 serves objects (path-style), e.g.
@@ -110,21 +115,22 @@ class LocalCloud:
         local = {LOCAL_S3_ENDPOINT: moto.url} if LOCAL_S3_ENDPOINT in template.get("Parameters", {}) else {}
         parameters = resolve_parameters(template, {**local, **config.parameter_overrides})
         translated = await asyncio.to_thread(translate, template, config.template.parent, parameters)
-        await asyncio.gather(*(services.wait_until_ready(service) for service in self._services))
-        await asyncio.to_thread(services.configure_moto, moto.url)
+        await asyncio.gather(*(processes.wait_until_ready(service) for service in self._services))
+        await asyncio.to_thread(processes.configure_moto, moto.url)
         provisioner = Provisioner(self.endpoints, config.template.parent, config.stack_name)
         self.stack = await asyncio.to_thread(provisioner.provision, translated, parameters)
 
         self.runtime = FunctionRuntime(self.stack.functions, self.endpoints, log_dir=config.log_dir)
         if len(self.stack.http_apis) > 1:
-            raise services.ServiceError("the local gateway serves one HTTP API per template")
-        # A template without an HTTP API (e.g. a test fixture) still gets /health on the gateway port.
+            raise processes.ServiceError("the local gateway serves one HTTP API per template")
+        # A template without an HTTP API (e.g. a test fixture) still gets the local routes on the gateway port.
         api = self.stack.http_apis[0] if self.stack.http_apis else HttpApiSpec("NoHttpApi", "none", "$default")
-        self._gateway = create_gateway_app(api, self.runtime, self.endpoints, health=self.health)
+        local_routes = {"/health": self._health_route, EVENTS_PATH: http_route(self.event_log)}
+        self._gateway = create_gateway_app(api, self.runtime, self.endpoints, local_routes=local_routes)
         await self._serve(self._gateway, ports["api"])
         await self._serve(create_lambda_api_app(self.runtime), ports["lambda"])
         self._components = build_components(
-            ComponentContext(self.stack, self.runtime, self.endpoints, config.ttl_sweep_seconds)
+            self.stack, self.runtime, self.endpoints, config.ttl_sweep_seconds, self.event_log
         )
         # Independent of each other; each waits for its own readiness (e.g. shard iterators).
         await asyncio.gather(*(component.start() for component in self._components))
@@ -153,7 +159,7 @@ class LocalCloud:
 
         server = uvicorn.Server(
             uvicorn.Config(
-                app, host=services.HOST, port=port, loop="none", http="httptools", lifespan="off",
+                app, host=processes.HOST, port=port, loop="none", http="httptools", lifespan="off",
                 log_level="warning", access_log=False, timeout_keep_alive=75,
             )
         )
@@ -165,7 +171,7 @@ class LocalCloud:
         while not server.started:
             if task.done():
                 task.result()  # raises the bind error, if any
-                raise services.ServiceError(f"server on port {port} stopped during start-up")
+                raise processes.ServiceError(f"server on port {port} stopped during start-up")
             await asyncio.sleep(0.01)
 
     def describe(self) -> dict[str, Any]:
@@ -185,6 +191,9 @@ class LocalCloud:
             "functions": sorted(self.stack.functions),
             "environment": environment_for(self.endpoints),
         }
+
+    async def _health_route(self, query: Mapping[str, str]) -> dict[str, Any]:
+        return await self.health()
 
     async def health(self) -> dict[str, Any]:
         states = {
@@ -221,6 +230,30 @@ class LocalCloud:
             await asyncio.to_thread(service.stop)
         if self.config.state_file:
             self.config.state_file.unlink(missing_ok=True)
+
+
+def build_components(
+    stack: LocalStack, runtime: FunctionRuntime, endpoints: Endpoints, ttl_sweep_seconds: float, event_log: EventLog
+) -> list[Component]:
+    """The component registry: every event source of the stack, from each service's `components(...)`.
+
+    They start in this order and stop in reverse. The sweeper and the stream mappings share one
+    TtlDeletions, so a REMOVE record the sweeper caused is marked as the TTL service's; the EventBridge
+    router records every event it routes in `event_log`.
+    """
+    from infra.dynamodb import streams, ttl
+    from infra.events import bus
+    from infra.s3 import notifications
+    from infra.sqs import event_source
+
+    ttl_deletions = ttl.TtlDeletions()
+    return [
+        *streams.components(stack.event_source_mappings, runtime, endpoints, ttl_deletions),
+        *ttl.components(stack.ttl_tables, endpoints, ttl_sweep_seconds, ttl_deletions),
+        *event_source.components(stack.event_source_mappings, runtime, endpoints),
+        *notifications.components(stack.bucket_notifications, runtime, endpoints),
+        *bus.components(stack.event_rules, runtime, endpoints, event_log),
+    ]
 
 
 def environment_for(endpoints: Endpoints) -> dict[str, str]:

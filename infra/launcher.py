@@ -9,34 +9,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from infra.core.clients import sdk_client
+
 ROOT = Path(__file__).resolve().parent.parent
-# boto3 service names whose AWS_ENDPOINT_URL_<SERVICE> variable is not simply the name upper-cased.
-_ENDPOINT_NAMES = {"events": "EVENTBRIDGE", "stepfunctions": "SFN", "cognito-idp": "COGNITO_IDENTITY_PROVIDER",
-                   "dynamodbstreams": "DYNAMODB_STREAMS"}  # fmt: skip
-
-
-def sdk_client(service: str, environment: Mapping[str, str]) -> Any:
-    """A boto3 client configured from AWS_* variables as the SDK itself reads them: the service's own
-    AWS_ENDPOINT_URL_<SERVICE>, else AWS_ENDPOINT_URL, AWS_REGION and the keys. Variables missing from
-    `environment` fall back to boto3's defaults (an AWS account, for tests against a deployed stack)."""
-    import boto3
-
-    variable = f"AWS_ENDPOINT_URL_{_ENDPOINT_NAMES.get(service, service.upper())}"
-    options: dict[str, Any] = {}
-    endpoint = environment.get(variable) or environment.get("AWS_ENDPOINT_URL")
-    if endpoint:
-        options["endpoint_url"] = endpoint
-    if environment.get("AWS_REGION"):
-        options["region_name"] = environment["AWS_REGION"]
-    if environment.get("AWS_ACCESS_KEY_ID"):
-        options["aws_access_key_id"] = environment["AWS_ACCESS_KEY_ID"]
-        options["aws_secret_access_key"] = environment.get("AWS_SECRET_ACCESS_KEY")
-    return boto3.client(service, **options)
 
 
 @dataclass

@@ -25,7 +25,8 @@ from typing import Any
 import pytest
 
 from infra import launcher
-from infra.launcher import RunningCloud, launch, sdk_client
+from infra.core.clients import sdk_client
+from infra.launcher import RunningCloud, launch
 
 
 @dataclass

@@ -52,8 +52,9 @@ def listing(short_api: httpx.Client) -> str:
 
 def event_of(stack: Stack, event_type: str, order_id: str) -> dict[str, Any]:
     return wait_for_event(
-        stack.client("sqs"), stack.outputs["InspectionQueueUrl"],
+        stack,
         lambda e: e.get("detail-type") == event_type and e["detail"]["data"].get("orderId") == order_id, timeout=20,
+        type=event_type,
     )  # fmt: skip
 
 

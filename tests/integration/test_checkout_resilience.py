@@ -15,11 +15,11 @@ import boto3
 import httpx
 import pytest
 
-from infra.streams import lambda_record
+from infra.dynamodb.streams import lambda_record
 from tests.conftest import Stack
 from tests.integration.test_checkout_saga import TERMINAL, checkout, fill_cart, place, wait_order
 from tests.support import User, error_code, new_item, register
-from tests.support_events import wait_for_event
+from tests.support_events import events_matching, wait_for_event
 
 pytestmark = pytest.mark.integration
 
@@ -41,17 +41,14 @@ def stock_row(stack: Stack, item_id: str) -> dict[str, int]:
 
 
 def bus_events(stack: Stack, order_id: str) -> list[dict[str, Any]]:
-    from infra.inspect_events import peek
-
-    found = peek(stack.client("sqs"), stack.outputs["InspectionQueueUrl"])
-    return [m["event"] for m in found if m["event"].get("detail", {}).get("data", {}).get("orderId") == order_id]
+    return events_matching(stack, lambda e: e.get("detail", {}).get("data", {}).get("orderId") == order_id)
 
 
 def wait_event(stack: Stack, event_type: str, order_id: str, timeout: float = 15) -> dict[str, Any]:
     return wait_for_event(
-        stack.client("sqs"), stack.outputs["InspectionQueueUrl"],
+        stack,
         lambda e: e.get("detail-type") == event_type and e["detail"]["data"].get("orderId") == order_id,
-        timeout=timeout,
+        timeout=timeout, type=event_type,
     )  # fmt: skip
 
 

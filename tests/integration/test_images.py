@@ -95,8 +95,9 @@ def test_png_upload_becomes_ready_with_clean_renditions(
         assert not rendition.getexif() and "exif" not in rendition.info
 
     event = wait_for_event(
-        stack.client("sqs"), stack.outputs["InspectionQueueUrl"],
+        stack,
         lambda e: e.get("detail-type") == "ItemImageReady" and e["detail"]["data"]["imageId"] == image_id,
+        type="ItemImageReady",
     )  # fmt: skip
     envelope = event["detail"]
     assert envelope["type"] == "ItemImageReady" and envelope["version"] == 1 and envelope["source"] == "shop.media"

@@ -21,7 +21,7 @@ def owner(api):
 def inspection(stack):
     if "InspectionQueueUrl" not in stack.outputs:
         pytest.skip("the stack has no inspection queue (prod)")
-    return stack.client("sqs"), stack.outputs["InspectionQueueUrl"]
+    return stack
 
 
 def listed(api, seller, **fields):
@@ -31,11 +31,11 @@ def listed(api, seller, **fields):
 
 
 def item_event(inspection, event_type, item_id, version):
-    sqs, queue = inspection
     return wait_for_event(
-        sqs, queue,
+        inspection,
         lambda e: e.get("detail-type") == event_type and e["detail"]["data"].get("itemId") == item_id
         and e["detail"]["data"].get("version") == version,
+        type=event_type,
     )  # fmt: skip
 
 

@@ -17,8 +17,8 @@ from typing import Any
 import boto3
 import pytest
 
-from infra.inspect_executions import show_executions
 from infra.launcher import ROOT, RunningCloud, launch
+from infra.stepfunctions.executions import show_executions
 
 TEMPLATE = ROOT / "tests" / "fixtures" / "templates" / "stepfunctions.yaml"
 KEY = uuid.uuid4().hex[:10]  # fixture markers in /tmp and table keys are unique per run

@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from infra.launcher import launch, sdk_client
+from infra.core.clients import sdk_client
+from infra.launcher import launch
 
 pytestmark = pytest.mark.integration
 

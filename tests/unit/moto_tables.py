@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from infra.template import load_template
+from infra.cloudformation.template import load_template
 from tests.unit.shop.apigw_events import ROOT
 
 TABLE_SHAPE = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")

@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from infra.provision import resolve_parameters
-from infra.template import load_template, translate
+from infra.cloudformation.provision import resolve_parameters
+from infra.cloudformation.template import load_template, translate
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,8 +16,9 @@ from typing import Any, TypeVar
 import pytest
 import uvicorn
 
-from infra import services
-from infra.model import ACCOUNT_ID, REGION, Endpoints, FunctionSpec
+from infra.awslambda.models import FunctionSpec
+from infra.core import processes
+from infra.core.aws import ACCOUNT_ID, REGION, Endpoints
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "functions"
 T = TypeVar("T")
@@ -67,7 +68,7 @@ class LoopThread:
 
     def serve(self, app: Any) -> str:
         """Serve an ASGI app with uvicorn as the local cloud does; returns its base URL."""
-        port = services.free_port()
+        port = processes.free_port()
         config = uvicorn.Config(
             app, host="127.0.0.1", port=port, loop="none", http="httptools", lifespan="off",
             log_level="warning", access_log=False,

@@ -7,7 +7,7 @@ import jwt
 import pytest
 from moto import mock_aws
 
-from infra.template import load_template
+from infra.cloudformation.template import load_template
 from shop import accounts
 from shop.accounts_schemas import Credentials, Registration
 from shop.errors import (

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from infra.template import load_template
+from infra.cloudformation.template import load_template
 from tests.unit.shop.apigw_events import ROOT, http_event, load_handler
 
 # Every HTTP route of the template is documented, except the diagnostics routes (tests and benchmarks only).

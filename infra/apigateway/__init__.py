@@ -1,0 +1,1 @@
+"""API Gateway (HTTP API): the gateway in front of the functions, its JWT authorizer and throttling."""

@@ -1,0 +1,1 @@
+"""Lambda: function workers (forked or exec'd processes), their logs and the Lambda Invoke API."""

@@ -1,0 +1,1 @@
+"""CloudFormation: template.yaml read and translated as `sam deploy` would, then provisioned locally."""

@@ -1,0 +1,52 @@
+"""The moto server the local cloud runs: `python -m infra.core.moto_server -H 127.0.0.1 -p PORT`.
+
+It is moto's own server; this entry point exists so that version-pinned hooks can be installed in the
+server process before it starts (see install_hooks: Step Functions and SQS). The endpoints of the other
+local services arrive in LOCAL_LAMBDA_ENDPOINT and LOCAL_DYNAMODB_ENDPOINT, moto's own port in MOTO_PORT.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+
+def _list_backends_once() -> None:
+    """moto lists its package folder (≈150 stat calls) on every request, under a global lock; list it once."""
+    from moto import backends
+
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+
+
+def install_hooks() -> None:
+    """Route Step Functions tasks to the local Lambda API and DynamoDB Local (infra.stepfunctions.hooks) and
+    keep SQS receives linear in the queue's size (infra.sqs.moto_hooks)."""
+    _list_backends_once()
+    if "MOTO_PORT" not in os.environ:
+        # Without its own port the interpreter cannot call back into moto (EventBridge, SQS tasks).
+        raise SystemExit("infra.core.moto_server needs MOTO_PORT set to the port it serves on")
+    from infra.sqs import moto_hooks as sqs_hooks
+    from infra.stepfunctions import hooks as stepfunctions_hooks
+
+    stepfunctions_hooks.install()
+    sqs_hooks.install()
+
+
+def main() -> None:
+    from moto.server import main as moto_main
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s.%(msecs)03d %(name)s %(message)s",
+                        datefmt="%H:%M:%S", stream=sys.stderr)
+    if os.environ.get("MOTO_ACCESS_LOG") != "1":
+        # A line per SDK call made moto.log grow by thousands of lines a minute under load and showed in
+        # py-spy profiles of the flash-sale benchmark (the effect on its throughput was within noise); the
+        # gateway logs every API request already. MOTO_ACCESS_LOG=1 brings the lines back.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    install_hooks()
+    moto_main(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""S3: bucket notifications delivered to functions (the buckets live in moto)."""
