@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from infra.apigateway.models import HttpApiSpec
 from infra.core import processes
+from infra.core.activity import Activity
 from infra.core.aws import Endpoints
 from infra.events.log import EventLog
 
@@ -70,6 +71,7 @@ class LocalCloud:
         self._server_tasks: list[asyncio.Task[None]] = []
         self.started_at = 0.0
         self.event_log = EventLog()  # what the buses routed: GET /_local/events
+        self.activity = Activity()  # whether functions run: idle pollers rest
 
     async def start(self) -> None:
         began = time.monotonic()
@@ -120,7 +122,8 @@ class LocalCloud:
         provisioner = Provisioner(self.endpoints, config.template.parent, config.stack_name)
         self.stack = await asyncio.to_thread(provisioner.provision, translated, parameters)
 
-        self.runtime = FunctionRuntime(self.stack.functions, self.endpoints, log_dir=config.log_dir)
+        self.runtime = FunctionRuntime(self.stack.functions, self.endpoints, log_dir=config.log_dir,
+                                       activity=self.activity)  # fmt: skip
         if len(self.stack.http_apis) > 1:
             raise processes.ServiceError("the local gateway serves one HTTP API per template")
         # A template without an HTTP API (e.g. a test fixture) still gets the local routes on the gateway port.
@@ -130,8 +133,9 @@ class LocalCloud:
         await self._serve(self._gateway, ports["api"])
         await self._serve(create_lambda_api_app(self.runtime), ports["lambda"])
         self._components = build_components(
-            self.stack, self.runtime, self.endpoints, config.ttl_sweep_seconds, self.event_log
-        )
+            self.stack, runtime=self.runtime, endpoints=self.endpoints, ttl_sweep_seconds=config.ttl_sweep_seconds,
+            event_log=self.event_log, activity=self.activity,
+        )  # fmt: skip
         # Independent of each other; each waits for its own readiness (e.g. shard iterators).
         await asyncio.gather(*(component.start() for component in self._components))
         self.started_at = time.monotonic()
@@ -233,13 +237,20 @@ class LocalCloud:
 
 
 def build_components(
-    stack: LocalStack, runtime: FunctionRuntime, endpoints: Endpoints, ttl_sweep_seconds: float, event_log: EventLog
+    stack: LocalStack,
+    *,
+    runtime: FunctionRuntime,
+    endpoints: Endpoints,
+    ttl_sweep_seconds: float,
+    event_log: EventLog,
+    activity: Activity,
 ) -> list[Component]:
     """The component registry: every event source of the stack, from each service's `components(...)`.
 
     They start in this order and stop in reverse. The sweeper and the stream mappings share one
-    TtlDeletions, so a REMOVE record the sweeper caused is marked as the TTL service's; the EventBridge
-    router records every event it routes in `event_log`.
+    TtlDeletions, so a REMOVE record the sweeper caused is marked as the TTL service's, and one Activity
+    with the function runtime, so idle stream pollers rest until something runs; the EventBridge router
+    records every event it routes in `event_log`.
     """
     from infra.dynamodb import streams, ttl
     from infra.events import bus
@@ -248,8 +259,8 @@ def build_components(
 
     ttl_deletions = ttl.TtlDeletions()
     return [
-        *streams.components(stack.event_source_mappings, runtime, endpoints, ttl_deletions),
-        *ttl.components(stack.ttl_tables, endpoints, ttl_sweep_seconds, ttl_deletions),
+        *streams.components(stack.event_source_mappings, runtime, endpoints, ttl_deletions, activity),
+        *ttl.components(stack.ttl_tables, endpoints, ttl_sweep_seconds, ttl_deletions, activity),
         *event_source.components(stack.event_source_mappings, runtime, endpoints),
         *notifications.components(stack.bucket_notifications, runtime, endpoints),
         *bus.components(stack.event_rules, runtime, endpoints, event_log),

@@ -35,6 +35,7 @@ from typing import Any, cast
 from infra.awslambda.forkserver import ForkedTransport, ForkServer, ForkServerError
 from infra.awslambda.logs import FunctionLog, LogStream
 from infra.awslambda.models import FunctionSpec
+from infra.core.activity import Activity
 from infra.core.aws import Endpoints
 
 log = logging.getLogger("infra.workers")
@@ -428,8 +429,10 @@ class FunctionRuntime:
         idle_timeout_seconds: float = 600.0,
         event_retry_delays: Sequence[float] = (1.0, 2.0),
         fork_workers: bool | None = None,  # default: yes, unless LOCAL_WORKERS_FORK=0
+        activity: Activity | None = None,
     ) -> None:
         self.functions = dict(functions)
+        self.activity = activity or Activity()  # told of every invocation, so idle pollers can rest
         self.endpoints = endpoints
         self.log_dir = log_dir
         self.python = python
@@ -482,6 +485,15 @@ class FunctionRuntime:
     ) -> InvokeResult:
         """A RequestResponse invocation. Errors of the function come back as a result, not an exception."""
         spec = self.resolve(name_or_arn)
+        self.activity.invocation_started()
+        try:
+            return await self._invoke(spec, name_or_arn, payload, request_id, capture_log)
+        finally:
+            self.activity.invocation_ended()
+
+    async def _invoke(
+        self, spec: FunctionSpec, name_or_arn: str, payload: bytes, request_id: str | None, capture_log: bool
+    ) -> InvokeResult:
         pool = self._pools.get(spec.name) or self._pool(spec)
         request_id = request_id or str(uuid.uuid4())
         try:

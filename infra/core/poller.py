@@ -9,7 +9,8 @@ router queues (infra.events.bus). Each builds a QueuePoller with its handler and
 - `serialize_receives` lets one task receive at a time (FIFO queues: moto locks a message group when a
   receive returns it, but two receives running at once could both take from the same group); handlers
   still run concurrently;
-- a batch is one long-poll receive, or what `gather` collects (an SQS mapping's batching window);
+- a batch is one long-poll receive (`wait_seconds`), or what `gather` collects (an SQS mapping's batching
+  window);
 - the handler returns the messages it handled, which are deleted; the others come back after the
   queue's visibility timeout (a handler may also delete some itself, e.g. filtered-out messages);
 - an error is logged as a warning and the task tries again after RETRY_SECONDS;
@@ -26,7 +27,10 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-POLL_SECONDS = 1  # long-poll wait; short, so that stop() returns promptly
+POLL_SECONDS = 1  # long-poll wait of an SQS event source (its batching window counts in whole seconds)
+# Internal queues (S3 notifications, EventBridge routers) are only ever read by one poller: a long wait costs
+# moto nothing (it answers as soon as a message lands) and saves the idle cloud a request a second per queue.
+INTERNAL_POLL_SECONDS = 10
 RECEIVE_LIMIT = 10  # SQS ReceiveMessage returns at most ten messages, DeleteMessageBatch takes ten
 RETRY_SECONDS = 1.0
 STOP_GRACE_SECONDS = 5.0
@@ -52,6 +56,7 @@ class QueuePoller:
         gather: Callable[[], Awaitable[list[Message]]] | None = None,
         thread_name: str = "poller",
         stop_grace_seconds: float = STOP_GRACE_SECONDS,
+        wait_seconds: int = POLL_SECONDS,
     ) -> None:
         self.name = name
         self.tasks = max(1, tasks)
@@ -61,6 +66,7 @@ class QueuePoller:
         self._receive_options = dict(receive_options or {})
         self._gather = gather or self._receive_batch
         self._grace = stop_grace_seconds
+        self._wait_seconds = wait_seconds
         self._executor = ThreadPoolExecutor(self.tasks, thread_name_prefix=thread_name[:30])
         self._receiving: contextlib.AbstractAsyncContextManager[Any] = (
             asyncio.Lock() if serialize_receives else contextlib.nullcontext()
@@ -115,7 +121,7 @@ class QueuePoller:
                 self._log.warning("%s: could not delete a message: %s", self.name, failure.get("Message"))
 
     async def _receive_batch(self) -> list[Message]:
-        return await self.receive(self.batch_size, POLL_SECONDS)
+        return await self.receive(self.batch_size, self._wait_seconds)
 
     async def _poll(self) -> None:
         task = asyncio.current_task()

@@ -1,8 +1,10 @@
 """DynamoDB Streams -> functions: event source mappings delivered as Lambda's stream poller delivers them.
 
 For each AWS::Lambda::EventSourceMapping on a DynamoDB stream, one asyncio task follows the stream's
-shards (describe every second; a child shard starts once its parent is drained) and one task per shard
-reads it in order with the `dynamodbstreams` API, polling about every 60 ms when idle. Records are turned
+shards (described every 10 s, and at once when a shard ends; a child shard starts once its parent is
+drained) and one task per shard reads it in order with the `dynamodbstreams` API. A shard with nothing new
+is polled again after 60 ms while the cloud is busy and after up to 1 s while it is idle (a function
+invocation wakes it; see infra.core.activity), so an idle cloud costs little. Records are turned
 into Lambda's record shape, marked when the TTL sweeper deleted them (infra.dynamodb.ttl), filtered with
 FilterCriteria, batched (BatchSize, MaximumBatchingWindowInSeconds) and invoked through FunctionRuntime.
 
@@ -35,6 +37,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from infra.awslambda.models import EventSourceMappingSpec
 from infra.awslambda.workers import FunctionRuntime, InvokeResult
+from infra.core.activity import Activity
 from infra.core.aws import Endpoints
 from infra.core.clients import local_client
 from infra.dynamodb.ttl import SERVICE_IDENTITY, TtlDeletions
@@ -46,8 +49,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("infra.streams")
 
 STREAM_ARN = re.compile(r"^arn:[\w-]+:dynamodb:(?P<region>[^:]*):[^:]*:table/(?P<table>[^/]+)/stream/.+$")
-IDLE_POLL_SECONDS = 0.06  # between GetRecords calls on a shard with nothing new
-DISCOVERY_SECONDS = 1.0  # how often the shard list is refreshed (sooner when a shard ends)
+BUSY_POLL_SECONDS = 0.06  # between GetRecords calls on a shard with nothing new, while the cloud is busy
+IDLE_POLL_SECONDS = 1.0  # ... and while it is idle (infra.core.activity); a function invocation wakes it
+DISCOVERY_SECONDS = 10.0  # how often the shard list is refreshed (at once when a shard ends)
 RETENTION_SECONDS = 24 * 3600  # records older than this are gone from the stream (AWS: 24 h)
 RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0)  # between retries of a failed batch, then 4 s each
 GET_RECORDS_LIMIT = 1000
@@ -192,7 +196,9 @@ class StreamMapping:
         runtime: FunctionRuntime,
         endpoints: Endpoints,
         executor: ThreadPoolExecutor,
+        *,
         ttl_deletions: TtlDeletions,
+        activity: Activity,
     ) -> None:
         match = STREAM_ARN.match(spec.event_source_arn)
         assert match is not None
@@ -204,6 +210,7 @@ class StreamMapping:
         self._region = endpoints.region
         self._executor = executor
         self._ttl = ttl_deletions
+        self._activity = activity
         self._streams = local_client("dynamodbstreams", endpoints.dynamodb, endpoints.region)
         self._sqs = local_client("sqs", endpoints.moto, endpoints.region)
         self._sns = local_client("sns", endpoints.moto, endpoints.region)
@@ -328,7 +335,7 @@ class StreamMapping:
                         self._streams.exceptions.TrimmedDataAccessException) as error:  # fmt: skip
                     log.debug("%s: %s on %s; getting a new iterator", self._label, type(error).__name__,
                              shard.shard_id)  # fmt: skip
-                    await asyncio.sleep(IDLE_POLL_SECONDS)
+                    await asyncio.sleep(BUSY_POLL_SECONDS)
                     iterator = await self._iterator(shard, "TRIM_HORIZON", read_up_to)
                     continue
                 iterator = response.get("NextShardIterator")
@@ -336,6 +343,7 @@ class StreamMapping:
                 full_response = len(raw_records) >= GET_RECORDS_LIMIT
                 if raw_records:
                     read_up_to = raw_records[-1]["dynamodb"]["SequenceNumber"]
+                    self._activity.touch()
                 accepted = [record for record in map(self._prepare, raw_records) if self.config.accepts(record)]
                 if accepted and not buffer:
                     first_buffered = time.monotonic()
@@ -354,11 +362,10 @@ class StreamMapping:
             if iterator is None and not buffer:
                 log.info("%s: shard %s is closed and fully read", self._label, shard.shard_id)
                 return
-            if not full_response:
-                pause = IDLE_POLL_SECONDS
-                if buffer:
-                    pause = min(pause, max(self.config.batching_window - waited, 0.0))
-                await asyncio.sleep(pause)
+            if buffer:  # a batching window is open: poll until it closes
+                await asyncio.sleep(min(BUSY_POLL_SECONDS, max(self.config.batching_window - waited, 0.0)))
+            elif not full_response:
+                await self._activity.pause(BUSY_POLL_SECONDS, IDLE_POLL_SECONDS)
 
     def _prepare(self, raw: dict[str, Any]) -> dict[str, Any]:
         record = lambda_record(raw, self.spec.event_source_arn, self._region)
@@ -511,7 +518,11 @@ class StreamMapping:
 
 
 def components(
-    mappings: list[EventSourceMappingSpec], runtime: FunctionRuntime, endpoints: Endpoints, ttl_deletions: TtlDeletions
+    mappings: list[EventSourceMappingSpec],
+    runtime: FunctionRuntime,
+    endpoints: Endpoints,
+    ttl_deletions: TtlDeletions,
+    activity: Activity,
 ) -> list[Component]:
     """A component per mapping of the stack that reads a DynamoDB stream (the others are not ours)."""
     mappings = [spec for spec in mappings if is_stream_mapping(spec)]
@@ -521,7 +532,10 @@ def components(
     executor = ThreadPoolExecutor(min(32, 4 + 2 * len(mappings)), thread_name_prefix="streams")
     # Components stop in reverse order: the pool closer goes first so it stops after every mapping.
     result: list[Component] = [_ExecutorCloser(executor)]
-    result += [StreamMapping(spec, runtime, endpoints, executor, ttl_deletions) for spec in mappings]
+    result += [
+        StreamMapping(spec, runtime, endpoints, executor, ttl_deletions=ttl_deletions, activity=activity)
+        for spec in mappings
+    ]
     return result
 
 

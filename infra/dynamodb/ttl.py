@@ -2,11 +2,14 @@
 
 On AWS a background process deletes items whose TTL attribute (a Number, epoch seconds) lies in the past,
 and their REMOVE stream records carry `userIdentity: {type: Service, principalId: dynamodb.amazonaws.com}`.
-Locally the sweeper scans each TTL-enabled table every `ttl_sweep_seconds` (a Scan is fine: it stands in
-for AWS's own background process, never for a request path) and deletes each expired item with a
-conditional delete, so an update that extended the TTL in the meantime wins. AWS's rules are mirrored:
-an item whose TTL attribute is missing or not a Number is never deleted, nor one that expired more than
-five years ago.
+Locally the sweeper scans each TTL-enabled table (a Scan is fine: it stands in for AWS's own background
+process, never for a request path) every `ttl_sweep_seconds` while the cloud is busy and every
+IDLE_SWEEP_SECONDS while no function runs (infra.core.activity). A sweep reads one page of
+SWEEP_PAGE_ITEMS items per table, going on from where the last one stopped, so it costs the same however
+large a table grows (a pass over n items takes n / SWEEP_PAGE_ITEMS sweeps; AWS promises deletion within
+days, not seconds). Each expired item found is deleted with a conditional delete, so an update that
+extended the TTL in the meantime wins. AWS's rules are mirrored: an item whose TTL attribute is missing or
+not a Number is never deleted, nor one that expired more than five years ago.
 
 DynamoDB Local's stream records carry no userIdentity, so before each delete the sweeper tells the
 in-process `TtlDeletions` registry (table, key, TTL value); the stream poller (infra.dynamodb.streams) asks it
@@ -27,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from infra.core.activity import Activity
 from infra.core.aws import Endpoints
 from infra.core.clients import local_client
 from infra.dynamodb.models import TtlTableSpec
@@ -38,6 +42,8 @@ log = logging.getLogger("infra.ttl")
 
 SERVICE_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 FIVE_YEARS_SECONDS = 5 * 365 * 24 * 3600
+SWEEP_PAGE_ITEMS = 1000  # items one sweep reads of a table
+IDLE_SWEEP_SECONDS = 5.0  # between sweeps while no function runs (infra.core.activity)
 # A stream keeps records for 24 hours: a deletion nobody read by then can no longer be delivered.
 RETENTION_SECONDS = 24 * 3600
 
@@ -116,9 +122,15 @@ class TtlSweeper:
     name = "ttl"
 
     def __init__(
-        self, tables: list[TtlTableSpec], endpoints: Endpoints, period: float, deletions: TtlDeletions
+        self,
+        tables: list[TtlTableSpec],
+        endpoints: Endpoints,
+        period: float,
+        deletions: TtlDeletions,
+        activity: Activity | None = None,
     ) -> None:
         self._tables = tables
+        self._activity = activity  # told of deletions, so the stream pollers deliver their REMOVEs promptly
         self._period = max(period, 0.05)
         self._registry = deletions
         self._client = local_client(
@@ -130,6 +142,7 @@ class TtlSweeper:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="ttl-sweeper")
         self._key_names: dict[str, list[str]] = {}
         self._has_stream: dict[str, bool] = {}
+        self._resume: dict[str, dict[str, Any]] = {}  # table -> where its scan goes on in the next sweep
         self._task: asyncio.Task[None] | None = None
         self._stopping = threading.Event()
 
@@ -152,15 +165,20 @@ class TtlSweeper:
         while True:
             began = time.monotonic()
             try:
-                await loop.run_in_executor(self._executor, self.sweep)
+                if await loop.run_in_executor(self._executor, self.sweep) and self._activity is not None:
+                    self._activity.touch()
             except Exception:
                 log.exception("TTL sweep failed; trying again in %.1f s", self._period)
             if time.monotonic() - began > 5 * self._period + 1:
                 log.warning("TTL sweep took %.1f s (period %.1f s)", time.monotonic() - began, self._period)
-            await asyncio.sleep(max(self._period - (time.monotonic() - began), 0.01))
+            rest = max(self._period - (time.monotonic() - began), 0.01)
+            if self._activity is None:
+                await asyncio.sleep(rest)
+            else:  # while nothing runs, sweep every IDLE_SWEEP_SECONDS (the next invocation wakes it)
+                await self._activity.pause(rest, max(rest, IDLE_SWEEP_SECONDS))
 
     def sweep(self) -> int:
-        """One pass over every table; returns how many items were deleted."""
+        """One page (SWEEP_PAGE_ITEMS items read) of every table; returns how many items were deleted."""
         return sum(self._sweep_table(table) for table in self._tables if not self._stopping.is_set())
 
     def _describe(self, table: str) -> list[str]:
@@ -175,22 +193,28 @@ class TtlSweeper:
         now = time.time()
         names = {"#ttl": spec.attribute, **{f"#k{i}": name for i, name in enumerate(key_names)}}
         now_value = {"N": f"{now:.3f}"}
-        pages = self._client.get_paginator("scan").paginate(
-            TableName=spec.table_name,
+        request: dict[str, Any] = {
+            "TableName": spec.table_name,
             # attribute_type keeps String TTL values out; the floor mirrors AWS ignoring items expired > 5 years.
-            FilterExpression="attribute_type(#ttl, :number) AND #ttl < :now AND #ttl >= :floor",
-            ProjectionExpression=", ".join(["#ttl", *(f"#k{i}" for i in range(len(key_names)))]),
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues={
+            "FilterExpression": "attribute_type(#ttl, :number) AND #ttl < :now AND #ttl >= :floor",
+            "ProjectionExpression": ", ".join(["#ttl", *(f"#k{i}" for i in range(len(key_names)))]),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {
                 ":number": {"S": "N"}, ":now": now_value, ":floor": {"N": f"{now - FIVE_YEARS_SECONDS:.3f}"},
             },
-        )  # fmt: skip
+            "Limit": SWEEP_PAGE_ITEMS,
+        }  # fmt: skip
+        resume = self._resume.pop(spec.table_name, None)
+        if resume is not None:
+            request["ExclusiveStartKey"] = resume
+        page = self._client.scan(**request)
+        if "LastEvaluatedKey" in page:  # the rest of the table in the next sweeps
+            self._resume[spec.table_name] = page["LastEvaluatedKey"]
         deleted = 0
-        for page in pages:
-            for item in page.get("Items", []):
-                if self._stopping.is_set():
-                    return deleted
-                deleted += self._delete(spec, key_names, item, now_value)
+        for item in page.get("Items", []):
+            if self._stopping.is_set():
+                return deleted
+            deleted += self._delete(spec, key_names, item, now_value)
         if deleted:
             log.info("TTL: deleted %d expired item(s) from %s", deleted, spec.table_name)
         return deleted
@@ -222,9 +246,13 @@ class TtlSweeper:
 
 
 def components(
-    tables: list[TtlTableSpec], endpoints: Endpoints, sweep_seconds: float, deletions: TtlDeletions
+    tables: list[TtlTableSpec],
+    endpoints: Endpoints,
+    sweep_seconds: float,
+    deletions: TtlDeletions,
+    activity: Activity | None = None,
 ) -> list[Component]:
     """The sweeper of the stack's TTL tables; `deletions` is the registry the stream mappings read too."""
     if not tables:
         return []
-    return [TtlSweeper(list(tables), endpoints, sweep_seconds, deletions)]
+    return [TtlSweeper(list(tables), endpoints, sweep_seconds, deletions, activity)]

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from infra.core.aws import ACCOUNT_ID
-from infra.core.poller import QueuePoller
+from infra.core.poller import INTERNAL_POLL_SECONDS, QueuePoller
 from infra.events import patterns, schedules
 from infra.events.models import EventRuleSpec
 from infra.events.targets import AwsClients, TargetDelivery
@@ -116,6 +116,7 @@ class EventBridge:
             poller = QueuePoller(
                 f"eventbridge bus {bus}", functools.partial(self._route_messages, bus), log=log,
                 receive_options={"VisibilityTimeout": 30}, thread_name="eventbridge-poll",
+                wait_seconds=INTERNAL_POLL_SECONDS,
             )  # fmt: skip
             poller.start(clients.sqs, queue_url)
             self._pollers.append(poller)

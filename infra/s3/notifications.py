@@ -37,7 +37,7 @@ from urllib.parse import quote_plus, unquote_plus
 from infra.awslambda.workers import FunctionNotFound
 from infra.core.aws import ACCOUNT_ID
 from infra.core.clients import local_client
-from infra.core.poller import POLL_SECONDS, QueuePoller
+from infra.core.poller import INTERNAL_POLL_SECONDS, QueuePoller
 from infra.s3.models import BucketNotificationSpec
 
 if TYPE_CHECKING:
@@ -144,7 +144,9 @@ class BucketNotifications:
         self.name = f"s3 {spec.bucket} notifications"
         self._moto_url = moto_url
         self._routes: dict[str, tuple[str, str]] = {}
-        self.poller = QueuePoller(self.name, self._deliver, log=log, thread_name=f"s3-{spec.bucket}")
+        self.poller = QueuePoller(
+            self.name, self._deliver, log=log, thread_name=f"s3-{spec.bucket}", wait_seconds=INTERNAL_POLL_SECONDS
+        )
 
     async def start(self) -> None:
         sqs, queue_url = await asyncio.to_thread(self._configure)
@@ -154,7 +156,9 @@ class BucketNotifications:
         log.info("%s: delivering to %s", self.name, ", ".join(functions) or "no function")
 
     def _configure(self) -> tuple[Any, str]:
-        config = {"max_pool_connections": 10, "retries": {"max_attempts": 2}, "read_timeout": POLL_SECONDS + 10}
+        config = {
+            "max_pool_connections": 10, "retries": {"max_attempts": 2}, "read_timeout": INTERNAL_POLL_SECONDS + 10,
+        }  # fmt: skip
         sqs = local_client("sqs", self._moto_url, self.region, **config)
         s3 = local_client("s3", self._moto_url, self.region, **config)
         queue_name = internal_queue_name(self.spec.bucket)
