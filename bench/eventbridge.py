@@ -21,7 +21,7 @@ from typing import Any
 from bench.stats import percentile
 from infra.launcher import ROOT, launch
 
-TEMPLATE = ROOT / "tests" / "fixtures" / "templates" / "eventbridge.yaml"
+TEMPLATE = ROOT / "tests" / "fixtures" / "templates" / "services.yaml"  # the infra tests' stack
 EVENTS = 200
 
 
@@ -54,7 +54,7 @@ def run(workdir: Path, repeats: int) -> list[str]:
             marker = uuid.uuid4().hex
             began = time.time()
             detail = json.dumps({"total": 200, "m": marker})  # matches the fixture's Orders rule (Lambda target)
-            events.put_events(Entries=[{"EventBusName": outputs["BusName"], "Source": "shop.bench",
+            events.put_events(Entries=[{"EventBusName": outputs["EventsBusName"], "Source": "shop.bench",
                                         "DetailType": "OrderCreated", "Detail": detail}])  # fmt: skip
             return _wait(sqs, outputs["RecordQueueUrl"], marker, started_at) - began
 
@@ -67,8 +67,9 @@ def run(workdir: Path, repeats: int) -> list[str]:
         def to_queue() -> float:
             marker = uuid.uuid4().hex
             began = time.time()
-            events.put_events(Entries=[{"EventBusName": outputs["BusName"], "Source": "test.ops", "DetailType": "B",
-                                        "Detail": json.dumps({"op": "exists", "m": marker})}])  # fmt: skip
+            detail = json.dumps({"op": "exists", "m": marker})
+            events.put_events(Entries=[{"EventBusName": outputs["EventsBusName"], "Source": "test.ops",
+                                        "DetailType": "B", "Detail": detail}])  # fmt: skip
             return _wait(sqs, outputs["SqsTargetQueueUrl"], marker, sent_at) - began
 
         series: dict[str, list[list[float]]] = {"rule": [], "direct": [], "sqs": []}

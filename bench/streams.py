@@ -1,9 +1,9 @@
 """DynamoDB Streams delivery: write -> function start latency, and TTL expiry -> consumer latency.
 
-The cloud runs tests/fixtures/templates/streams_ttl.yaml: a table with a stream and TTL, read by a
-recorder function (TRIM_HORIZON, BatchSize 100, no batching window) that logs each record with the time
-its invocation started. Writes are spaced (one every 20 ms) so each latency is that of an idle poller,
-the case the target is about. The baseline, measured on the same writes, is DynamoDB Local itself: a
+The cloud runs tests/fixtures/templates/services.yaml (the infra tests' stack); its TtlTable has a stream
+and TTL, read by a recorder function (TRIM_HORIZON, BatchSize 100, no batching window) that logs each
+record with the time its invocation started. Writes are spaced (one every 20 ms) so each latency is that
+of an idle poller, the case the target is about. The baseline, measured on the same writes, is DynamoDB Local itself: a
 reader in this process polling GetRecords every 5 ms records when each record first becomes readable.
 """
 
@@ -21,7 +21,7 @@ from bench.stats import percentile
 from infra.core.clients import sdk_client
 from infra.launcher import ROOT, launch
 
-TEMPLATE = ROOT / "tests" / "fixtures" / "templates" / "streams_ttl.yaml"
+TEMPLATE = ROOT / "tests" / "fixtures" / "templates" / "services.yaml"
 WRITES = 200
 SPACING_SECONDS = 0.02
 TTL_ITEMS = 30

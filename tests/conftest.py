@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,12 +67,51 @@ def _local_stack(cloud: RunningCloud) -> Stack:
     )
 
 
+def local_cloud(
+    factory: pytest.TempPathFactory,
+    name: str,
+    *,
+    template: Path | None = None,
+    overrides: Sequence[str] = (),
+    environment: Mapping[str, str] | None = None,
+) -> RunningCloud:
+    """The one way tests start a local cloud of their own: `python -m infra run` on free ports, with its
+    state and logs under a temporary folder named `name`, on `template` (default template.yaml), with
+    template parameter `overrides` and extra `environment` variables for the cloud process. The caller
+    stops it (every fixture below does, at the end of its scope)."""
+    extra_args = ["--template", str(template)] if template is not None else []
+    with pytest.MonkeyPatch.context() as patch:
+        for variable, value in (environment or {}).items():
+            patch.setenv(variable, value)
+        return launch(factory.mktemp(name), overrides=list(overrides), extra_args=extra_args)
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if os.environ.get("SHOP_API_URL"):
         yield _external_stack()
         return
-    cloud = launch(tmp_path_factory.mktemp("cloud"), overrides=["EnableDiagnostics=true"])
+    cloud = local_cloud(tmp_path_factory, "cloud", overrides=["EnableDiagnostics=true"])
+    try:
+        yield _local_stack(cloud)
+    finally:
+        cloud.stop()
+
+
+QUICK_PAYMENT_WINDOW_SECONDS = 3
+
+
+@pytest.fixture(scope="session")
+def quick_stack(tmp_path_factory: pytest.TempPathFactory, stack: Stack) -> Iterator[Stack]:
+    """A second cloud of the real template whose clocks run fast: unpaid orders expire after
+    QUICK_PAYMENT_WINDOW_SECONDS and paid ones ship one second after payment (expiry and journey tests)."""
+    if not stack.local:
+        pytest.skip("needs a second local cloud with other template parameters")
+    cloud = local_cloud(
+        tmp_path_factory, "quick",
+        overrides=["EnableDiagnostics=true", f"PaymentWindowSeconds={QUICK_PAYMENT_WINDOW_SECONDS}",
+                   "FulfilmentDelaySeconds=1"],
+    )  # fmt: skip
     try:
         yield _local_stack(cloud)
     finally:

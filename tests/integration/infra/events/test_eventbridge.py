@@ -7,29 +7,18 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
-from infra.launcher import RunningCloud, launch
+from infra.launcher import RunningCloud
 from tests.support_events import QueueRecorder, wait_for_event
-
-TEMPLATE = Path(__file__).resolve().parents[1] / "fixtures" / "templates" / "eventbridge.yaml"
 
 
 @pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
-    # 60x clock: rate(1 minute) and cron(* * * * ? *) fire every second.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LOCAL_SCHEDULE_RATE_DIVISOR", "60")
-        running = launch(tmp_path_factory.mktemp("eventbridge"), extra_args=["--template", str(TEMPLATE)])
-    try:
-        yield running
-    finally:
-        running.stop()
+def cloud(services: RunningCloud) -> RunningCloud:
+    return services  # its schedule clock runs 60x: rate(1 minute) and cron(* * * * ? *) fire every second
 
 
 def _client(environment: dict[str, str], service: str) -> Any:
@@ -61,7 +50,7 @@ def dead_letters(cloud: RunningCloud, aws: dict[str, Any]) -> QueueRecorder:
 
 def put(aws: dict[str, Any], cloud: RunningCloud, source: str, detail: dict[str, Any], detail_type: str = "T") -> str:
     response = aws["events"].put_events(
-        Entries=[{"EventBusName": cloud.state["outputs"]["BusName"], "Source": source, "DetailType": detail_type,
+        Entries=[{"EventBusName": cloud.state["outputs"]["EventsBusName"], "Source": source, "DetailType": detail_type,
                   "Detail": json.dumps(detail), "Resources": ["arn:aws:test:::thing"]}]
     )  # fmt: skip
     assert response["FailedEntryCount"] == 0, response

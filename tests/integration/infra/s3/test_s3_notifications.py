@@ -1,6 +1,6 @@
-"""S3 notifications end to end: a local cloud on tests/fixtures/templates/s3.yaml, objects created every way a
-client can (SDK, presigned PUT and POST over plain HTTP, copy, multipart), and the events the functions
-received read back from the table they record into."""
+"""S3 notifications end to end on the infra tests' cloud (tests/fixtures/templates/services.yaml): objects
+created every way a client can (SDK, presigned PUT and POST over plain HTTP, copy, multipart), and the
+events the functions received read back from the table they record into."""
 
 from __future__ import annotations
 
@@ -8,26 +8,19 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote_plus
 
 import httpx
 import pytest
 
-from infra.launcher import ROOT, RunningCloud, launch
-
-TEMPLATE = ROOT / "tests" / "fixtures" / "templates" / "s3.yaml"
+from infra.launcher import RunningCloud
 
 
 @pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
-    running = launch(tmp_path_factory.mktemp("s3"), extra_args=["--template", str(TEMPLATE)])
-    try:
-        yield running
-    finally:
-        running.stop()
-
+def cloud(services: RunningCloud) -> RunningCloud:
+    return services
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +37,7 @@ def bucket(cloud: RunningCloud) -> str:
 def events_for(cloud: RunningCloud) -> Callable[[str], list[dict[str, Any]]]:
     """The records delivered for one (decoded) key: [{"function", "eventName", "record", ...}]."""
     dynamodb = cloud.client("dynamodb")
-    table = cloud.state["outputs"]["ReceivedTableName"]
+    table = cloud.state["outputs"]["UploadReceivedTableName"]
 
     def events(key: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []

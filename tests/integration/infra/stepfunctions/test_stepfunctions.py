@@ -1,6 +1,6 @@
 """Step Functions executions in the local cloud: moto's interpreter, tasks routed to our functions and tables.
 
-One cloud on tests/fixtures/templates/stepfunctions.yaml; the executions start together in the fixture
+The infra tests' cloud (tests/fixtures/templates/services.yaml); the executions start together in the fixture
 (they run in parallel, so the suite takes as long as the slowest one) and each test checks its own;
 callback executions start in their tests, as their heartbeat clock (2 s) starts with the task.
 """
@@ -10,17 +10,15 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 import pytest
 
-from infra.launcher import ROOT, RunningCloud, launch
+from infra.launcher import RunningCloud
 from infra.stepfunctions.executions import show_executions
 
-TEMPLATE = ROOT / "tests" / "fixtures" / "templates" / "stepfunctions.yaml"
 KEY = uuid.uuid4().hex[:10]  # fixture markers in /tmp and table keys are unique per run
 
 
@@ -83,28 +81,24 @@ ORDER = {
 
 
 @pytest.fixture(scope="module")
-def sfn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sfn]:
-    cloud = launch(tmp_path_factory.mktemp("stepfunctions"), extra_args=["--template", str(TEMPLATE)])
-    try:
-        state = Sfn(cloud, cloud.state["outputs"], cloud.state["environment"])
-        # moto's EventBridge delivers to SQS targets itself: a rule of our own shows what putEvents sent.
-        sqs, events = state.client("sqs"), state.client("events")
-        state.events_queue_url = sqs.create_queue(QueueName=f"sfn-events-{KEY}")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=state.events_queue_url, AttributeNames=["QueueArn"])
-        events.put_rule(Name=f"sfn-{KEY}", EventBusName=state.outputs["BusName"],
-                        EventPattern=json.dumps({"source": ["shop.sfn-fixture"]}))
-        events.put_targets(Rule=f"sfn-{KEY}", EventBusName=state.outputs["BusName"],
-                           Targets=[{"Id": "q", "Arn": queue_arn["Attributes"]["QueueArn"]}])
+def sfn(services: RunningCloud) -> Sfn:
+    state = Sfn(services, services.state["outputs"], services.state["environment"])
+    # moto's EventBridge delivers to SQS targets itself: a rule of our own shows what putEvents sent.
+    sqs, events = state.client("sqs"), state.client("events")
+    state.events_queue_url = sqs.create_queue(QueueName=f"sfn-events-{KEY}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=state.events_queue_url, AttributeNames=["QueueArn"])
+    events.put_rule(Name=f"sfn-{KEY}", EventBusName=state.outputs["SfnBusName"],
+                    EventPattern=json.dumps({"source": ["shop.sfn-fixture"]}))
+    events.put_targets(Rule=f"sfn-{KEY}", EventBusName=state.outputs["SfnBusName"],
+                       Targets=[{"Id": "q", "Arn": queue_arn["Attributes"]["QueueArn"]}])
 
-        state.start("main", "MainMachineArn", ORDER)
-        state.start("reject", "FailingMachineArn", {"mode": "reject"})
-        state.start("raise", "FailingMachineArn", {"mode": "raise"})
-        state.start("taskfailed", "FailingMachineArn", {"mode": "taskfailed"})
-        state.start("resilient", "ResilientMachineArn", {"key": KEY})
-        state.start("timeouts", "TimeoutsMachineArn", {"key": KEY})
-        yield state
-    finally:
-        cloud.stop()
+    state.start("main", "MainMachineArn", ORDER)
+    state.start("reject", "FailingMachineArn", {"mode": "reject"})
+    state.start("raise", "FailingMachineArn", {"mode": "raise"})
+    state.start("taskfailed", "FailingMachineArn", {"mode": "taskfailed"})
+    state.start("resilient", "ResilientMachineArn", {"key": KEY})
+    state.start("timeouts", "TimeoutsMachineArn", {"key": KEY})
+    return state
 
 
 def test_every_state_type_and_data_flow_field(sfn: Sfn) -> None:

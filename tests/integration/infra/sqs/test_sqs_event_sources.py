@@ -1,29 +1,22 @@
-"""SQS event source mappings end to end: a local cloud on tests/fixtures/templates/queues.yaml, messages sent
-with the SDK, and what the functions received read back from the table they record into."""
+"""SQS event source mappings end to end on the infra tests' cloud (tests/fixtures/templates/services.yaml):
+messages sent with the SDK, and what the functions received read back from the table they record into."""
 
 from __future__ import annotations
 
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from infra.launcher import ROOT, RunningCloud, launch
-
-TEMPLATE = ROOT / "tests" / "fixtures" / "templates" / "queues.yaml"
+from infra.launcher import RunningCloud
 
 
 @pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
-    running = launch(tmp_path_factory.mktemp("queues"), extra_args=["--template", str(TEMPLATE)])
-    try:
-        yield running
-    finally:
-        running.stop()
-
+def cloud(services: RunningCloud) -> RunningCloud:
+    return services
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +28,7 @@ def sqs(cloud: RunningCloud) -> Any:
 def received(cloud: RunningCloud) -> Callable[[str], list[dict[str, Any]]]:
     """Everything a queue's function recorded so far: one row per record per delivery."""
     dynamodb = cloud.client("dynamodb")
-    table = cloud.state["outputs"]["ReceivedTableName"]
+    table = cloud.state["outputs"]["QueueReceivedTableName"]
 
     def rows(queue_output: str) -> list[dict[str, Any]]:
         queue_name = cloud.state["outputs"][queue_output].rsplit("/", 1)[-1]

@@ -6,18 +6,16 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import boto3
 import pytest
 
-from infra.launcher import RunningCloud, launch
+from infra.launcher import RunningCloud
 
 pytestmark = pytest.mark.integration
 
-TEMPLATE = Path(__file__).resolve().parents[1] / "fixtures" / "templates" / "streams.yaml"
 T = TypeVar("T")
 
 
@@ -104,12 +102,8 @@ def invocations(entries: list[dict[str, Any]]) -> list[list[str]]:
 
 
 @pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StreamsCloud]:
-    running = launch(tmp_path_factory.mktemp("streams"), extra_args=["--template", str(TEMPLATE)])
-    try:
-        yield StreamsCloud(running)
-    finally:
-        running.stop()
+def cloud(services: RunningCloud) -> StreamsCloud:
+    return StreamsCloud(services)
 
 
 def test_records_of_one_key_arrive_in_sequence_order_with_lambdas_shape(cloud: StreamsCloud) -> None:

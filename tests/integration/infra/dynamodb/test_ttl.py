@@ -6,18 +6,16 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
 
 from infra.core.clients import sdk_client
-from infra.launcher import launch
+from infra.launcher import RunningCloud
 
 pytestmark = pytest.mark.integration
 
-TEMPLATE = Path(__file__).resolve().parents[1] / "fixtures" / "templates" / "streams_ttl.yaml"
 SERVICE = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 T = TypeVar("T")
 
@@ -65,12 +63,8 @@ def eventually(probe: Callable[[], T | None], timeout: float) -> T:
 
 
 @pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TtlCloud]:
-    running = launch(tmp_path_factory.mktemp("ttl"), extra_args=["--template", str(TEMPLATE)])
-    try:
-        yield TtlCloud(running.state)
-    finally:
-        running.stop()
+def cloud(services: RunningCloud) -> TtlCloud:
+    return TtlCloud(services.state)
 
 
 def test_expired_item_is_deleted_and_its_removal_marked_as_the_ttl_service(cloud: TtlCloud) -> None:
