@@ -14,12 +14,13 @@ import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import PutError, TransactWriteError
 
+from shop import clock
 from shop.cart_schemas import (
     CART_TOKEN_PATTERN,
     MAX_LINE_QUANTITY,
@@ -102,7 +103,7 @@ def cart_for_checkout(
     raising PriceChangedError the new prices are stored, so the buyer's next GET /cart shows the total a
     second checkout will accept. `region` is the shipping region for tax (default: the configured one).
     """
-    now = now or _now()
+    now = now or clock.now()
     owner = _checkout_owner(user_id, cart_id)
     policy = pricing_policy()
     tax_region = _region(policy, region)
@@ -156,7 +157,7 @@ def clear_cart(user_id: str, cart_id: str, *, order_id: str) -> None:
         row.last_order_id = order_id
         return True
 
-    _mutate_existing(owner, empty_for_order, _now())
+    _mutate_existing(owner, empty_for_order, clock.now())
 
 
 # ---------------------------------------------------------------- owners
@@ -204,7 +205,7 @@ def _checkout_owner(user_id: str, cart_id: str) -> CartOwner:
 # ---------------------------------------------------------------- reading and changing carts
 def get_cart(owner: CartOwner, *, region: str | None = None, now: datetime | None = None) -> CartView:
     """The cart with its lines and totals; a cart that does not exist (or expired) reads as empty."""
-    now = now or _now()
+    now = now or clock.now()
     policy = pricing_policy()
     tax_region = _region(policy, region)
     return _view(_load(owner, now), owner, policy, tax_region)
@@ -228,7 +229,7 @@ def set_line(
     is reserved only at checkout), CartFullError (422) beyond MAX_LINES lines, CartConflictError (409) when
     the cart kept changing under this request.
     """
-    now = now or _now()
+    now = now or clock.now()
     policy = pricing_policy()
     tax_region = _region(policy, region)
     variant_id = change.variant_id or DEFAULT_VARIANT
@@ -267,7 +268,7 @@ def set_guest_line(
     cart_token: str | None, change: LineChange, *, region: str | None = None
 ) -> GuestCartView:
     """A guest's line change. Without a live cart (no token, or its cart expired) a new token is issued."""
-    now = _now()
+    now = clock.now()
     if cart_token is None or _load(guest_cart(cart_token), now) is None:
         cart_token = new_cart_token()
     return _guest_view(set_line(guest_cart(cart_token), change, region=region, now=now), cart_token)
@@ -275,7 +276,7 @@ def set_guest_line(
 
 def empty_cart(owner: CartOwner, *, region: str | None = None) -> CartView:
     """Remove every line (DELETE /cart); an absent cart stays absent."""
-    now = _now()
+    now = clock.now()
     policy = pricing_policy()
     tax_region = _region(policy, region)
 
@@ -302,7 +303,7 @@ def merge_guest_cart(
     and MAX_LINE_QUANTITY and takes today's price. Lines of items no longer on sale, out of stock, or beyond
     MAX_LINES are dropped. Merging again (or with an unknown token) changes nothing.
     """
-    now = now or _now()
+    now = now or clock.now()
     policy = pricing_policy()
     tax_region = _region(policy, region)
     owner, guest_owner = user_cart(user_id), guest_cart(cart_token)
@@ -447,7 +448,7 @@ def _new_cart(owner: CartOwner) -> Cart:
 def _stamp(cart: Cart, owner: CartOwner, now: datetime) -> None:
     settings = cart_settings()
     ttl = settings.guest_cart_ttl_seconds if owner.is_guest else settings.user_cart_ttl_seconds
-    cart.updated_at = _iso(now)
+    cart.updated_at = clock.iso(now)
     cart.expires_at = now + timedelta(seconds=ttl)
 
 
@@ -522,7 +523,7 @@ def _line(row: CartLine) -> Line:
         name=row.name,
         quantity=int(row.quantity),
         unit_price=int(row.unit_price),
-        price_taken_at=_parse_iso(row.price_taken_at),
+        price_taken_at=clock.parse_iso(row.price_taken_at),
         low_stock=bool(row.low_stock),
     )
 
@@ -534,7 +535,7 @@ def _row(line: Line) -> CartLine:
         name=line.name,
         quantity=line.quantity,
         unit_price=line.unit_price,
-        price_taken_at=_iso(line.price_taken_at),
+        price_taken_at=clock.iso(line.price_taken_at),
         low_stock=line.low_stock,
     )
 
@@ -629,7 +630,7 @@ def _view(cart: Cart | None, owner: CartOwner, policy: PricingPolicy, region: st
                 name=line.name,
                 quantity=line.quantity,
                 unit_price=line.unit_price,
-                price_taken_at=_iso(line.price_taken_at),
+                price_taken_at=clock.iso(line.price_taken_at),
                 line_total=line.total,
                 low_stock=line.low_stock,
             )
@@ -644,15 +645,3 @@ def _view(cart: Cart | None, owner: CartOwner, policy: PricingPolicy, region: st
 def _guest_view(view: CartView, cart_token: str | None) -> GuestCartView:
     values: dict[str, Any] = dict(view)
     return GuestCartView(**values, cart_token=cart_token)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _parse_iso(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -22,7 +21,7 @@ from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import P
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from shop import compliance
+from shop import clock, compliance
 from shop.catalog_schemas import DEFAULT_VARIANT, ItemChanges, ItemView, NewItem, VariantView
 from shop.config import settings
 from shop.errors import (
@@ -140,7 +139,7 @@ def update_item(caller: Caller, item_id: str, changes: ItemChanges) -> ItemView:
             category=merged["category"],
         )
     )
-    actions: list[Any] = [Item.updated_at.set(_now())]
+    actions: list[Any] = [Item.updated_at.set(clock.now_iso())]
     for name in sorted(fields - {"variants"}):
         attribute = getattr(Item, name)
         value = getattr(changes, name)
@@ -162,7 +161,7 @@ def set_status(caller: Caller, item_id: str, status: str) -> ItemView:
         item = _owned_item(caller, item_id)
         if item.status != status:
             try:
-                item.update(actions=[Item.status.set(status), Item.updated_at.set(_now())])
+                item.update(actions=[Item.status.set(status), Item.updated_at.set(clock.now_iso())])
             except UpdateError as error:
                 if error.cause_response_code != "ConditionalCheckFailedException":
                     raise
@@ -253,7 +252,7 @@ def _failed_conditions(error: TransactWriteError) -> set[int]:
 
 def _create_item(seller_id: str, new_item: NewItem, item_id: str | None = None) -> ItemView:
     _check_new_item(new_item)
-    now = _now()
+    now = clock.now_iso()
     item_id = item_id or new_id(ITEM_ID_PREFIX)
     variant_ids = _variant_ids(new_item)
     item = Item(
@@ -357,10 +356,6 @@ def _view(item: Item, stock: Iterable[Stock]) -> ItemView:
         updated_at=item.updated_at,
         available=sum(available.values()),
     )
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @cache

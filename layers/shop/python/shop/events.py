@@ -12,12 +12,12 @@ import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
 import boto3
 
+from shop import clock
 from shop.config import event_bus_name
 
 VERSION = 1
@@ -49,7 +49,7 @@ def publish(
     """Publish one event; returns its envelope."""
     event = DomainEvent(
         id=event_id or str(uuid.uuid4()), type=event_type, source=source, data=data,
-        occurred_at=occurred_at or datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        occurred_at=occurred_at or clock.now_iso(),
     )  # fmt: skip
     publish_all([event])
     return event.envelope()

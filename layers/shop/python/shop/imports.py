@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import cache
 from typing import Any
 from urllib.parse import unquote_plus
@@ -28,7 +28,7 @@ from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 from pynamodb.exceptions import UpdateError
 
-from shop import catalog
+from shop import catalog, clock
 from shop.catalog_schemas import (
     ImportStarted,
     ImportView,
@@ -97,15 +97,15 @@ def start_import(seller: Caller, request: NewImport) -> ImportStarted:
         raise ForbiddenError("only sellers can import items")
     import_id = new_id(IMPORT_ID_PREFIX)
     key = f"{KEY_PREFIX}{seller.user_id}/{import_id}.{request.format}"
-    now = _now()
+    now = clock.now()
     ImportJob(
         import_id,
         seller_id=seller.user_id,
         format=request.format,
         object_key=key,
         status=PENDING,
-        created_at=_iso(now),
-        updated_at=_iso(now),
+        created_at=clock.iso(now),
+        updated_at=clock.iso(now),
         expires_at=now + REPORT_RETENTION,
     ).save(condition=ImportJob.import_id.does_not_exist())
     post = _s3().generate_presigned_post(
@@ -158,7 +158,7 @@ def process_upload(bucket: str, key: str, etag: str, size: int) -> ImportView | 
     except ImportFileError as error:
         _mark(job, status=FAILED, failure_reason=f"{error.code}: {error.message}", total=0, created=0, failed=0)
         return _view(job)
-    created_ms = int(datetime.fromisoformat(job.created_at.replace("Z", "+00:00")).timestamp() * 1000)
+    created_ms = int(clock.parse_iso(job.created_at).timestamp() * 1000)
     report = _create_rows(job, rows, created_ms)
     _mark(
         job,
@@ -369,7 +369,7 @@ def _load(import_id: str) -> ImportJob | None:
 
 
 def _mark(job: ImportJob, *, status: str, errors: list[RowError] | None = None, **counts: Any) -> None:
-    actions: list[Any] = [ImportJob.status.set(status), ImportJob.updated_at.set(_iso(_now()))]
+    actions: list[Any] = [ImportJob.status.set(status), ImportJob.updated_at.set(clock.now_iso())]
     for name, value in counts.items():
         actions.append(getattr(ImportJob, name).set(value))
     if errors is not None:
@@ -390,7 +390,7 @@ def _progress(job: ImportJob, **counts: int) -> None:
     try:
         job.update(
             actions=[getattr(ImportJob, name).set(value) for name, value in counts.items()]
-            + [ImportJob.updated_at.set(_iso(_now()))],
+            + [ImportJob.updated_at.set(clock.now_iso())],
             condition=ImportJob.status == PROCESSING,
         )
     except UpdateError:
@@ -414,14 +414,6 @@ def _view(job: ImportJob) -> ImportView:
         created_at=job.created_at,
         updated_at=job.updated_at,
     )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _bucket() -> str:

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from pynamodb.exceptions import TransactWriteError
 
+from shop import clock
 from shop.errors import ForbiddenError, ItemNotFoundError, OutOfStockError, StockRowNotFoundError
 from shop.identity import Caller
 from shop.models import Item, Stock, transaction
@@ -60,7 +60,7 @@ def reserve(order_id: str, lines: Iterable[StockLine]) -> None:
     merged = merge_lines(lines)
     if len(merged) > MAX_LINES:
         raise ValueError(f"at most {MAX_LINES} lines per reservation")
-    now = _now()
+    now = clock.now_iso()
     record = ReservationRow(
         order_id, status=RESERVED, updated_at=now,
         lines=[ReservedLine(item_id=x.item_id, variant_id=x.variant_id, quantity=x.quantity) for x in merged],  # type: ignore[no-untyped-call]
@@ -100,7 +100,7 @@ def commit_actions(order_id: str) -> tuple[ReservationRow, list[tuple[Stock, lis
     record = _reservation(order_id)
     if record is None or record.status != RESERVED:
         return None
-    now = _now()
+    now = clock.now_iso()
     return record, [
         (Stock(x.item_id, x.variant_id), [Stock.reserved.add(-int(x.quantity)), Stock.sold.add(int(x.quantity)),
                                            Stock.updated_at.set(now)])
@@ -118,7 +118,7 @@ def release(order_id: str) -> str | None:
         moved_from, moved_to, source = (
             (RESERVED, RELEASED, Stock.reserved) if record.status == RESERVED else (COMMITTED, RETURNED, Stock.sold)
         )
-        now = _now()
+        now = clock.now_iso()
         try:
             with transaction() as writes:
                 writes.update(
@@ -185,7 +185,7 @@ def restock(seller: Caller, item_id: str, variant_id: str | None, quantity: int)
             writes.condition_check(Item, item_id, condition=Item.seller_id == seller.user_id)
             writes.update(
                 Stock(item_id, variant),
-                actions=[Stock.available.add(quantity), Stock.updated_at.set(_now())],
+                actions=[Stock.available.add(quantity), Stock.updated_at.set(clock.now_iso())],
                 condition=Stock.item_id.exists(),
             )
     except TransactWriteError as error:
@@ -205,7 +205,3 @@ def _reservation(order_id: str) -> ReservationRow | None:
         return ReservationRow.get(order_id, "RESERVATION", consistent_read=True)
     except ReservationRow.DoesNotExist:
         return None
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

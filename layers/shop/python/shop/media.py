@@ -21,7 +21,7 @@ import uuid
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Final, Literal
 from urllib.parse import unquote_plus
@@ -30,7 +30,7 @@ from aws_lambda_powertools import Logger
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from pynamodb.exceptions import UpdateError
 
-from shop import events
+from shop import clock, events
 from shop.config import media_settings
 from shop.errors import ForbiddenError, ItemChangedError, ItemNotFoundError, TooManyImagesError
 from shop.identity import Caller
@@ -155,7 +155,7 @@ def request_image_upload(caller: Caller, item_id: str) -> ImageUploadView:
         raise ItemNotFoundError(details={"itemId": item_id})
     config = media_settings()
     image_id = new_id(IMAGE_ID_PREFIX)
-    now = datetime.now(UTC)
+    now = clock.now()
     for _ in range(ATTEMPTS):
         item = _load_item(item_id)
         if item.seller_id != caller.user_id:
@@ -163,7 +163,7 @@ def request_image_upload(caller: Caller, item_id: str) -> ImageUploadView:
         images = _pruned(item.images, now, config.upload_expires_seconds)
         if sum(1 for entry in images if entry.status != REJECTED) >= config.max_images_per_item:
             raise TooManyImagesError(details={"itemId": item_id, "maxImages": config.max_images_per_item})
-        stamp = _iso(now)
+        stamp = clock.iso(now)
         images.append(ItemImage(image_id=image_id, status=PENDING, created_at=stamp, updated_at=stamp))  # type: ignore[no-untyped-call]
         if _write_images(item, images, stamp):
             break
@@ -199,7 +199,7 @@ def _pruned(images: Iterable[ItemImage], now: datetime, expires_seconds: int) ->
     """The entries worth keeping: abandoned PENDING ones (form expired, nothing arrived) and all but the
     newest KEPT_REJECTIONS rejections go, so neither can use up the item's image slots for good."""
     abandoned_before = now - timedelta(seconds=expires_seconds) - PROCESSING_GRACE
-    kept = [e for e in images if not (e.status == PENDING and _parse(e.created_at) < abandoned_before)]
+    kept = [e for e in images if not (e.status == PENDING and clock.parse_iso(e.created_at) < abandoned_before)]
     rejected = [e.image_id for e in kept if e.status == REJECTED]
     dropped = set(rejected[: max(0, len(rejected) - KEPT_REJECTIONS)])
     return [e for e in kept if e.image_id not in dropped]
@@ -299,7 +299,7 @@ def _transition(
         index = next((i for i, e in enumerate(images) if e.image_id == image_id), None)
         if index is None or images[index].status != PENDING:
             return False
-        stamp = _iso(datetime.now(UTC))
+        stamp = clock.now_iso()
         entry = images[index]
         images[index] = ItemImage(  # type: ignore[no-untyped-call]
             image_id=image_id, status=status, reason=reason, created_at=entry.created_at, updated_at=stamp,
@@ -350,14 +350,6 @@ def _write_images(item: Item, images: list[ItemImage], stamp: str) -> bool:
 
 def _not_found(error: Any) -> bool:
     return str(error.response.get("Error", {}).get("Code")) in {"404", "NoSuchKey", "NotFound"}
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _parse(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 @cache

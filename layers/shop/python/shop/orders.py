@@ -13,13 +13,12 @@ import base64
 import json
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from shop import inventory, payments
+from shop import clock, inventory, payments
 from shop.config import checkout_settings
 from shop.errors import OrderNotCancellableError, OrderNotFoundError, ValidationFailedError
 from shop.identity import Caller
@@ -50,7 +49,7 @@ class OrderNoLongerPending(Exception):
 
 def new_order(*, order_id: str, user_id: str, cart_id: str, amount: int, currency: str, lines: Sequence[Any],
               totals: dict[str, int], card_token: str, card_last4: str) -> OrderRow:  # fmt: skip
-    now = now_text()
+    now = clock.now_iso()
     order = OrderRow(
         order_id, ORDER, user_id=user_id, cart_id=cart_id, status="PENDING", payment_status="PENDING",
         payment_id=payments.payment_id_for(order_id), card_token=card_token, card_last4=card_last4,
@@ -71,7 +70,7 @@ def load(order_id: str) -> OrderRow:
 
 
 def _move_actions(to: str, reason: str | None) -> list[Any]:
-    now = now_text()
+    now = clock.now_iso()
     entry = HistoryEntry(status=to, at=now, reason=reason)  # type: ignore[no-untyped-call]
     actions = [
         OrderRow.status.set(to),
@@ -126,7 +125,7 @@ def confirm(order_id: str, payment_txn_id: str | None) -> None:
         with transaction() as writes:
             writes.delete(HoldRow(order_id, HOLD))
             writes.update(record, actions=[ReservationRow.status.set(inventory.COMMITTED),
-                                           ReservationRow.updated_at.set(now_text())],
+                                           ReservationRow.updated_at.set(clock.now_iso())],
                           condition=ReservationRow.status == inventory.RESERVED)  # fmt: skip
             for row, actions in stock_updates:
                 writes.update(row, actions=actions)  # type: ignore[arg-type]
@@ -260,7 +259,3 @@ def _decode_cursor(caller: Caller, cursor: str | None) -> dict[str, Any] | None:
 
 def _invalid(field: str, kind: str, message: str) -> ValidationFailedError:
     return ValidationFailedError(details={"fields": [{"field": field, "type": kind, "message": message}]})
-
-
-def now_text() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
@@ -21,6 +21,7 @@ import boto3
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import PutError, UpdateError
 
+from shop import clock
 from shop.config import checkout_settings
 from shop.errors import PaymentNotConfirmableError, PaymentNotFoundError
 from shop.identity import Caller
@@ -111,7 +112,7 @@ def await_confirmation(order_id: str, task_token: str) -> None:
     payment_id = payment_id_for(order_id)
     try:
         PaymentRow(payment_id).update(
-            actions=[PaymentRow.task_token.set(task_token), PaymentRow.updated_at.set(_now())],
+            actions=[PaymentRow.task_token.set(task_token), PaymentRow.updated_at.set(clock.now_iso())],
             condition=PaymentRow.status == "REQUIRES_CONFIRMATION",
         )
         return
@@ -138,7 +139,7 @@ def confirm(caller: Caller, payment_id: str) -> PaymentRow:
     provider().confirm(payment_id=payment_id, txn_id=row.provider_txn_id or "")
     try:
         row.update(
-            actions=[PaymentRow.status.set("CAPTURED"), PaymentRow.updated_at.set(_now())],
+            actions=[PaymentRow.status.set("CAPTURED"), PaymentRow.updated_at.set(clock.now_iso())],
             condition=PaymentRow.status == "REQUIRES_CONFIRMATION",
         )
     except UpdateError as error:
@@ -194,7 +195,7 @@ def get_payment_row(payment_id: str) -> PaymentRow | None:
 def _start_attempt(
     payment_id: str, *, order_id: str, user_id: str, amount: int, currency: str, last4: str
 ) -> PaymentRow:
-    now = _now()
+    now = clock.now_iso()
     row = PaymentRow(
         payment_id, order_id=order_id, user_id=user_id, amount=amount, currency=currency, status="PROCESSING",
         card_last4=last4, attempts=1, created_at=now, updated_at=now,
@@ -224,8 +225,7 @@ def _fraud_reason(row: PaymentRow, fingerprint: str) -> str | None:
         return "CARD_BLOCKED"
     if int(row.amount) > rules.fraud_max_amount:
         return "AMOUNT_LIMIT"
-    since = (datetime.now(UTC) - timedelta(seconds=rules.fraud_velocity_window_seconds)).isoformat(
-        timespec="milliseconds").replace("+00:00", "Z")  # fmt: skip
+    since = clock.iso(clock.now() - timedelta(seconds=rules.fraud_velocity_window_seconds))
     recent = PaymentRow.by_user.count(row.user_id, PaymentRow.created_at >= since)
     if recent > rules.fraud_velocity_limit:
         return "VELOCITY"
@@ -244,7 +244,7 @@ def _finish(row: PaymentRow, status: str, *, txn_id: str | None = None, failure_
 def _move(row: PaymentRow, from_status: str, to_status: str, actions: list[Any]) -> bool:
     try:
         row.update(
-            actions=[PaymentRow.status.set(to_status), PaymentRow.updated_at.set(_now()), *actions],
+            actions=[PaymentRow.status.set(to_status), PaymentRow.updated_at.set(clock.now_iso()), *actions],
             condition=PaymentRow.status == from_status,
         )
         return True
@@ -276,7 +276,3 @@ def _sfn() -> Any:
 def _conditional(error: Exception) -> bool:
     cause = getattr(error, "cause_response_code", None)
     return cause == "ConditionalCheckFailedException"
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -27,12 +27,12 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import tantivy
 
+from shop.clock import parse_iso
 from shop.search.documents import available, summary
 from shop.search.port import PRICE_RANGES, Clause, Document, Filters, Hit, SearchRequest, SearchResult, Word
 
@@ -443,6 +443,6 @@ def _epoch_seconds(value: Any) -> int:
     if not value:
         return 0
     try:
-        return max(0, int(datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()))
+        return max(0, int(parse_iso(str(value)).timestamp()))
     except ValueError:
         return 0
