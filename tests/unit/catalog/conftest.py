@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
-from shop import imports
+from shop.aws import forget_clients
 from shop.config import catalog_settings, settings
 from tests.unit.moto_tables import mocked_tables, use_environment
 
@@ -26,7 +26,7 @@ CATALOG_ENVIRONMENT = {"SKU_CLAIMS_TABLE": "SkuClaims", "IMPORTS_TABLE": "Import
 def _clear_caches() -> None:
     settings.cache_clear()
     catalog_settings.cache_clear()
-    imports._s3.cache_clear()
+    forget_clients()
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
-from shop import checkout, payments
+from shop import aws, checkout, payments
 from shop.config import cart_settings, checkout_settings, settings
 from shop.models import Cart, Item, Stock
 from shop.order_models import HoldRow, OrderRow, PaymentRow, ReservationRow
@@ -40,8 +40,8 @@ def _forget_clients() -> None:
     # each test gets fresh ones bound to its own moto mock.
     for model in MODELS:
         model._connection = None
-    for cached in (settings, cart_settings, checkout_settings, payments.provider, payments._sfn,
-                   checkout._sfn, checkout._idempotent_place):
+    for cached in (settings, cart_settings, checkout_settings, payments.provider, aws.stepfunctions,
+                   checkout._idempotent_place):
         cached.cache_clear()
 
 

@@ -9,13 +9,12 @@ reaches every other function through the `cognito:groups` claim of the user's to
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
-from typing import Any, NoReturn
+from typing import NoReturn
 
-import boto3
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
+from shop import aws
 from shop.accounts_schemas import Account, Credentials, RefreshedTokens, Registration, Tokens
 from shop.config import ConfigurationError, settings
 from shop.errors import (
@@ -48,7 +47,7 @@ _GROUP_OF_ROLE = {"seller": SELLERS, "buyer": BUYERS}
 def register(registration: Registration) -> Account:
     """Create a confirmed account in the role's group; 409 if the email is taken, 422 if the password is weak."""
     pool_id, client_id = _user_pool()
-    cognito = _cognito()
+    cognito = aws.cognito()
     try:
         signed_up = cognito.sign_up(
             ClientId=client_id,
@@ -92,7 +91,7 @@ def login(credentials: Credentials) -> Tokens:
     """Tokens for a correct email and password; one 401 for a wrong password and an unknown email alike."""
     _, client_id = _user_pool()
     try:
-        answer = _cognito().initiate_auth(
+        answer = aws.cognito().initiate_auth(
             ClientId=client_id,
             AuthFlow="USER_PASSWORD_AUTH",
             AuthParameters={"USERNAME": credentials.email, "PASSWORD": credentials.password},
@@ -121,7 +120,7 @@ def refresh(refresh_token: str) -> RefreshedTokens:
     """New access and ID tokens for a refresh token that is still valid."""
     _, client_id = _user_pool()
     try:
-        answer = _cognito().initiate_auth(
+        answer = aws.cognito().initiate_auth(
             ClientId=client_id, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters={"REFRESH_TOKEN": refresh_token}
         )
     except ClientError as error:
@@ -152,9 +151,3 @@ def _user_pool() -> tuple[str, str]:
     if not config.user_pool_id or not config.user_pool_client_id:
         raise ConfigurationError("USER_POOL_ID and USER_POOL_CLIENT_ID must be set for accounts")
     return config.user_pool_id, config.user_pool_client_id
-
-
-@cache
-def _cognito() -> Any:
-    # The endpoint comes from AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER when set (the local cloud sets it).
-    return boto3.client("cognito-idp")

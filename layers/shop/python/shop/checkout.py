@@ -20,7 +20,6 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
@@ -30,7 +29,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shop import inventory, orders, payments
+from shop import aws, inventory, orders, payments
 from shop.config import checkout_settings, settings
 from shop.errors import (
     AmountMismatchError,
@@ -96,7 +95,7 @@ def _place(caller: Caller, request: CheckoutRequest) -> CheckoutAccepted:
         currency=cart.currency, lines=cart.lines, totals=totals, card_token=card.token, card_last4=card.last4,
     )  # fmt: skip
     rules = checkout_settings()
-    _sfn().start_execution(
+    aws.stepfunctions().start_execution(
         stateMachineArn=rules.state_machine_arn, name=order_id,
         input=json.dumps({"orderId": order_id, "paymentWindowSeconds": rules.payment_window_seconds,
                           "fulfilmentDelaySeconds": rules.fulfilment_delay_seconds}),
@@ -220,11 +219,6 @@ STEPS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 
 def run_step(event: dict[str, Any]) -> dict[str, Any]:
     return STEPS[event["action"]](event)
-
-
-@cache
-def _sfn() -> Any:
-    return boto3.client("stepfunctions")
 
 
 @cache

@@ -12,12 +12,9 @@ import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-import boto3
-
-from shop import clock
+from shop import aws, clock
 from shop.config import event_bus_name
 
 VERSION = 1
@@ -65,11 +62,6 @@ def publish_all(events: Iterable[DomainEvent]) -> None:
             {"EventBusName": bus, "Source": e.source, "DetailType": e.type, "Detail": json.dumps(e.envelope())}
             for e in batch[start : start + 10]
         ]
-        result = _events().put_events(Entries=entries)
+        result = aws.events().put_events(Entries=entries)
         if result.get("FailedEntryCount"):
             raise RuntimeError(f"{result['FailedEntryCount']} events were refused")
-
-
-@cache
-def _events() -> Any:
-    return boto3.client("events")

@@ -20,7 +20,6 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import cache
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -28,7 +27,7 @@ from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 from pynamodb.exceptions import UpdateError
 
-from shop import catalog, clock
+from shop import aws, catalog, clock
 from shop.catalog_schemas import (
     ImportStarted,
     ImportView,
@@ -108,7 +107,7 @@ def start_import(seller: Caller, request: NewImport) -> ImportStarted:
         updated_at=clock.iso(now),
         expires_at=now + REPORT_RETENTION,
     ).save(condition=ImportJob.import_id.does_not_exist())
-    post = _s3().generate_presigned_post(
+    post = aws.s3().generate_presigned_post(
         Bucket=_bucket(),
         Key=key,
         Conditions=[["content-length-range", 1, MAX_UPLOAD_BYTES]],
@@ -153,7 +152,7 @@ def process_upload(bucket: str, key: str, etag: str, size: int) -> ImportView | 
     try:
         if size > MAX_UPLOAD_BYTES:
             raise ImportFileError("FILE_TOO_LARGE", f"the file is {size} bytes; at most {MAX_UPLOAD_BYTES} are taken")
-        body = _s3().get_object(Bucket=bucket, Key=key)["Body"].read(MAX_UPLOAD_BYTES + 1)
+        body = aws.s3().get_object(Bucket=bucket, Key=key)["Body"].read(MAX_UPLOAD_BYTES + 1)
         rows = parse_file(job.format, body)
     except ImportFileError as error:
         _mark(job, status=FAILED, failure_reason=f"{error.code}: {error.message}", total=0, created=0, failed=0)
@@ -418,12 +417,3 @@ def _view(job: ImportJob) -> ImportView:
 
 def _bucket() -> str:
     return required(catalog_settings().imports_bucket, "IMPORTS_BUCKET")
-
-
-@cache
-def _s3() -> Any:
-    import boto3
-    from botocore.config import Config
-
-    # SigV4 policies are what every region accepts for presigned POSTs.
-    return boto3.client("s3", config=Config(signature_version="s3v4"))

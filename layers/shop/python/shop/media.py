@@ -22,7 +22,6 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any, Final, Literal
 from urllib.parse import unquote_plus
 
@@ -30,7 +29,7 @@ from aws_lambda_powertools import Logger
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from pynamodb.exceptions import UpdateError
 
-from shop import clock, events
+from shop import aws, clock, events
 from shop.config import media_settings
 from shop.errors import ForbiddenError, ItemChangedError, ItemNotFoundError, TooManyImagesError
 from shop.identity import Caller
@@ -176,7 +175,7 @@ def request_image_upload(caller: Caller, item_id: str) -> ImageUploadView:
 def _upload_form(item_id: str, image_id: str) -> UploadForm:
     config = media_settings()
     key = upload_key(item_id, image_id)
-    post = _s3().generate_presigned_post(
+    post = aws.s3().generate_presigned_post(
         config.bucket,
         key,
         Conditions=[
@@ -221,7 +220,7 @@ def process_upload(bucket: str, event_key: str) -> Outcome:
     """Handles one S3 ObjectCreated record for uploads/<itemId>/<imageId> (the key as S3 encodes it)."""
     key = unquote_plus(event_key)
     parts = key.split("/")
-    s3 = _s3()
+    s3 = aws.s3()
     if len(parts) != 3 or not is_id(parts[1], ITEM_ID_PREFIX) or not is_id(parts[2], IMAGE_ID_PREFIX):
         logger.warning("not an image upload key; deleting the object", extra={"key": key})
         s3.delete_object(Bucket=bucket, Key=key)
@@ -282,7 +281,7 @@ def _finish_repeat(bucket: str, key: str, item_id: str, image_id: str, entry: It
         "upload for an image that is not pending; deleting it",
         extra={"itemId": item_id, "imageId": image_id, "status": entry.status if entry else None},
     )
-    _s3().delete_object(Bucket=bucket, Key=key)
+    aws.s3().delete_object(Bucket=bucket, Key=key)
     return "IGNORED"
 
 
@@ -350,12 +349,4 @@ def _write_images(item: Item, images: list[ItemImage], stamp: str) -> bool:
 
 def _not_found(error: Any) -> bool:
     return str(error.response.get("Error", {}).get("Code")) in {"404", "NoSuchKey", "NotFound"}
-
-
-@cache
-def _s3() -> Any:
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client("s3", config=Config(signature_version="s3v4"))
 

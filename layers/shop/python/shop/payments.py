@@ -17,11 +17,10 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import PutError, UpdateError
 
-from shop import clock
+from shop import aws, clock
 from shop.config import checkout_settings
 from shop.errors import PaymentNotConfirmableError, PaymentNotFoundError
 from shop.identity import Caller
@@ -121,9 +120,9 @@ def await_confirmation(order_id: str, task_token: str) -> None:
             raise
     row = get_payment_row(payment_id)
     if row is not None and row.status == "CAPTURED":
-        _sfn().send_task_success(taskToken=task_token, output=json.dumps({"status": "CAPTURED"}))
+        aws.stepfunctions().send_task_success(taskToken=task_token, output=json.dumps({"status": "CAPTURED"}))
     else:
-        _sfn().send_task_failure(taskToken=task_token, error="PaymentVoided",
+        aws.stepfunctions().send_task_failure(taskToken=task_token, error="PaymentVoided",
                                  cause=f"payment is {None if row is None else row.status}")  # fmt: skip
 
 
@@ -256,21 +255,16 @@ def _move(row: PaymentRow, from_status: str, to_status: str, actions: list[Any])
 
 def _send_success(token: str) -> None:
     try:
-        _sfn().send_task_success(taskToken=token, output=json.dumps({"status": "CAPTURED"}))
+        aws.stepfunctions().send_task_success(taskToken=token, output=json.dumps({"status": "CAPTURED"}))
     except Exception:  # the task already ended (timed out, or answered): the saga decides from the order
         logger.info("task token no longer valid")
 
 
 def _send_failure(token: str, error: str) -> None:
     try:
-        _sfn().send_task_failure(taskToken=token, error=error, cause=error)
+        aws.stepfunctions().send_task_failure(taskToken=token, error=error, cause=error)
     except Exception:
         logger.info("task token no longer valid")
-
-
-@cache
-def _sfn() -> Any:
-    return boto3.client("stepfunctions")
 
 
 def _conditional(error: Exception) -> bool:
