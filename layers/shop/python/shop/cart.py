@@ -34,6 +34,7 @@ from shop.cart_schemas import (
 from shop.catalog import ITEM_ID_PREFIX
 from shop.catalog_schemas import DEFAULT_VARIANT
 from shop.config import cart_settings
+from shop.dynamodb import cancellation, condition_failed, transaction
 from shop.errors import (
     CartConflictError,
     CartFullError,
@@ -47,7 +48,7 @@ from shop.errors import (
     ValidationFailedError,
 )
 from shop.ids import is_id
-from shop.models import Cart, CartLine, Item, Stock, transaction
+from shop.models import Cart, CartLine, Item, Stock
 from shop.pricing import PricingPolicy, Totals, UnknownRegionError, capped_quantity, price_is_held, totals_for
 from shop.pricing import region_of as _region_of
 
@@ -488,11 +489,9 @@ def _mutate_existing(owner: CartOwner, change: Callable[[Cart], bool], now: date
 
 def _lost_race(error: PutError | TransactWriteError) -> bool:
     if isinstance(error, TransactWriteError):
-        return any(
-            reason is not None and reason.code in ("ConditionalCheckFailed", "TransactionConflict")
-            for reason in error.cancellation_reasons
-        )
-    return error.cause_response_code == "ConditionalCheckFailedException"
+        cancelled = cancellation(error)
+        return bool(cancelled.failed) or cancelled.conflict
+    return condition_failed(error)
 
 
 def _put_line(cart: Cart, line: Line) -> None:

@@ -24,6 +24,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from shop import clock, compliance
 from shop.catalog_schemas import DEFAULT_VARIANT, ItemChanges, ItemView, NewItem, VariantView
 from shop.config import settings
+from shop.dynamodb import cancellation, condition_failed, transaction
 from shop.errors import (
     DuplicateSkuError,
     ForbiddenError,
@@ -35,7 +36,7 @@ from shop.errors import (
 )
 from shop.identity import Caller
 from shop.ids import is_id, new_id
-from shop.models import Item, SkuClaim, Stock, Variant, transaction
+from shop.models import Item, SkuClaim, Stock, Variant
 
 ITEM_ID_PREFIX = "itm"
 ACTIVE = "ACTIVE"
@@ -102,7 +103,7 @@ def create_item_once(seller_id: str, new_item: NewItem, *, item_id: str) -> tupl
     try:
         return _create_item(seller_id, new_item, item_id=item_id), True
     except TransactWriteError as error:
-        if 0 not in _failed_conditions(error):
+        if 0 not in cancellation(error).failed:
             raise
     existing = get_item(item_id)
     if existing.seller_id != seller_id:  # an id collision, not a retry: never hand out someone else's item
@@ -149,7 +150,7 @@ def update_item(caller: Caller, item_id: str, changes: ItemChanges) -> ItemView:
     try:
         item.update(actions=actions)  # pynamodb adds "version = read version" and increments it
     except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
+        if not condition_failed(error):
             raise
         raise _conflict(item_id, changes.version, None) from None
     return _view(item, Stock.query(item_id, consistent_read=True))
@@ -163,7 +164,7 @@ def set_status(caller: Caller, item_id: str, status: str) -> ItemView:
             try:
                 item.update(actions=[Item.status.set(status), Item.updated_at.set(clock.now_iso())])
             except UpdateError as error:
-                if error.cause_response_code != "ConditionalCheckFailedException":
+                if not condition_failed(error):
                     raise
                 continue  # another change landed between the read and the write: read it and try again
         return _view(item, Stock.query(item_id, consistent_read=True))
@@ -241,15 +242,6 @@ def sku_claim_id(seller_id: str, sku: str) -> str:
     return f"sku#{seller_id}#{sku.upper()}"
 
 
-def _failed_conditions(error: TransactWriteError) -> set[int]:
-    """Indexes of the transaction's actions whose condition failed."""
-    return {
-        index
-        for index, reason in enumerate(error.cancellation_reasons or [])
-        if reason is not None and reason.code == "ConditionalCheckFailed"
-    }
-
-
 def _create_item(seller_id: str, new_item: NewItem, item_id: str | None = None) -> ItemView:
     _check_new_item(new_item)
     now = clock.now_iso()
@@ -302,7 +294,7 @@ def _create_item(seller_id: str, new_item: NewItem, item_id: str | None = None) 
             if claim is not None:
                 writes.save(claim, condition=SkuClaim.claim_id.does_not_exist())
     except TransactWriteError as error:
-        failed = _failed_conditions(error)
+        failed = cancellation(error).failed
         if claim is not None and failed == {len(stock) + 1}:
             raise _duplicate_sku(claim.claim_id, new_item.sku or "") from None
         raise

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from pynamodb.exceptions import TransactWriteError
 
 from shop import clock
+from shop.dynamodb import cancellation, transaction
 from shop.errors import ForbiddenError, ItemNotFoundError, OutOfStockError, StockRowNotFoundError
 from shop.identity import Caller
-from shop.models import Item, Stock, transaction
+from shop.models import Item, Stock
 from shop.order_models import ORDER, OrderRow, ReservationRow, ReservedLine
 
 # TransactWriteItems takes at most 100 actions: one per line, the reservation record and the order.
@@ -80,13 +81,13 @@ def reserve(order_id: str, lines: Iterable[StockLine]) -> None:
                 )  # fmt: skip
     except TransactWriteError as error:
         # pynamodb sends condition checks first, then puts, then updates: [order, reservation, *stock].
-        codes = [reason.code if reason else None for reason in (error.cancellation_reasons or [])]
-        if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
+        failed = cancellation(error).failed
+        if 1 in failed:
             return  # reserved before: this is a retry of a step that succeeded
-        if codes and codes[0] == "ConditionalCheckFailed":
+        if 0 in failed:
             raise OrderNoLongerPendingError(order_id) from error
-        for line, code in zip(merged, codes[2:], strict=False):
-            if code == "ConditionalCheckFailed":
+        for position, line in enumerate(merged, start=2):
+            if position in failed:
                 raise OutOfStockError(
                     details={"itemId": line.item_id, "variantId": line.variant_id, "requested": line.quantity,
                              "available": available_units(line.item_id, line.variant_id)}
@@ -133,8 +134,7 @@ def release(order_id: str) -> str | None:
                     )  # fmt: skip
             return moved_to
         except TransactWriteError as error:
-            reasons = error.cancellation_reasons or []
-            if not (reasons and reasons[0] and reasons[0].code == "ConditionalCheckFailed"):
+            if 0 not in cancellation(error).failed:
                 raise
             # Moved by someone else in the meantime (a commit, or a concurrent release): look again.
     raise RuntimeError(f"reservation of {order_id} kept changing")
@@ -189,11 +189,11 @@ def restock(seller: Caller, item_id: str, variant_id: str | None, quantity: int)
                 condition=Stock.item_id.exists(),
             )
     except TransactWriteError as error:
-        codes = [reason.code if reason else None for reason in (error.cancellation_reasons or [])]
-        if codes and codes[0] == "ConditionalCheckFailed":
+        failed = cancellation(error).failed
+        if 0 in failed:
             # Unknown item and someone else's item answer alike: never reveal other sellers' items.
             raise ItemNotFoundError(details={"itemId": item_id}) from error
-        if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
+        if 1 in failed:
             raise StockRowNotFoundError(details={"itemId": item_id, "variantId": variant}) from error
         raise
     row = Stock.get(item_id, variant, consistent_read=True)

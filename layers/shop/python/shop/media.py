@@ -31,6 +31,7 @@ from pynamodb.exceptions import UpdateError
 
 from shop import aws, clock, events
 from shop.config import media_settings
+from shop.dynamodb import condition_failed
 from shop.errors import ForbiddenError, ItemChangedError, ItemNotFoundError, TooManyImagesError
 from shop.identity import Caller
 from shop.ids import is_id, new_id
@@ -341,7 +342,7 @@ def _write_images(item: Item, images: list[ItemImage], stamp: str) -> bool:
     try:
         item.update(actions=[Item.images.set(images), Item.updated_at.set(stamp)])
     except UpdateError as error:
-        if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
+        if condition_failed(error):
             return False
         raise
     return True

@@ -1,13 +1,8 @@
-"""The DynamoDB tables as pynamodb models (attribute names in the tables are camelCase, like the API).
-
-Endpoints: no Meta.host is set, so pynamodb lets botocore resolve the endpoint, and botocore honours
-AWS_ENDPOINT_URL_DYNAMODB (then AWS_ENDPOINT_URL); that is how the same code reaches DynamoDB Local, moto
-or AWS. The region comes from AWS_REGION / AWS_DEFAULT_REGION the same way.
-"""
+"""The DynamoDB tables as pynamodb models (attribute names in the tables are camelCase, like the API);
+shop.dynamodb says how they reach DynamoDB."""
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from pynamodb.attributes import (
@@ -19,27 +14,10 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.connection import Connection
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
-from shop.config import cart_settings, settings
-
-
-class _TableName:
-    """A Meta.table_name read from the settings on use, so importing the models needs no environment."""
-
-    def __init__(self, setting: str) -> None:
-        self.setting = setting
-
-    def __get__(self, instance: object, owner: type | None = None) -> str:
-        value: str = getattr(settings(), self.setting)
-        return value
-
-
-class _CartTableName:
-    def __get__(self, instance: object, owner: type | None = None) -> str:
-        return cart_settings().carts_table
+from shop.config import cart_settings, catalog_settings, settings
+from shop.dynamodb import TableName
 
 
 class Variant(MapAttribute[str, Any]):
@@ -65,7 +43,7 @@ class Item(Model):
     """ItemsTable: one row per item (pk itemId; GSI bySeller on sellerId + createdAt)."""
 
     class Meta:
-        table_name = _TableName("items_table")
+        table_name = TableName(settings, "items_table")
 
     item_id = UnicodeAttribute(hash_key=True, attr_name="itemId")
     seller_id = UnicodeAttribute(attr_name="sellerId")
@@ -91,7 +69,7 @@ class Stock(Model):
     """InventoryTable: units available per item variant (pk itemId, sk variantId; "default" without variants)."""
 
     class Meta:
-        table_name = _TableName("inventory_table")
+        table_name = TableName(settings, "inventory_table")
 
     item_id = UnicodeAttribute(hash_key=True, attr_name="itemId")
     variant_id = UnicodeAttribute(range_key=True, attr_name="variantId")
@@ -119,7 +97,7 @@ class Cart(Model):
     """CartsTable: one row per cart (pk cartId: "cart_<sub>" or "guest_<hash of the cart token>"); TTL expiresAt."""
 
     class Meta:
-        table_name = _CartTableName()
+        table_name = TableName(cart_settings, "carts_table")
 
     cart_id = UnicodeAttribute(hash_key=True, attr_name="cartId")
     user_id = UnicodeAttribute(null=True, attr_name="userId")  # absent on guest carts
@@ -131,28 +109,7 @@ class Cart(Model):
     expires_at = TTLAttribute(attr_name="expiresAt")
 
 
-@cache
-def _connection() -> Connection:
-    # One connection (and so one botocore client) per process: creating a client costs milliseconds.
-    return Connection()
-
-
-def transaction() -> TransactWrite:
-    """A write transaction: every save/update/delete inside it commits together or not at all."""
-    return TransactWrite(connection=_connection())
-
-
 # ---------------------------------------------------------------- catalog onboarding (shop.catalog, shop.imports)
-class _CatalogTableName:
-    def __init__(self, setting: str, variable: str) -> None:
-        self.setting, self.variable = setting, variable
-
-    def __get__(self, instance: object, owner: type | None = None) -> str:
-        from shop.config import catalog_settings, required
-
-        return required(getattr(catalog_settings(), self.setting), self.variable)
-
-
 class SkuClaim(Model):
     """SkuClaimsTable: one row per (seller, SKU) in use, written in the same transaction as the item.
 
@@ -161,7 +118,7 @@ class SkuClaim(Model):
     """
 
     class Meta:
-        table_name = _CatalogTableName("sku_claims_table", "SKU_CLAIMS_TABLE")
+        table_name = TableName(catalog_settings, "sku_claims_table")
 
     claim_id = UnicodeAttribute(hash_key=True, attr_name="claimId")
     item_id = UnicodeAttribute(attr_name="itemId")
@@ -179,7 +136,7 @@ class ImportJob(Model):
     """ImportsTable: one row per bulk import (pk importId), its progress and its per-row errors (capped)."""
 
     class Meta:
-        table_name = _CatalogTableName("imports_table", "IMPORTS_TABLE")
+        table_name = TableName(catalog_settings, "imports_table")
 
     import_id = UnicodeAttribute(hash_key=True, attr_name="importId")
     seller_id = UnicodeAttribute(attr_name="sellerId")

@@ -16,19 +16,11 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from shop.config import checkout_settings
+from shop.dynamodb import TableName
 
 ORDER = "ORDER"
 HOLD = "HOLD"
 RESERVATION = "RESERVATION"
-
-
-class _Setting:
-    def __init__(self, setting: str) -> None:
-        self.setting = setting
-
-    def __get__(self, instance: object, owner: type | None = None) -> str:
-        value: str = getattr(checkout_settings(), self.setting)
-        return value
 
 
 class Line(MapAttribute[str, Any]):
@@ -56,7 +48,7 @@ class ByUser(GlobalSecondaryIndex["OrderRow"]):  # type: ignore[no-untyped-call]
 
 class OrderRow(Model):
     class Meta:
-        table_name = _Setting("orders_table")
+        table_name = TableName(checkout_settings, "orders_table")
 
     order_id = UnicodeAttribute(hash_key=True, attr_name="orderId")
     sk = UnicodeAttribute(range_key=True, default=ORDER)
@@ -84,7 +76,7 @@ class HoldRow(Model):
     """Lives exactly as long as the payment window; DynamoDB's TTL deletes it (expiresAt, epoch seconds)."""
 
     class Meta:
-        table_name = _Setting("orders_table")
+        table_name = TableName(checkout_settings, "orders_table")
 
     order_id = UnicodeAttribute(hash_key=True, attr_name="orderId")
     sk = UnicodeAttribute(range_key=True, default=HOLD)
@@ -99,7 +91,7 @@ class ReservedLine(MapAttribute[str, Any]):
 
 class ReservationRow(Model):
     class Meta:
-        table_name = _Setting("orders_table")
+        table_name = TableName(checkout_settings, "orders_table")
 
     order_id = UnicodeAttribute(hash_key=True, attr_name="orderId")
     sk = UnicodeAttribute(range_key=True, default=RESERVATION)
@@ -121,7 +113,7 @@ class PaymentRow(Model):
     """PaymentsTable: one row per order's payment (pk paymentId, derived from the order id)."""
 
     class Meta:
-        table_name = _Setting("payments_table")
+        table_name = TableName(checkout_settings, "payments_table")
 
     payment_id = UnicodeAttribute(hash_key=True, attr_name="paymentId")
     order_id = UnicodeAttribute(attr_name="orderId")

@@ -20,10 +20,10 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from shop import clock, inventory, payments
 from shop.config import checkout_settings
+from shop.dynamodb import condition_failed, transaction
 from shop.errors import OrderNotCancellableError, OrderNotFoundError, ValidationFailedError
 from shop.identity import Caller
 from shop.ids import is_id
-from shop.models import transaction
 from shop.order_models import HOLD, ORDER, HistoryEntry, HoldRow, Line, OrderRow, ReservationRow
 from shop.order_schemas import HistoryView, LineView, OrderPage, OrderView, TotalsView
 
@@ -90,7 +90,7 @@ def transition(order_id: str, to: str, *, reason: str | None = None, extra: Sequ
         )
         return True
     except UpdateError as error:
-        if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
+        if condition_failed(error):
             return False
         raise
 

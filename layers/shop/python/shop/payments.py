@@ -22,6 +22,7 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from shop import aws, clock
 from shop.config import checkout_settings
+from shop.dynamodb import condition_failed
 from shop.errors import PaymentNotConfirmableError, PaymentNotFoundError
 from shop.identity import Caller
 from shop.order_models import PaymentRow
@@ -116,7 +117,7 @@ def await_confirmation(order_id: str, task_token: str) -> None:
         )
         return
     except UpdateError as error:
-        if not _conditional(error):
+        if not condition_failed(error):
             raise
     row = get_payment_row(payment_id)
     if row is not None and row.status == "CAPTURED":
@@ -142,7 +143,7 @@ def confirm(caller: Caller, payment_id: str) -> PaymentRow:
             condition=PaymentRow.status == "REQUIRES_CONFIRMATION",
         )
     except UpdateError as error:
-        if not _conditional(error):
+        if not condition_failed(error):
             raise
         current = get_payment_row(payment_id)
         if current is not None and current.status == "CAPTURED":
@@ -203,7 +204,7 @@ def _start_attempt(
         row.save(condition=PaymentRow.payment_id.does_not_exist())
         return row
     except PutError as error:
-        if not _conditional(error):
+        if not condition_failed(error):
             raise
     existing = PaymentRow(payment_id)
     try:
@@ -211,7 +212,7 @@ def _start_attempt(
                         condition=PaymentRow.status == "PROCESSING")  # fmt: skip
         return existing
     except UpdateError as error:
-        if not _conditional(error):
+        if not condition_failed(error):
             raise
     found = get_payment_row(payment_id)
     assert found is not None
@@ -248,7 +249,7 @@ def _move(row: PaymentRow, from_status: str, to_status: str, actions: list[Any])
         )
         return True
     except UpdateError as error:
-        if not _conditional(error):
+        if not condition_failed(error):
             raise
         return False
 
@@ -265,8 +266,3 @@ def _send_failure(token: str, error: str) -> None:
         aws.stepfunctions().send_task_failure(taskToken=token, error=error, cause=error)
     except Exception:
         logger.info("task token no longer valid")
-
-
-def _conditional(error: Exception) -> bool:
-    cause = getattr(error, "cause_response_code", None)
-    return cause == "ConditionalCheckFailedException"

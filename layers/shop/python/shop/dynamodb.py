@@ -1,0 +1,130 @@
+"""DynamoDB as every context uses it: table names from the settings, one connection and its transactions,
+what a refused write means, and stream images as plain values.
+
+Endpoints: no Meta.host is set on any model, so pynamodb lets botocore resolve the endpoint, and botocore
+honours AWS_ENDPOINT_URL_DYNAMODB (then AWS_ENDPOINT_URL); that is how the same code reaches DynamoDB
+Local, moto or AWS. The region comes from AWS_REGION / AWS_DEFAULT_REGION the same way. Attribute names
+in the tables are camelCase, like the API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from shop.config import required
+
+
+# ---------------------------------------------------------------- tables
+class TableName:
+    """A model's Meta.table_name, read from the settings when the model is used (never at import), so
+    importing a model needs no environment: `table_name = TableName(settings, "items_table")`.
+
+    The settings field is named after its environment variable (items_table <- ITEMS_TABLE); a field a
+    function was not given (None) raises ConfigurationError naming the variable.
+    """
+
+    def __init__(self, settings: Callable[[], object], field: str) -> None:
+        self.settings, self.field = settings, field
+
+    def __get__(self, instance: object, owner: type | None = None) -> str:
+        return required(getattr(self.settings(), self.field), self.field.upper())
+
+
+@cache
+def _connection() -> Connection:
+    # One connection (and so one botocore client) per process: creating a client costs milliseconds.
+    return Connection()
+
+
+def transaction() -> TransactWrite:
+    """A write transaction: every save/update/delete/check inside it commits together or not at all.
+
+    DynamoDB is sent the actions grouped by kind, whatever order they were added in: condition checks,
+    then deletes, then puts, then updates. Cancellation.failed counts positions in that order.
+    """
+    return TransactWrite(connection=_connection())
+
+
+@dataclass(frozen=True)
+class ConditionCheck:
+    """A condition on a row of another context, checked inside a transaction that does not write that row
+    (e.g. "the order is still PENDING" while inventory reserves stock for it)."""
+
+    model: type[Model]
+    hash_key: str
+    range_key: str | None
+    condition: Condition
+
+    def add_to(self, writes: TransactWrite) -> None:
+        writes.condition_check(self.model, self.hash_key, self.range_key, condition=self.condition)
+
+
+# ---------------------------------------------------------------- refused writes
+def condition_failed(error: PynamoDBException) -> bool:
+    """A single Put/Update/Delete was refused because its condition (or pynamodb's version check) failed."""
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    """Why DynamoDB cancelled a transaction."""
+
+    failed: frozenset[int]  # positions (see transaction()) of the actions whose condition failed
+    conflict: bool  # another request wrote one of its items meanwhile: running it again may succeed
+
+
+def cancellation(error: TransactWriteError) -> Cancellation:
+    reasons = error.cancellation_reasons or []
+    return Cancellation(
+        failed=frozenset(n for n, reason in enumerate(reasons) if reason and reason.code == "ConditionalCheckFailed"),
+        conflict=any(reason and reason.code == "TransactionConflict" for reason in reasons),
+    )
+
+
+# ---------------------------------------------------------------- stream records
+def stream_image(attributes: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A stream record's image (NewImage, OldImage, Keys) in DynamoDB JSON -> plain, JSON-ready values:
+    numbers as int (or float), sets as sorted lists, maps and lists as dicts and lists.
+
+    Hand-written because boto3's and powertools' deserializers reject a value with no type tag, which
+    DynamoDB Local writes into stream records for empty maps (`"attributes": {}`); it means {}.
+    """
+    if attributes is None:
+        return None
+    return {str(name): _plain(value) for name, value in attributes.items()}
+
+
+def _plain(value: Any) -> Any:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"not a DynamoDB attribute value: {value!r}")
+    if not value:
+        return {}  # an empty map without its "M" tag
+    kind, data = next(iter(value.items()))
+    read = _READERS.get(kind)
+    return data if read is None else read(data)  # S as it is; B and BS (base64 text) never occur in our rows
+
+
+def _number(text: Any) -> int | float:
+    number = Decimal(str(text))
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+_READERS: dict[str, Callable[[Any], Any]] = {
+    "N": _number,
+    "BOOL": bool,
+    "NULL": lambda data: None,
+    "M": lambda data: {str(key): _plain(item) for key, item in data.items()},
+    "L": lambda data: [_plain(item) for item in data],
+    "SS": sorted,
+    "NS": lambda data: sorted(_number(item) for item in data),
+}
