@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shop.search import service
-from shop.search.indexing import Indexer, image
+from shop.search.indexing import Indexer
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -29,13 +29,7 @@ def indexer() -> Indexer:
 
 
 def record_handler(record: DynamoDBRecord) -> None:
-    change = record.raw_event["dynamodb"]
-    indexer().apply(
-        record.raw_event["eventName"],
-        image(change["Keys"]) or {},
-        image(change.get("NewImage")),
-        image(change.get("OldImage")),
-    )
+    indexer().apply_record(record.raw_event)
 
 
 @logger.inject_lambda_context

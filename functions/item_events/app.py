@@ -22,14 +22,8 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def record_handler(record: DynamoDBRecord) -> None:
-    if record.event_name is None or record.dynamodb is None:
-        return
-    raw = record.raw_event["dynamodb"]  # not .new_image: see item_events.stream_image
-    event = item_events.item_event(
-        record.event_name.name,
-        item_events.stream_image(raw.get("NewImage")),
-        item_events.stream_image(raw.get("OldImage")),
-    )
+    # The raw record, not powertools' .new_image: see shop.dynamodb.stream_image (DynamoDB Local's empty maps).
+    event = item_events.item_event_of(record.raw_event)
     if event is None:
         return
     item_events.publish_item_event(event)

@@ -8,12 +8,12 @@ event id (the item id and its version), so consumers deduplicate by id.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from shop import events
+from shop.dynamodb import stream_image
 
 SOURCE = "shop.catalog"
 ITEM_CREATED = "ItemCreated"
@@ -46,19 +46,20 @@ def item_event(
 ) -> ItemEvent | None:
     """The event a stream record stands for, or None when it is no business change.
 
-    change is the record's eventName (INSERT, MODIFY, REMOVE); images are deserialized DynamoDB items.
+    change is the record's eventName (INSERT, MODIFY, REMOVE); images are decoded stream images
+    (shop.dynamodb.stream_image: plain, JSON-ready values).
     A MODIFY that leaves the version alone is not a catalog change (the catalog bumps the version on
     every change it makes), so it is not announced: its id would collide with the previous event's.
     """
     if change == "REMOVE" or not new_image:
         return None
-    new = _plain(new_image)
+    new = dict(new_image)
     version = int(new["version"])
     if change == "INSERT":
         event_type = ITEM_CREATED
         data = _public(new)
     else:
-        old = _plain(old_image or {})
+        old = dict(old_image or {})
         if old and int(old.get("version", -1)) == version:
             return None
         deactivated = new.get("status") == "INACTIVE" and old.get("status") != "INACTIVE"
@@ -75,33 +76,12 @@ def item_event(
     )
 
 
-def stream_image(attributes: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """A stream image in DynamoDB JSON -> plain values (Decimal numbers, as boto3 gives them).
-
-    Hand-written because boto3's and powertools' deserializers reject a value with no type tag, which
-    DynamoDB Local writes into stream records for empty maps (`"attributes": {}`); it means {}.
-    """
-    if attributes is None:
-        return None
-    return {str(name): _attribute(value) for name, value in attributes.items()}
-
-
-def _attribute(value: Any) -> Any:
-    if not isinstance(value, Mapping) or not value:
-        return {}
-    kind, data = next(iter(value.items()))
-    read = _READERS.get(kind)
-    return data if read is None else read(data)  # S and BOOL as they are (B and BS never occur in items)
-
-
-_READERS: dict[str, Callable[[Any], Any]] = {
-    "N": lambda data: Decimal(str(data)),
-    "M": lambda data: {str(key): _attribute(item) for key, item in data.items()},
-    "L": lambda data: [_attribute(item) for item in data],
-    "NULL": lambda data: None,
-    "NS": lambda data: {Decimal(str(item)) for item in data},
-    "SS": set,
-}
+def item_event_of(record: Mapping[str, Any]) -> ItemEvent | None:
+    """The event an Items-stream record (as Lambda receives it) stands for; see item_event."""
+    change = record.get("dynamodb") or {}
+    return item_event(
+        str(record.get("eventName", "")), stream_image(change.get("NewImage")), stream_image(change.get("OldImage"))
+    )
 
 
 def publish_item_event(event: ItemEvent) -> dict[str, Any]:
@@ -121,16 +101,3 @@ def _public(item: Mapping[str, Any]) -> dict[str, Any]:
     ]
     data["images"] = list(data["images"] or [])
     return data
-
-
-def _plain(value: Any) -> Any:
-    """DynamoDB's Decimals as ints (or floats), sets as sorted lists: JSON-ready."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, Mapping):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    if isinstance(value, set | frozenset):
-        return sorted(_plain(item) for item in value)
-    return value

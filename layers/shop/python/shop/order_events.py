@@ -9,6 +9,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function
 
 from shop.config import settings
+from shop.dynamodb import stream_image
 from shop.events import DomainEvent, event_id, publish_all
 
 SOURCE_ORDERS = "shop.orders"
@@ -24,25 +25,6 @@ _RESERVATION_EVENTS = {"RESERVED": "InventoryReserved", "RELEASED": "InventoryRe
 _PAYMENT_EVENTS = {"CAPTURED": "PaymentCompleted", "DECLINED": "PaymentFailed", "INSUFFICIENT_FUNDS": "PaymentFailed",
                    "FRAUD_REJECTED": "PaymentFailed", "EXPIRED": "PaymentFailed", "REFUNDED": "PaymentRefunded",
                    "CANCELLED": "PaymentFailed"}  # fmt: skip
-
-
-def _plain(image: dict[str, Any] | None) -> dict[str, Any]:
-    from boto3.dynamodb.types import TypeDeserializer
-
-    deserializer = TypeDeserializer()
-    return {k: _jsonable(deserializer.deserialize(v)) for k, v in (image or {}).items()}
-
-
-def _jsonable(value: Any) -> Any:
-    from decimal import Decimal
-
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | set):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 def _payment_data(new: dict[str, Any]) -> dict[str, Any]:
@@ -72,7 +54,7 @@ _KINDS: dict[str, tuple[dict[str, str], str, Callable[[dict[str, Any]], dict[str
 def events_for(record: dict[str, Any]) -> list[DomainEvent]:
     """The domain events one stream record stands for (none for most changes)."""
     ddb = record.get("dynamodb", {})
-    new, old = _plain(ddb.get("NewImage")), _plain(ddb.get("OldImage"))
+    new, old = stream_image(ddb.get("NewImage")) or {}, stream_image(ddb.get("OldImage")) or {}
     if record.get("eventName") == "REMOVE" or new.get("status") == old.get("status"):
         return []
     # Payments rows have no sort key; the Orders table's rows say their kind in `sk` (HOLD has no status).

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
+from shop.dynamodb import stream_image
 from shop.search.documents import merge_item, merge_stock
 from shop.search.port import Document, SearchEngine
 
@@ -23,12 +23,21 @@ class Indexer:
         self.engine = engine
         self.pending: dict[str, Document] = {}
 
+    def apply_record(self, record: Mapping[str, Any]) -> None:
+        """Merge one Items or Inventory stream record, as Lambda receives it, into the pending documents."""
+        change = record["dynamodb"]
+        self.apply(
+            record["eventName"], stream_image(change["Keys"]) or {}, stream_image(change.get("NewImage")),
+            stream_image(change.get("OldImage")),
+        )  # fmt: skip
+
     def apply(self, event_name: str, keys: Mapping[str, Any], new_image: Mapping[str, Any] | None,
               old_image: Mapping[str, Any] | None) -> None:  # fmt: skip
-        """Merge one stream record (images already deserialized) into the pending documents."""
+        """Merge one record's decoded keys and images (shop.dynamodb.stream_image) into the pending documents."""
         item_id = str(keys["itemId"])
         removed = event_name == "REMOVE"
-        image = _plain(old_image if removed else new_image)
+        chosen = old_image if removed else new_image
+        image = None if chosen is None else dict(chosen)
         existing = self.pending.get(item_id) or self.engine.get([item_id]).get(item_id)
         seq = existing.seq if existing else 0
         if "variantId" in keys:  # an Inventory row
@@ -56,54 +65,3 @@ class Indexer:
         rollback = getattr(self.engine, "rollback", None)
         if rollback is not None:
             rollback()
-
-
-def image(attributes: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """A stream image in DynamoDB JSON -> plain values. Hand-written because the SDK deserializers
-    (boto3's, powertools') reject an attribute with no type, which some emulators emit for empty maps."""
-    if attributes is None:
-        return None
-    return {str(name): _attribute(value) for name, value in attributes.items()}
-
-
-_SCALARS: dict[str, Any] = {
-    "S": lambda data: data,
-    "B": lambda data: None,  # binary attributes are never searched
-    "N": lambda data: _number(Decimal(str(data))),
-    "BOOL": bool,
-    "NULL": lambda data: None,
-}
-
-
-def _attribute(value: Any) -> Any:
-    if not isinstance(value, Mapping) or not value:
-        return None
-    kind, data = next(iter(value.items()))
-    if kind in _SCALARS:
-        return _SCALARS[kind](data)
-    if kind == "M":
-        return {str(k): _attribute(v) for k, v in data.items()}
-    if kind == "L":
-        return [_attribute(v) for v in data]
-    if kind in {"SS", "NS"}:
-        return [_attribute({kind[0]: v}) for v in data]
-    return None
-
-
-def _number(number: Decimal) -> int | float:
-    return int(number) if number == number.to_integral_value() else float(number)
-
-
-def _plain(value: Any) -> Any:
-    """Stream images deserialize numbers as Decimal and sets as set: make them JSON-ready."""
-    if value is None:
-        return None
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, Mapping):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, list | set | tuple):
-        return [_plain(item) for item in value]
-    if isinstance(value, bytes):
-        return None
-    return value
