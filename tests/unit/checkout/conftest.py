@@ -8,8 +8,9 @@ from typing import Any
 import boto3
 import pytest
 
-from shop import aws, checkout, payments
+from shop import aws, payments
 from shop.config import cart_settings, checkout_settings, settings
+from shop.idempotency import forget_wiring
 from shop.models import Cart, Item, Stock
 from shop.order_models import HoldRow, OrderRow, PaymentRow, ReservationRow
 from tests.unit.moto_tables import mocked_tables, use_environment
@@ -40,9 +41,9 @@ def _forget_clients() -> None:
     # each test gets fresh ones bound to its own moto mock.
     for model in MODELS:
         model._connection = None
-    for cached in (settings, cart_settings, checkout_settings, payments.provider, aws.stepfunctions,
-                   checkout._idempotent_place):
+    for cached in (settings, cart_settings, checkout_settings, payments.provider, aws.stepfunctions):
         cached.cache_clear()
+    forget_wiring()
 
 
 @pytest.fixture(autouse=True)

@@ -3,37 +3,24 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
-from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from shop import clock, compliance
 from shop.catalog_schemas import DEFAULT_VARIANT, ItemChanges, ItemView, NewItem, VariantView
-from shop.config import settings
 from shop.dynamodb import cancellation, condition_failed, transaction
 from shop.errors import (
     DuplicateSkuError,
     ForbiddenError,
-    IdempotencyKeyReusedError,
     ItemNotFoundError,
-    RequestInProgressError,
     ValidationFailedError,
     VersionConflictError,
 )
+from shop.idempotency import Once
 from shop.identity import Caller
 from shop.ids import is_id, new_id
 from shop.models import Item, SkuClaim, Stock, Variant
@@ -42,6 +29,12 @@ ITEM_ID_PREFIX = "itm"
 ACTIVE = "ACTIVE"
 INACTIVE = "INACTIVE"  # hidden from search, still readable by id (orders keep pointing at it)
 _STATUS_RETRIES = 3
+# Keys are per seller (two sellers may pick the same key); the prefix predates the word "onboard" and stays:
+# it is part of every stored key.
+_CREATE_ONCE: Once[ItemView] = Once(
+    key_prefix="catalog.create_item", key_jmespath="[sellerId, idempotencyKey]", payload_jmespath="item",
+    output=ItemView,
+)  # fmt: skip
 
 
 def create_item(
@@ -62,19 +55,12 @@ def create_item(
     if idempotency_key is None:
         return _create_item(seller.user_id, new_item)
 
-    config, create_once = _idempotent_create()
-    config.lambda_context = lambda_context  # this invocation's, never a previous one's
     request = {
         "sellerId": seller.user_id,
         "idempotencyKey": idempotency_key,
         "item": new_item.model_dump(mode="json", by_alias=True),
     }
-    try:
-        return create_once(seller.user_id, new_item, request=request)
-    except IdempotencyValidationError as error:
-        raise IdempotencyKeyReusedError() from error
-    except IdempotencyAlreadyInProgressError as error:
-        raise RequestInProgressError() from error
+    return _CREATE_ONCE.run(request, lambda: _create_item(seller.user_id, new_item), lambda_context=lambda_context)
 
 
 _READS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="catalog-read")
@@ -348,27 +334,3 @@ def _view(item: Item, stock: Iterable[Stock]) -> ItemView:
         updated_at=item.updated_at,
         available=sum(available.values()),
     )
-
-
-@cache
-def _idempotent_create() -> tuple[IdempotencyConfig, Callable[..., ItemView]]:
-    # Built on first use, not at import: the persistence layer creates a boto3 client and reads settings.
-    config = IdempotencyConfig(
-        event_key_jmespath="[sellerId, idempotencyKey]",  # keys are per seller: two sellers may pick the same
-        payload_validation_jmespath="item",
-        expires_after_seconds=settings().idempotency_ttl_seconds,
-    )
-    persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table)
-
-    def create_once(seller_id: str, new_item: NewItem, *, request: dict[str, Any]) -> ItemView:
-        return _create_item(seller_id, new_item)
-
-    created: Callable[..., ItemView] = idempotent_function(
-        create_once,
-        data_keyword_argument="request",
-        persistence_store=persistence,
-        config=config,
-        output_serializer=PydanticSerializer(ItemView),
-        key_prefix="catalog.create_item",
-    )
-    return config, created

@@ -17,33 +17,30 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
-from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shop import aws, inventory, orders, payments
-from shop.config import checkout_settings, settings
+from shop.config import checkout_settings
 from shop.errors import (
     AmountMismatchError,
     IdempotencyKeyRequiredError,
-    IdempotencyKeyReusedError,
     OutOfStockError,
-    RequestInProgressError,
     TooManyLinesError,
 )
+from shop.idempotency import Once
 from shop.identity import Caller
 from shop.ids import new_id
 from shop.order_schemas import CheckoutAccepted, CheckoutRequest
 
 logger = Logger(child=True)
+
+_PLACE_ONCE: Once[CheckoutAccepted] = Once(
+    key_prefix="checkout.place_order", key_jmespath="[userId, idempotencyKey]", payload_jmespath="body",
+    output=CheckoutAccepted,
+)  # fmt: skip
 
 
 def cart_port() -> Any:
@@ -62,18 +59,11 @@ def place_order(
     """Accept the cart as an order and start its saga; the same key and body answer the same."""
     if not idempotency_key:
         raise IdempotencyKeyRequiredError()
-    config, place_once = _idempotent_place()
-    config.lambda_context = lambda_context
     # The card number takes part in the payload hash (so another card is another request) but is never
     # stored: powertools keeps only the hash of the validated part.
     data = {"userId": caller.user_id, "idempotencyKey": idempotency_key,
             "body": request.model_dump(mode="json", by_alias=True)}  # fmt: skip
-    try:
-        return place_once(caller, request, data=data)
-    except IdempotencyValidationError as error:
-        raise IdempotencyKeyReusedError() from error
-    except IdempotencyAlreadyInProgressError as error:
-        raise RequestInProgressError() from error
+    return _PLACE_ONCE.run(data, lambda: _place(caller, request), lambda_context=lambda_context)
 
 
 def _place(caller: Caller, request: CheckoutRequest) -> CheckoutAccepted:
@@ -219,22 +209,3 @@ STEPS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 
 def run_step(event: dict[str, Any]) -> dict[str, Any]:
     return STEPS[event["action"]](event)
-
-
-@cache
-def _idempotent_place() -> tuple[IdempotencyConfig, Callable[..., CheckoutAccepted]]:
-    config = IdempotencyConfig(
-        event_key_jmespath="[userId, idempotencyKey]",
-        payload_validation_jmespath="body",
-        expires_after_seconds=settings().idempotency_ttl_seconds,
-    )
-    persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table)
-
-    def place_once(caller: Caller, request: CheckoutRequest, *, data: dict[str, Any]) -> CheckoutAccepted:
-        return _place(caller, request)
-
-    placed: Callable[..., CheckoutAccepted] = idempotent_function(
-        place_once, data_keyword_argument="data", persistence_store=persistence, config=config,
-        output_serializer=PydanticSerializer(CheckoutAccepted), key_prefix="checkout.place_order",
-    )  # fmt: skip
-    return config, placed

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function
-
-from shop.config import settings
 from shop.dynamodb import stream_image
 from shop.events import DomainEvent, event_id, publish_all
+from shop.idempotency import Once
 
 SOURCE_ORDERS = "shop.orders"
 SOURCE_INVENTORY = "shop.inventory"
@@ -91,33 +88,20 @@ def publish_once(found: list[DomainEvent]) -> list[DomainEvent]:
     event id derives from the record, and powertools idempotency on it keeps a redelivery off the bus,
     so consumers that cannot deduplicate see each event once.
     """
-    published: list[DomainEvent] = []
-    for event in found:
-        if _publish_one()(event=event.envelope()).get("published"):
-            published.append(event)
-    return published
+    return [event for event in found if _published_now(event)]
 
 
-@cache
-def _publish_one() -> Callable[..., dict[str, Any]]:
-    config = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=settings().idempotency_ttl_seconds)
-    persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table)
-    fresh: list[bool] = []  # a repeat answers the stored result without running publish: tell them apart
+_PUBLISH_ONCE: Once[dict[str, Any]] = Once(key_prefix="order_events.publish", key_jmespath="id")
 
-    def publish(event: dict[str, Any]) -> dict[str, Any]:
+
+def _published_now(event: DomainEvent) -> bool:
+    """Publish the event unless its id was published before; True when this call published it."""
+    fresh: list[bool] = []  # a repeat answers the stored result without publishing: tell them apart
+
+    def publish() -> dict[str, Any]:
         fresh.append(True)
-        publish_all([DomainEvent(event["id"], event["type"], event["occurredAt"], event["source"], event["data"],
-                                 event.get("version", 1))])  # fmt: skip
+        publish_all([event])
         return {"published": True}
 
-    once: Callable[..., dict[str, Any]] = idempotent_function(
-        publish, data_keyword_argument="event", persistence_store=persistence, config=config,
-        key_prefix="order_events.publish",
-    )  # fmt: skip
-
-    def run(*, event: dict[str, Any]) -> dict[str, Any]:
-        fresh.clear()
-        once(event=event)
-        return {"published": bool(fresh)}
-
-    return run
+    _PUBLISH_ONCE.run(event.envelope(), publish)
+    return bool(fresh)
