@@ -8,7 +8,7 @@ from pydantic import AfterValidator, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from shop.media_schemas import StoredImages
+from shop.media_schemas import StoredImages, UploadForm
 from shop.validation import AttributeMap, RequestModel, Text, ViewModel
 
 MAX_PRICE = 10_000_000_00  # minor units: 10 million in the major unit
@@ -181,18 +181,10 @@ class NewImport(RequestModel):
     format: ImportFormat = Field(description="jsonl: one item body per line; csv: see docs/api.md for its columns.")
 
 
-class UploadForm(ViewModel):
-    url: str
-    method: Literal["POST"] = "POST"
-    fields: dict[str, str] = Field(description="Send them as multipart form fields, the file last (field 'file').")
-    max_bytes: int
-    expires_in_seconds: int
-
-
 class ImportStarted(ViewModel):
     import_id: str
     status: ImportStatus
-    upload: UploadForm
+    upload: UploadForm = Field(description="A presigned S3 POST for the file (the same form as image uploads).")
 
 
 class RowErrorView(ViewModel):

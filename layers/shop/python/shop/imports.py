@@ -28,19 +28,13 @@ from pydantic import ValidationError
 from pynamodb.exceptions import UpdateError
 
 from shop import aws, catalog, clock
-from shop.catalog_schemas import (
-    ImportStarted,
-    ImportView,
-    NewImport,
-    NewItem,
-    RowErrorView,
-    UploadForm,
-)
+from shop.catalog_schemas import ImportStarted, ImportView, NewImport, NewItem, RowErrorView
 from shop.config import catalog_settings, required
 from shop.errors import ForbiddenError, ImportNotFoundError, ShopError
 from shop.http import field_name
 from shop.identity import Caller
 from shop.ids import derived_id, is_id, new_id
+from shop.media_schemas import UploadForm
 from shop.models import ImportJob, ImportRowError
 
 logger = Logger(child=True)
@@ -118,9 +112,11 @@ def start_import(seller: Caller, request: NewImport) -> ImportStarted:
         status="PENDING",
         upload=UploadForm(
             url=post["url"],
+            method="POST",
             fields={str(name): str(value) for name, value in post["fields"].items()},
+            headers={},
+            expires_in=UPLOAD_EXPIRES_SECONDS,
             max_bytes=MAX_UPLOAD_BYTES,
-            expires_in_seconds=UPLOAD_EXPIRES_SECONDS,
         ),
     )
 

@@ -14,6 +14,8 @@ RejectionReason = Literal["NOT_AN_IMAGE", "TOO_LARGE", "TOO_MANY_PIXELS", "UNSUP
 
 
 class UploadForm(ViewModel):
+    """A presigned S3 POST form, for item images and for import files alike."""
+
     url: str = Field(description="Where to send the file.")
     method: Literal["POST"]
     fields: dict[str, str] = Field(
