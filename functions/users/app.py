@@ -11,7 +11,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shop import accounts, http
-from shop.accounts_schemas import Account, Credentials, RefreshedTokens, RefreshRequest, Registration, Tokens
+from shop.accounts.schemas import Account, Credentials, RefreshedTokens, RefreshRequest, Registration, Tokens
 
 logger = Logger()
 app = http.create_app()

@@ -9,7 +9,7 @@ from moto import mock_aws
 
 from infra.cloudformation.template import load_template
 from shop import accounts
-from shop.accounts_schemas import Credentials, Registration
+from shop.accounts.schemas import Credentials, Registration
 from shop.errors import (
     EmailAlreadyRegisteredError,
     InvalidCredentialsError,

@@ -15,7 +15,7 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from shop import aws
-from shop.accounts_schemas import Account, Credentials, RefreshedTokens, Registration, Tokens
+from shop.accounts.schemas import Account, Credentials, RefreshedTokens, Registration, Tokens
 from shop.config import ConfigurationError, settings
 from shop.errors import (
     EmailAlreadyRegisteredError,
