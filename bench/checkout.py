@@ -152,8 +152,8 @@ def _reservations(environment: dict[str, str], outputs: dict[str, str]) -> dict[
                        "INVENTORY_TABLE": outputs["InventoryTableName"], "ORDERS_TABLE": outputs["OrdersTableName"],
                        "PAYMENTS_TABLE": outputs["PaymentsTableName"], "IDEMPOTENCY_TABLE": "unused",
                        "IDEMPOTENCY_TTL_SECONDS": "3600"})  # fmt: skip
-    from shop import inventory
-    from shop.models import Stock
+    from shop import inventory, orders
+    from shop.inventory.tables import Stock
     from shop.order_models import ORDER, OrderRow
 
     item = f"itm_bench{uuid.uuid4().hex[:8]}"
@@ -168,7 +168,7 @@ def _reservations(environment: dict[str, str], outputs: dict[str, str]) -> dict[
                  payment_id="p", amount=1, currency="USD", totals={}, lines=[], history=[], created_at="now",
                  updated_at="now", **fields).save()  # fmt: skip
         began = time.perf_counter()
-        inventory.reserve(order_id, lines)
+        inventory.reserve(order_id, lines, only_while=orders.while_pending(order_id))
         timings["transaction"].append((time.perf_counter() - began) * 1000)
 
     def per_line() -> None:

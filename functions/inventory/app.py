@@ -1,4 +1,4 @@
-"""Inventory API: sellers restock their own items."""
+"""Inventory API: sellers restock their own items (shop.catalog.restock checks the item is theirs)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shop import http, inventory
-from shop.order_schemas import RestockRequest, StockView
+from shop import catalog, http
+from shop.inventory.schemas import RestockRequest, StockView
 
 logger = Logger()
 app = http.create_app()
@@ -21,9 +21,7 @@ app = http.create_app()
     security=http.BEARER_AUTH, responses=http.documented_responses(200, "The variant's stock", [401, 403, 404, 422]),
 )  # fmt: skip
 def restock(item_id: Annotated[str, Path(alias="itemId")], request: Annotated[RestockRequest, Body()]) -> StockView:
-    level = inventory.restock(http.authenticated_caller(app), item_id, request.variant_id, request.quantity)
-    return StockView(item_id=level.item_id, variant_id=level.variant_id, available=level.available,
-                     reserved=level.reserved, sold=level.sold)  # fmt: skip
+    return catalog.restock(http.authenticated_caller(app), item_id, request.variant_id, request.quantity)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -11,8 +11,9 @@ import pytest
 from shop import aws, payments
 from shop.config import cart_settings, checkout_settings, settings
 from shop.idempotency import forget_wiring
-from shop.models import Cart, Item, Stock
-from shop.order_models import HoldRow, OrderRow, PaymentRow, ReservationRow
+from shop.inventory.tables import ReservationRow, Stock
+from shop.models import Cart, Item
+from shop.order_models import HoldRow, OrderRow, PaymentRow
 from tests.unit.moto_tables import mocked_tables, use_environment
 
 TABLES = {"ItemsTable": "Items", "InventoryTable": "Inventory", "CartsTable": "Carts",

@@ -20,7 +20,7 @@ from shop.errors import (
     OutOfStockError,
 )
 from shop.identity import caller_from_claims
-from shop.models import Stock
+from shop.inventory.tables import Stock
 from shop.order_schemas import CheckoutRequest
 from tests.unit.shop.apigw_events import BUYER_CLAIMS, SELLER_CLAIMS
 

@@ -7,7 +7,7 @@ from pynamodb.exceptions import CancellationReason, PutError, TransactWriteError
 
 from shop.config import ConfigurationError, catalog_settings
 from shop.dynamodb import TableName, cancellation, condition_failed, stream_image, transaction
-from shop.models import Stock
+from shop.inventory.tables import Stock
 
 
 def test_a_table_name_is_read_when_used_and_a_missing_one_is_named(monkeypatch):

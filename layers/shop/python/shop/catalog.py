@@ -11,19 +11,23 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from shop import clock, compliance
-from shop.catalog_schemas import DEFAULT_VARIANT, ItemChanges, ItemView, NewItem, VariantView
+from shop.catalog_schemas import ItemChanges, ItemView, NewItem, VariantView
 from shop.dynamodb import cancellation, condition_failed, transaction
 from shop.errors import (
     DuplicateSkuError,
     ForbiddenError,
     ItemNotFoundError,
+    StockRowNotFoundError,
     ValidationFailedError,
     VersionConflictError,
 )
 from shop.idempotency import Once
 from shop.identity import Caller
 from shop.ids import is_id, new_id
-from shop.models import Item, SkuClaim, Stock, Variant
+from shop.inventory import DEFAULT_VARIANT
+from shop.inventory.schemas import StockView
+from shop.inventory.tables import Stock
+from shop.models import Item, SkuClaim, Variant
 
 ITEM_ID_PREFIX = "itm"
 ACTIVE = "ACTIVE"
@@ -155,6 +159,32 @@ def set_status(caller: Caller, item_id: str, status: str) -> ItemView:
                 continue  # another change landed between the read and the write: read it and try again
         return _view(item, Stock.query(item_id, consistent_read=True))
     raise _conflict(item_id, None, None)
+
+
+def restock(seller: Caller, item_id: str, variant_id: str | None, quantity: int) -> StockView:
+    """Add units to one of the seller's own variants: the item's owner is checked in the same transaction."""
+    if not seller.is_seller:
+        raise ForbiddenError("only sellers can restock items")
+    variant = variant_id or DEFAULT_VARIANT
+    try:
+        with transaction() as writes:
+            writes.condition_check(Item, item_id, condition=Item.seller_id == seller.user_id)
+            writes.update(
+                Stock(item_id, variant),
+                actions=[Stock.available.add(quantity), Stock.updated_at.set(clock.now_iso())],
+                condition=Stock.item_id.exists(),
+            )
+    except TransactWriteError as error:
+        failed = cancellation(error).failed
+        if 0 in failed:
+            # Unknown item and someone else's item answer alike: never reveal other sellers' items.
+            raise ItemNotFoundError(details={"itemId": item_id}) from error
+        if 1 in failed:
+            raise StockRowNotFoundError(details={"itemId": item_id, "variantId": variant}) from error
+        raise
+    row = Stock.get(item_id, variant, consistent_read=True)
+    return StockView(item_id=item_id, variant_id=variant, available=int(row.available),
+                     reserved=int(row.reserved or 0), sold=int(row.sold or 0))  # fmt: skip
 
 
 _CHANGEABLE = ("name", "description", "price", "brand", "category", "tags", "attributes", "specifications")

@@ -8,6 +8,7 @@ from pydantic import AfterValidator, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from shop.inventory import DEFAULT_VARIANT
 from shop.media_schemas import StoredImages, UploadForm
 from shop.validation import AttributeMap, RequestModel, Text, ViewModel
 
@@ -15,7 +16,6 @@ MAX_PRICE = 10_000_000_00  # minor units: 10 million in the major unit
 MAX_QUANTITY = 1_000_000
 # DynamoDB's TransactWriteItems takes at most 100 actions: the item plus one stock row per variant.
 MAX_VARIANTS = 99
-DEFAULT_VARIANT = "default"  # the single stock row of an item without variants
 
 Price = Annotated[int, Field(gt=0, le=MAX_PRICE, description="Integer minor units: 999 is 9.99.")]
 Units = Annotated[int, Field(ge=0, le=MAX_QUANTITY)]

@@ -110,7 +110,7 @@ class OrderNoLongerPending(Exception):
 def reserve_inventory(event: dict[str, Any]) -> dict[str, Any]:
     order = orders.load(event["orderId"])
     try:
-        inventory.reserve(order.order_id, _stock_lines(order.lines))
+        inventory.reserve(order.order_id, _stock_lines(order.lines), only_while=orders.while_pending(order.order_id))
     except OutOfStockError as error:
         raise OutOfStock(json.dumps(error.details)) from error
     except inventory.OrderNoLongerPendingError as error:

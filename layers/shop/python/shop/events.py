@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +38,24 @@ class DomainEvent:
 def event_id(cause: str, event_type: str) -> str:
     """Stable per (cause, event type): redelivery makes the same id, never a new event."""
     return str(uuid.uuid5(_NAMESPACE, f"{cause}:{event_type}"))
+
+
+@dataclass(frozen=True)
+class RowEvents:
+    """How one kind of row announces its status changes from a table stream (the outbox): which event type
+    each status stands for, the source, and the event's data taken from the row's new image."""
+
+    source: str
+    types: Mapping[str, str]  # the row's status -> event type (a status not listed announces nothing)
+    data: Callable[[dict[str, Any]], dict[str, Any]]
+
+    def event_for(self, cause: str, new: dict[str, Any]) -> DomainEvent | None:
+        """The event of a row now in `new` (a decoded stream image), its id derived from `cause`."""
+        event_type = self.types.get(str(new.get("status")))
+        if not event_type:
+            return None
+        return DomainEvent(event_id(cause, event_type), event_type, str(new.get("updatedAt", "")), self.source,
+                           self.data(new))  # fmt: skip
 
 
 def publish(

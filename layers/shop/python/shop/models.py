@@ -65,22 +65,6 @@ class Item(Model):
     updated_at = UnicodeAttribute(attr_name="updatedAt")
 
 
-class Stock(Model):
-    """InventoryTable: units available per item variant (pk itemId, sk variantId; "default" without variants)."""
-
-    class Meta:
-        table_name = TableName(settings, "inventory_table")
-
-    item_id = UnicodeAttribute(hash_key=True, attr_name="itemId")
-    variant_id = UnicodeAttribute(range_key=True, attr_name="variantId")
-    available = NumberAttribute()
-    # Written by checkout (shop.inventory): held for unpaid orders / sold. Rows written before checkout
-    # existed have neither; read them as 0. available + reserved + sold only changes on restock.
-    reserved = NumberAttribute(null=True)
-    sold = NumberAttribute(null=True)
-    updated_at = UnicodeAttribute(attr_name="updatedAt")
-
-
 class CartLine(MapAttribute[str, Any]):
     """One line of a cart: the unit price is the snapshot taken when the line was last set (shop.cart)."""
 

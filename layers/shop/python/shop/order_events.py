@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from shop.dynamodb import stream_image
-from shop.events import DomainEvent, event_id, publish_all
+from shop.events import DomainEvent, RowEvents, publish_all
 from shop.idempotency import Once
+from shop.inventory.events import RESERVATION_EVENTS
 
-SOURCE_ORDERS = "shop.orders"
-SOURCE_INVENTORY = "shop.inventory"
-SOURCE_PAYMENTS = "shop.payments"
 TTL_SERVICE = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
-
-_ORDER_EVENTS = {"CREATED": "OrderCreated", "CONFIRMED": "OrderConfirmed", "EXPIRED": "OrderExpired",
-                 "CANCELLED": "OrderCancelled", "REJECTED": "OrderRejected", "PAYMENT_FAILED": "OrderPaymentFailed",
-                 "SHIPPED": "OrderShipped"}  # fmt: skip
-_RESERVATION_EVENTS = {"RESERVED": "InventoryReserved", "RELEASED": "InventoryReleased",
-                       "COMMITTED": "InventoryCommitted", "RETURNED": "InventoryReleased"}  # fmt: skip
-_PAYMENT_EVENTS = {"CAPTURED": "PaymentCompleted", "DECLINED": "PaymentFailed", "INSUFFICIENT_FUNDS": "PaymentFailed",
-                   "FRAUD_REJECTED": "PaymentFailed", "EXPIRED": "PaymentFailed", "REFUNDED": "PaymentRefunded",
-                   "CANCELLED": "PaymentFailed"}  # fmt: skip
 
 
 def _payment_data(new: dict[str, Any]) -> dict[str, Any]:
@@ -30,22 +18,29 @@ def _payment_data(new: dict[str, Any]) -> dict[str, Any]:
             "reason": new.get("failureReason"), "cardLast4": new.get("cardLast4")}  # fmt: skip
 
 
-def _reservation_data(new: dict[str, Any]) -> dict[str, Any]:
-    return {"orderId": new["orderId"], "status": new.get("status"), "lines": new.get("lines", [])}
-
-
 def _order_data(new: dict[str, Any]) -> dict[str, Any]:
     return {"orderId": new["orderId"], "userId": new["userId"], "status": new.get("status"),
             "reason": new.get("reason"), "amount": new["amount"], "currency": new["currency"],
             "paymentStatus": new.get("paymentStatus"), "lines": new.get("lines", [])}  # fmt: skip
 
 
-# row kind -> (status -> event type, source, the event's data from the new image)
-_KINDS: dict[str, tuple[dict[str, str], str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
-    "PAYMENT": (_PAYMENT_EVENTS, SOURCE_PAYMENTS, _payment_data),
-    "RESERVATION": (_RESERVATION_EVENTS, SOURCE_INVENTORY, _reservation_data),
-    "ORDER": (_ORDER_EVENTS, SOURCE_ORDERS, _order_data),
-}
+ORDER_EVENTS = RowEvents(
+    source="shop.orders",
+    types={"CREATED": "OrderCreated", "CONFIRMED": "OrderConfirmed", "EXPIRED": "OrderExpired",
+           "CANCELLED": "OrderCancelled", "REJECTED": "OrderRejected", "PAYMENT_FAILED": "OrderPaymentFailed",
+           "SHIPPED": "OrderShipped"},
+    data=_order_data,
+)  # fmt: skip
+PAYMENT_EVENTS = RowEvents(
+    source="shop.payments",
+    types={"CAPTURED": "PaymentCompleted", "DECLINED": "PaymentFailed", "INSUFFICIENT_FUNDS": "PaymentFailed",
+           "FRAUD_REJECTED": "PaymentFailed", "EXPIRED": "PaymentFailed", "REFUNDED": "PaymentRefunded",
+           "CANCELLED": "PaymentFailed"},
+    data=_payment_data,
+)  # fmt: skip
+
+# The kind of row a record holds -> how that kind announces its status changes.
+_KINDS: dict[str, RowEvents] = {"PAYMENT": PAYMENT_EVENTS, "RESERVATION": RESERVATION_EVENTS, "ORDER": ORDER_EVENTS}
 
 
 def events_for(record: dict[str, Any]) -> list[DomainEvent]:
@@ -56,14 +51,9 @@ def events_for(record: dict[str, Any]) -> list[DomainEvent]:
         return []
     # Payments rows have no sort key; the Orders table's rows say their kind in `sk` (HOLD has no status).
     row_kind = "PAYMENT" if "paymentId" in new and "sk" not in new else str(new.get("sk"))
-    if row_kind not in _KINDS:
-        return []
-    types, source, data = _KINDS[row_kind]
-    kind = types.get(str(new.get("status")))
-    if not kind:
-        return []
-    cause = str(record.get("eventID", ""))
-    return [DomainEvent(event_id(cause, kind), kind, str(new.get("updatedAt", "")), source, data(new))]
+    events = _KINDS.get(row_kind)
+    event = None if events is None else events.event_for(str(record.get("eventID", "")), new)
+    return [] if event is None else [event]
 
 
 def expired_hold(record: dict[str, Any]) -> str | None:

@@ -3,8 +3,7 @@
 OrdersTable holds three kinds of rows per order, all under the order's id (pk orderId, sk kind):
 - "ORDER": the order itself (GSI byUser on userId + createdAt serves the buyer's history);
 - "HOLD": the payment-window hold, whose TTL (expiresAt) deleting it triggers expiry (shop.orders);
-- "RESERVATION": the order's inventory reservation (shop.inventory), which makes commit and release
-  idempotent: its status moves RESERVED -> COMMITTED | RELEASED (COMMITTED -> RETURNED on cancel).
+- "RESERVATION": the order's inventory reservation (shop.inventory.tables.ReservationRow).
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from shop.dynamodb import TableName
 
 ORDER = "ORDER"
 HOLD = "HOLD"
-RESERVATION = "RESERVATION"
 
 
 class Line(MapAttribute[str, Any]):
@@ -81,23 +79,6 @@ class HoldRow(Model):
     order_id = UnicodeAttribute(hash_key=True, attr_name="orderId")
     sk = UnicodeAttribute(range_key=True, default=HOLD)
     expires_at = NumberAttribute(attr_name="expiresAt")
-
-
-class ReservedLine(MapAttribute[str, Any]):
-    item_id = UnicodeAttribute(attr_name="itemId")
-    variant_id = UnicodeAttribute(attr_name="variantId")
-    quantity = NumberAttribute()
-
-
-class ReservationRow(Model):
-    class Meta:
-        table_name = TableName(checkout_settings, "orders_table")
-
-    order_id = UnicodeAttribute(hash_key=True, attr_name="orderId")
-    sk = UnicodeAttribute(range_key=True, default=RESERVATION)
-    status = UnicodeAttribute()
-    lines = ListAttribute[ReservedLine](of=ReservedLine)
-    updated_at = UnicodeAttribute(attr_name="updatedAt")
 
 
 class PaymentsByUser(GlobalSecondaryIndex["PaymentRow"]):  # type: ignore[no-untyped-call]

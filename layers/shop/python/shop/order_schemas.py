@@ -80,16 +80,3 @@ class PaymentView(ViewModel):
     status: str
     amount: int
     currency: str
-
-
-class RestockRequest(RequestModel):
-    variant_id: Annotated[str | None, Field(min_length=1, max_length=64)] = None
-    quantity: Annotated[int, Field(gt=0, le=1_000_000)]
-
-
-class StockView(ViewModel):
-    item_id: str
-    variant_id: str
-    available: int
-    reserved: int
-    sold: int

@@ -20,11 +20,11 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from shop import clock, inventory, payments
 from shop.config import checkout_settings
-from shop.dynamodb import condition_failed, transaction
+from shop.dynamodb import ConditionCheck, condition_failed, transaction
 from shop.errors import OrderNotCancellableError, OrderNotFoundError, ValidationFailedError
 from shop.identity import Caller
 from shop.ids import is_id
-from shop.order_models import HOLD, ORDER, HistoryEntry, HoldRow, Line, OrderRow, ReservationRow
+from shop.order_models import HOLD, ORDER, HistoryEntry, HoldRow, Line, OrderRow
 from shop.order_schemas import HistoryView, LineView, OrderPage, OrderView, TotalsView
 
 logger = Logger(child=True)
@@ -82,6 +82,11 @@ def _move_actions(to: str, reason: str | None) -> list[Any]:
     return actions
 
 
+def while_pending(order_id: str) -> ConditionCheck:
+    """"The order is still PENDING", to check inside another context's transaction (inventory's reservation)."""
+    return ConditionCheck(OrderRow, order_id, ORDER, OrderRow.status == "PENDING")
+
+
 def transition(order_id: str, to: str, *, reason: str | None = None, extra: Sequence[Any] = ()) -> bool:
     """Move the order to `to` if it is in one of the statuses allowed before it; False if it is not."""
     try:
@@ -113,22 +118,17 @@ def create(order_id: str) -> None:
 def confirm(order_id: str, payment_txn_id: str | None) -> None:
     """CREATED -> CONFIRMED in one transaction with the hold's deletion and the reservation becoming a
     sale, so a confirmed order always has sold stock and can no longer expire. Idempotent."""
-    commit = inventory.commit_actions(order_id)
-    if commit is None:  # committed before (a retry), or released by an expiry or a cancel
+    sale = inventory.sale_of(order_id)
+    if sale is None:  # committed before (a retry), or released by an expiry or a cancel
         status = load(order_id).status
         if status in ("CONFIRMED", "SHIPPED"):
             return
         raise OrderNoLongerPending(status)
-    record, stock_updates = commit
     txn = [OrderRow.payment_txn_id.set(payment_txn_id)] if payment_txn_id else []
     try:
         with transaction() as writes:
             writes.delete(HoldRow(order_id, HOLD))
-            writes.update(record, actions=[ReservationRow.status.set(inventory.COMMITTED),
-                                           ReservationRow.updated_at.set(clock.now_iso())],
-                          condition=ReservationRow.status == inventory.RESERVED)  # fmt: skip
-            for row, actions in stock_updates:
-                writes.update(row, actions=actions)  # type: ignore[arg-type]
+            sale.add_to(writes)
             writes.update(
                 OrderRow(order_id, ORDER),
                 actions=[*_move_actions("CONFIRMED", None), OrderRow.payment_status.set("CAPTURED"), *txn],

@@ -1,4 +1,4 @@
-"""Inventory: stock per variant, reserved for an order in one transaction, then committed or released.
+"""Stock per variant, reserved for an order in one transaction, then sold (committed) or released.
 
 A stock row holds `available` (what buyers can still take, what GET /items shows), `reserved` (held
 for unpaid orders) and `sold`. Reserving moves units available -> reserved, committing reserved -> sold,
@@ -6,7 +6,7 @@ releasing reserved -> available, returning (a cancelled paid order) sold -> avai
 available + reserved + sold only changes when a seller restocks. Rows written before checkout existed
 have no reserved/sold: DynamoDB's ADD treats a missing number as 0.
 
-Every move of one order goes through its reservation record (shop.order_models.ReservationRow), updated
+Every move of one order goes through its reservation record (shop.inventory.tables.ReservationRow), updated
 in the same transaction with a condition on its status: a retried commit or release finds the record
 already moved and changes nothing. No oversell under any concurrency: the `available >= quantity`
 conditions are checked by DynamoDB inside the transaction.
@@ -18,13 +18,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
 
 from shop import clock
-from shop.dynamodb import cancellation, transaction
-from shop.errors import ForbiddenError, ItemNotFoundError, OutOfStockError, StockRowNotFoundError
-from shop.identity import Caller
-from shop.models import Item, Stock
-from shop.order_models import ORDER, OrderRow, ReservationRow, ReservedLine
+from shop.dynamodb import ConditionCheck, cancellation, transaction
+from shop.errors import OutOfStockError
+from shop.inventory.tables import RESERVATION, ReservationRow, ReservedLine, Stock
 
 # TransactWriteItems takes at most 100 actions: one per line, the reservation record and the order.
 MAX_LINES = 98
@@ -52,11 +51,12 @@ def merge_lines(lines: Iterable[StockLine]) -> list[StockLine]:
     return [StockLine(item, variant, quantity) for (item, variant), quantity in sorted(totals.items())]
 
 
-def reserve(order_id: str, lines: Iterable[StockLine]) -> None:
+def reserve(order_id: str, lines: Iterable[StockLine], *, only_while: ConditionCheck) -> None:
     """Hold every line's units for the order, all or nothing; a repeat for the same order does nothing.
 
+    `only_while` is checked inside the same transaction (checkout passes "the order is still PENDING").
     Raises OutOfStockError naming the first line that cannot be served, OrderNoLongerPendingError when
-    the order was cancelled meanwhile (checked inside the same transaction).
+    `only_while` no longer holds (the order was cancelled meanwhile).
     """
     merged = merge_lines(lines)
     if len(merged) > MAX_LINES:
@@ -69,7 +69,7 @@ def reserve(order_id: str, lines: Iterable[StockLine]) -> None:
     try:
         with transaction() as writes:
             writes.save(record, condition=ReservationRow.order_id.does_not_exist())
-            writes.condition_check(OrderRow, order_id, ORDER, condition=OrderRow.status == "PENDING")
+            only_while.add_to(writes)
             for line in merged:
                 writes.update(
                     Stock(line.item_id, line.variant_id),
@@ -80,7 +80,7 @@ def reserve(order_id: str, lines: Iterable[StockLine]) -> None:
                     condition=Stock.available >= line.quantity,
                 )  # fmt: skip
     except TransactWriteError as error:
-        # pynamodb sends condition checks first, then puts, then updates: [order, reservation, *stock].
+        # Condition checks go first, then puts, then updates: [only_while, reservation, *stock].
         failed = cancellation(error).failed
         if 1 in failed:
             return  # reserved before: this is a retry of a step that succeeded
@@ -95,18 +95,34 @@ def reserve(order_id: str, lines: Iterable[StockLine]) -> None:
         raise
 
 
-def commit_actions(order_id: str) -> tuple[ReservationRow, list[tuple[Stock, list[object]]]] | None:
-    """The writes that turn the order's reservation into a sale (for the confirm transaction), or None
-    when the reservation is not RESERVED (already committed, or released)."""
+@dataclass(frozen=True)
+class Sale:
+    """The writes that turn an order's reservation into a sale (reserved -> sold), for the transaction that
+    confirms the order: the reservation moves RESERVED -> COMMITTED on the condition that it is still RESERVED."""
+
+    record: ReservationRow
+
+    def add_to(self, writes: TransactWrite) -> None:
+        now = clock.now_iso()
+        writes.update(
+            self.record, actions=[ReservationRow.status.set(COMMITTED), ReservationRow.updated_at.set(now)],
+            condition=ReservationRow.status == RESERVED,
+        )  # fmt: skip
+        for x in self.record.lines:
+            units = int(x.quantity)
+            writes.update(
+                Stock(x.item_id, x.variant_id),
+                actions=[Stock.reserved.add(-units), Stock.sold.add(units), Stock.updated_at.set(now)],
+            )
+
+
+def sale_of(order_id: str) -> Sale | None:
+    """The order's reservation as a sale to commit, or None when it is not RESERVED (already committed,
+    or released)."""
     record = _reservation(order_id)
     if record is None or record.status != RESERVED:
         return None
-    now = clock.now_iso()
-    return record, [
-        (Stock(x.item_id, x.variant_id), [Stock.reserved.add(-int(x.quantity)), Stock.sold.add(int(x.quantity)),
-                                           Stock.updated_at.set(now)])
-        for x in record.lines
-    ]  # fmt: skip
+    return Sale(record)
 
 
 def release(order_id: str) -> str | None:
@@ -166,42 +182,8 @@ def shortages(lines: Iterable[StockLine]) -> list[dict[str, object]]:
     ]
 
 
-@dataclass(frozen=True)
-class StockLevel:
-    item_id: str
-    variant_id: str
-    available: int
-    reserved: int
-    sold: int
-
-
-def restock(seller: Caller, item_id: str, variant_id: str | None, quantity: int) -> StockLevel:
-    """Add units to one of the seller's own variants (a conditional update: the item must be theirs)."""
-    if not seller.is_seller:
-        raise ForbiddenError("only sellers can restock items")
-    variant = variant_id or "default"
-    try:
-        with transaction() as writes:
-            writes.condition_check(Item, item_id, condition=Item.seller_id == seller.user_id)
-            writes.update(
-                Stock(item_id, variant),
-                actions=[Stock.available.add(quantity), Stock.updated_at.set(clock.now_iso())],
-                condition=Stock.item_id.exists(),
-            )
-    except TransactWriteError as error:
-        failed = cancellation(error).failed
-        if 0 in failed:
-            # Unknown item and someone else's item answer alike: never reveal other sellers' items.
-            raise ItemNotFoundError(details={"itemId": item_id}) from error
-        if 1 in failed:
-            raise StockRowNotFoundError(details={"itemId": item_id, "variantId": variant}) from error
-        raise
-    row = Stock.get(item_id, variant, consistent_read=True)
-    return StockLevel(item_id, variant, int(row.available), int(row.reserved or 0), int(row.sold or 0))
-
-
 def _reservation(order_id: str) -> ReservationRow | None:
     try:
-        return ReservationRow.get(order_id, "RESERVATION", consistent_read=True)
+        return ReservationRow.get(order_id, RESERVATION, consistent_read=True)
     except ReservationRow.DoesNotExist:
         return None
