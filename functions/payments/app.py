@@ -10,7 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shop import http, payments
-from shop.order_schemas import PaymentView
+from shop.payments.schemas import PaymentView
 
 logger = Logger()
 app = http.create_app()

@@ -8,14 +8,9 @@ from shop.dynamodb import stream_image
 from shop.events import DomainEvent, RowEvents, publish_all
 from shop.idempotency import Once
 from shop.inventory.events import RESERVATION_EVENTS
+from shop.payments.events import PAYMENT_EVENTS
 
 TTL_SERVICE = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
-
-
-def _payment_data(new: dict[str, Any]) -> dict[str, Any]:
-    return {"paymentId": new["paymentId"], "orderId": new["orderId"], "userId": new["userId"],
-            "status": new.get("status"), "amount": new["amount"], "currency": new["currency"],
-            "reason": new.get("failureReason"), "cardLast4": new.get("cardLast4")}  # fmt: skip
 
 
 def _order_data(new: dict[str, Any]) -> dict[str, Any]:
@@ -31,14 +26,6 @@ ORDER_EVENTS = RowEvents(
            "SHIPPED": "OrderShipped"},
     data=_order_data,
 )  # fmt: skip
-PAYMENT_EVENTS = RowEvents(
-    source="shop.payments",
-    types={"CAPTURED": "PaymentCompleted", "DECLINED": "PaymentFailed", "INSUFFICIENT_FUNDS": "PaymentFailed",
-           "FRAUD_REJECTED": "PaymentFailed", "EXPIRED": "PaymentFailed", "REFUNDED": "PaymentRefunded",
-           "CANCELLED": "PaymentFailed"},
-    data=_payment_data,
-)  # fmt: skip
-
 # The kind of row a record holds -> how that kind announces its status changes.
 _KINDS: dict[str, RowEvents] = {"PAYMENT": PAYMENT_EVENTS, "RESERVATION": RESERVATION_EVENTS, "ORDER": ORDER_EVENTS}
 

@@ -1,4 +1,4 @@
-"""pynamodb models of the Orders and Payments tables.
+"""pynamodb models of the Orders table.
 
 OrdersTable holds three kinds of rows per order, all under the order's id (pk orderId, sk kind):
 - "ORDER": the order itself (GSI byUser on userId + createdAt serves the buyer's history);
@@ -79,35 +79,3 @@ class HoldRow(Model):
     order_id = UnicodeAttribute(hash_key=True, attr_name="orderId")
     sk = UnicodeAttribute(range_key=True, default=HOLD)
     expires_at = NumberAttribute(attr_name="expiresAt")
-
-
-class PaymentsByUser(GlobalSecondaryIndex["PaymentRow"]):  # type: ignore[no-untyped-call]
-    class Meta:
-        index_name = "byUser"
-        projection = AllProjection()
-
-    user_id = UnicodeAttribute(hash_key=True, attr_name="userId")
-    created_at = UnicodeAttribute(range_key=True, attr_name="createdAt")
-
-
-class PaymentRow(Model):
-    """PaymentsTable: one row per order's payment (pk paymentId, derived from the order id)."""
-
-    class Meta:
-        table_name = TableName(checkout_settings, "payments_table")
-
-    payment_id = UnicodeAttribute(hash_key=True, attr_name="paymentId")
-    order_id = UnicodeAttribute(attr_name="orderId")
-    user_id = UnicodeAttribute(attr_name="userId")
-    amount = NumberAttribute()
-    currency = UnicodeAttribute()
-    status = UnicodeAttribute()
-    failure_reason = UnicodeAttribute(attr_name="failureReason", null=True)
-    card_last4 = UnicodeAttribute(attr_name="cardLast4")
-    provider_txn_id = UnicodeAttribute(attr_name="providerTxnId", null=True)
-    refund_id = UnicodeAttribute(attr_name="refundId", null=True)
-    task_token = UnicodeAttribute(attr_name="taskToken", null=True)
-    attempts = NumberAttribute(default=0)
-    created_at = UnicodeAttribute(attr_name="createdAt")
-    updated_at = UnicodeAttribute(attr_name="updatedAt")
-    by_user = PaymentsByUser()

@@ -72,11 +72,3 @@ class OrderView(ViewModel):
 class OrderPage(ViewModel):
     orders: list[OrderView]
     next_cursor: str | None
-
-
-class PaymentView(ViewModel):
-    payment_id: str
-    order_id: str
-    status: str
-    amount: int
-    currency: str

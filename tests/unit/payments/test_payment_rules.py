@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shop import payments
-from shop.payment_provider import LocalPaymentProvider, ProviderUnavailableError
+from shop.payments.provider import LocalPaymentProvider, ProviderUnavailableError
 
 PROVIDER = LocalPaymentProvider()
 

@@ -1,4 +1,4 @@
-"""The payment service: one idempotent charge per order, its states, refunds and fraud rules.
+"""Charges: one idempotent charge per order, its states, refunds and fraud rules.
 
 States: PROCESSING -> CAPTURED | REQUIRES_CONFIRMATION | DECLINED | INSUFFICIENT_FUNDS | FRAUD_REJECTED;
 REQUIRES_CONFIRMATION -> CAPTURED (the customer approved) | EXPIRED (window over, order cancelled);
@@ -25,8 +25,8 @@ from shop.config import checkout_settings
 from shop.dynamodb import condition_failed
 from shop.errors import PaymentNotConfirmableError, PaymentNotFoundError
 from shop.identity import Caller
-from shop.order_models import PaymentRow
-from shop.payment_provider import LocalPaymentProvider, PaymentProvider, ProviderUnavailableError
+from shop.payments.provider import LocalPaymentProvider, PaymentProvider, ProviderUnavailableError
+from shop.payments.tables import PaymentRow
 
 logger = Logger(child=True)
 
