@@ -12,7 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shop import catalog, http
-from shop.catalog_schemas import ItemChanges, ItemView, NewItem
+from shop.catalog.schemas import ItemChanges, ItemView, NewItem
 
 logger = Logger()
 app = http.create_app()
@@ -40,7 +40,7 @@ IdempotencyKey = Annotated[
 )
 def create_item(item: Annotated[NewItem, Body()], idempotency_key: IdempotencyKey = None) -> Response[ItemView]:
     seller = http.authenticated_caller(app)
-    created = catalog.create_item(seller, item, idempotency_key=idempotency_key, lambda_context=app.lambda_context)
+    created = catalog.onboard_item(seller, item, idempotency_key=idempotency_key, lambda_context=app.lambda_context)
     return http.created(created, location=f"/items/{created.item_id}")
 
 

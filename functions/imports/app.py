@@ -12,8 +12,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shop import http, imports
-from shop.catalog_schemas import ImportStarted, ImportView, NewImport
+from shop import catalog, http
+from shop.catalog.schemas import ImportStarted, ImportView, NewImport
 
 logger = Logger()
 app = http.create_app()
@@ -33,7 +33,7 @@ app = http.create_app()
     ),
 )
 def start_import(request: Annotated[NewImport, Body()]) -> Response[ImportStarted]:
-    started = imports.start_import(http.authenticated_caller(app), request)
+    started = catalog.start_import(http.authenticated_caller(app), request)
     return http.created(started, location=f"/imports/{started.import_id}")
 
 
@@ -45,7 +45,7 @@ def start_import(request: Annotated[NewImport, Body()]) -> Response[ImportStarte
     responses=http.documented_responses(200, "The import report", [401, 404]),
 )
 def get_import(import_id: Annotated[str, Path(alias="importId")]) -> ImportView:
-    return imports.get_import(http.authenticated_caller(app), import_id)
+    return catalog.get_import(http.authenticated_caller(app), import_id)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
@@ -60,7 +60,7 @@ def upload_handler(event: S3Event, context: LambdaContext) -> dict[str, Any]:
     # are recognised on the retry (derived item ids), so a retry only finishes the job.
     reports = []
     for record in event.records:
-        report = imports.process_upload(
+        report = catalog.process_import_upload(
             record.s3.bucket.name, record.s3.get_object.key, record.s3.get_object.etag or "", record.s3.get_object.size
         )
         reports.append(None if report is None else report.model_dump(mode="json", by_alias=True, exclude={"errors"}))

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shop import item_events
+from shop import catalog
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -23,10 +23,10 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 def record_handler(record: DynamoDBRecord) -> None:
     # The raw record, not powertools' .new_image: see shop.dynamodb.stream_image (DynamoDB Local's empty maps).
-    event = item_events.item_event_of(record.raw_event)
+    event = catalog.item_event_of(record.raw_event)
     if event is None:
         return
-    item_events.publish_item_event(event)
+    catalog.publish_item_event(event)
     logger.debug("published", extra={"type": event.event_type, "eventId": event.event_id})
 
 

@@ -10,8 +10,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shop import http, media
-from shop.media_schemas import ImageUploadView
+from shop import catalog, http
+from shop.catalog.schemas import ImageUploadView
 
 logger = Logger()
 app = http.create_app()
@@ -30,7 +30,7 @@ app = http.create_app()
 )
 def add_image(item_id: Annotated[str, Path(alias="itemId")]) -> Response[ImageUploadView]:
     seller = http.authenticated_caller(app)
-    upload = media.request_image_upload(seller, item_id)
+    upload = catalog.request_image_upload(seller, item_id)
     return http.created(upload)
 
 

@@ -8,8 +8,9 @@ import pytest
 
 from shop import cart
 from shop.cart_schemas import LineChange
-from shop.catalog import create_item
-from shop.catalog_schemas import NewItem
+from shop.catalog import onboard_item
+from shop.catalog.schemas import NewItem
+from shop.catalog.tables import Item
 from shop.errors import (
     CartNotFoundError,
     EmptyCartError,
@@ -20,7 +21,7 @@ from shop.errors import (
     ValidationFailedError,
 )
 from shop.identity import caller_from_claims
-from shop.models import Cart, Item
+from shop.models import Cart
 from tests.unit.shop.apigw_events import SELLER_CLAIMS
 
 SELLER = caller_from_claims(SELLER_CLAIMS)
@@ -30,7 +31,7 @@ CART_ID = f"cart_{USER}"
 
 def listed(price=1000, quantity=100, **extra):
     body = {"name": "Mouse", "description": "d", "price": price, "quantity": quantity, **extra}
-    return create_item(SELLER, NewItem.model_validate(body)).item_id
+    return onboard_item(SELLER, NewItem.model_validate(body)).item_id
 
 
 def change(item_id, quantity, variant=None):

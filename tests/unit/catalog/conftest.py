@@ -11,6 +11,9 @@ import pytest
 from shop.aws import forget_clients
 from shop.config import catalog_settings, settings
 from tests.unit.moto_tables import mocked_tables, use_environment
+from tests.unit.shop.conftest import lambda_context
+
+__all__ = ["environment", "lambda_context", "tables"]
 
 TABLES = {
     "ItemsTable": "Items",
@@ -38,7 +41,7 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def aws() -> Iterator[Any]:
+def tables() -> Iterator[Any]:
     """The onboarding tables and the imports bucket; yields the DynamoDB client."""
     with mocked_tables(TABLES) as dynamodb:
         boto3.client("s3").create_bucket(Bucket=BUCKET)

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from shop import compliance
-from shop.compliance import DATA, Listing, check_listing, parse_banned_terms, parse_price_rules
+from shop.catalog import compliance
+from shop.catalog.compliance import DATA, Listing, check_listing, parse_banned_terms, parse_price_rules
 from shop.errors import BannedTermError, PriceOutOfRangeError
 
 TERMS = parse_banned_terms({"version": "t-1", "terms": ["counterfeit", "rhino horn", "ivory"]})

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from shop.imports import MAX_ROWS, ImportFileError, csv_item, parse_file
+from shop.catalog.imports import MAX_ROWS, ImportFileError, csv_item, parse_file
 
 HEADER = "name,description,price,quantity,sku,brand,category,tags\n"
 

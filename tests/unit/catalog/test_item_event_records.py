@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from shop.catalog.events import ITEM_CREATED, ITEM_DEACTIVATED, ITEM_UPDATED, event_id, item_event
 from shop.dynamodb import stream_image
-from shop.item_events import ITEM_CREATED, ITEM_DEACTIVATED, ITEM_UPDATED, event_id, item_event
 
 ITEM = {
     "itemId": "itm_01", "sellerId": "s-1", "name": "Mug", "description": "", "price": Decimal(999),

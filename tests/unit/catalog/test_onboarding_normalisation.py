@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from shop.catalog_schemas import ItemChanges, NewItem
+from shop.catalog.schemas import ItemChanges, NewItem
 from shop.http import field_name
 
 BASE = {"name": "Mug", "description": "", "price": 999, "quantity": 1}

@@ -7,8 +7,8 @@ import json
 import boto3
 import pytest
 
-from shop import catalog, imports
-from shop.catalog_schemas import ItemChanges, NewImport, NewItem
+from shop import catalog
+from shop.catalog.schemas import ItemChanges, NewImport, NewItem
 from shop.errors import (
     BannedTermError,
     DuplicateSkuError,
@@ -33,14 +33,14 @@ def count(dynamodb, table):
 
 
 def create(body=MUG, seller=SELLER):
-    return catalog.create_item(seller, NewItem.model_validate(body))
+    return catalog.onboard_item(seller, NewItem.model_validate(body))
 
 
 def change(item, **fields):
     return ItemChanges.model_validate({"version": item.version, **fields})
 
 
-def test_changes_bump_the_version_and_keep_stock(aws):
+def test_changes_bump_the_version_and_keep_stock(tables):
     item = create({**MUG, "variants": [{"variantId": "v1", "stock": 5}], "quantity": 5})
     changed = catalog.update_item(
         SELLER, item.item_id, change(item, price=1299, brand=" Acme ", variants=[{"variantId": "v1", "price": 1499}])
@@ -52,7 +52,7 @@ def test_changes_bump_the_version_and_keep_stock(aws):
     assert cleared.brand is None and cleared.version == 3
 
 
-def test_a_stale_version_is_a_conflict_and_writes_nothing(aws):
+def test_a_stale_version_is_a_conflict_and_writes_nothing(tables):
     item = create()
     catalog.update_item(SELLER, item.item_id, change(item, name="Cup"))
     with pytest.raises(VersionConflictError) as conflict:
@@ -61,7 +61,7 @@ def test_a_stale_version_is_a_conflict_and_writes_nothing(aws):
     assert catalog.get_item(item.item_id).name == "Cup"
 
 
-def test_only_the_owning_seller_changes_an_item(aws):
+def test_only_the_owning_seller_changes_an_item(tables):
     item = create()
     for caller in (OTHER_SELLER, BUYER):
         with pytest.raises(ForbiddenError):
@@ -71,7 +71,7 @@ def test_only_the_owning_seller_changes_an_item(aws):
     assert catalog.get_item(item.item_id).version == 1
 
 
-def test_changes_pass_the_compliance_rules(aws):
+def test_changes_pass_the_compliance_rules(tables):
     item = create()
     with pytest.raises(BannedTermError):
         catalog.update_item(SELLER, item.item_id, change(item, description="a counterfeit mug"))
@@ -82,7 +82,7 @@ def test_changes_pass_the_compliance_rules(aws):
     assert catalog.get_item(item.item_id).version == 1
 
 
-def test_deactivating_twice_bumps_the_version_once(aws):
+def test_deactivating_twice_bumps_the_version_once(tables):
     item = create()
     off = catalog.set_status(SELLER, item.item_id, catalog.INACTIVE)
     again = catalog.set_status(SELLER, item.item_id, catalog.INACTIVE)
@@ -91,22 +91,22 @@ def test_deactivating_twice_bumps_the_version_once(aws):
     assert catalog.set_status(SELLER, item.item_id, catalog.ACTIVE).version == 3
 
 
-def test_a_sellers_duplicate_sku_is_refused_and_writes_nothing(aws):
+def test_a_sellers_duplicate_sku_is_refused_and_writes_nothing(tables):
     first = create()
-    writes = (count(aws, "Items"), count(aws, "Inventory"), count(aws, "SkuClaims"))
+    writes = (count(tables, "Items"), count(tables, "Inventory"), count(tables, "SkuClaims"))
     with pytest.raises(DuplicateSkuError) as refused:
         create({**MUG, "sku": "mug-1", "name": "Another mug"})  # SKUs compare case-insensitively
     assert refused.value.details == {"sku": "mug-1", "itemId": first.item_id}
-    assert (count(aws, "Items"), count(aws, "Inventory"), count(aws, "SkuClaims")) == writes == (1, 1, 1)
+    assert (count(tables, "Items"), count(tables, "Inventory"), count(tables, "SkuClaims")) == writes == (1, 1, 1)
     create(seller=OTHER_SELLER)  # another seller may use the same SKU
 
 
-def test_banned_terms_and_prices_refuse_new_items_before_any_write(aws):
+def test_banned_terms_and_prices_refuse_new_items_before_any_write(tables):
     with pytest.raises(BannedTermError):
         create({**MUG, "tags": ["Rhino Horn"]})
     with pytest.raises(PriceOutOfRangeError):
         create({**MUG, "category": "books", "price": 10})
-    assert count(aws, "Items") == count(aws, "SkuClaims") == 0
+    assert count(tables, "Items") == count(tables, "SkuClaims") == 0
 
 
 # ---------------------------------------------------------------- imports
@@ -124,51 +124,51 @@ ROWS = [
 ]
 
 
-def test_an_import_creates_good_rows_reports_bad_ones_and_redelivery_creates_nothing_twice(aws):
-    started = imports.start_import(SELLER, NewImport(format="jsonl"))
+def test_an_import_creates_good_rows_reports_bad_ones_and_redelivery_creates_nothing_twice(tables):
+    started = catalog.start_import(SELLER, NewImport(format="jsonl"))
     assert started.upload.fields["key"] == f"imports/{SELLER.user_id}/{started.import_id}.jsonl"
-    assert imports.get_import(SELLER, started.import_id).status == "PENDING"
+    assert catalog.get_import(SELLER, started.import_id).status == "PENDING"
     key = upload(started, "\n".join(json.dumps(row) for row in ROWS).encode())
 
-    report = imports.process_upload(BUCKET, key, "etag-1", 100)
+    report = catalog.process_import_upload(BUCKET, key, "etag-1", 100)
     assert report is not None
     assert (report.status, report.total, report.created, report.failed) == ("COMPLETED", 4, 2, 2)
     assert [(e.row, e.code, e.field) for e in report.errors] == [
         (2, "BANNED_TERM", "description"),
         (3, "PRICE_OUT_OF_RANGE", "price"),
     ]
-    assert count(aws, "Items") == 2
+    assert count(tables, "Items") == 2
 
-    assert imports.process_upload(BUCKET, key, "etag-1", 100) is None  # a finished import takes nothing more
+    assert catalog.process_import_upload(BUCKET, key, "etag-1", 100) is None  # a finished import takes nothing more
     # A delivery that arrives while the first is still running (or after it crashed) re-runs every row.
-    aws.update_item(
+    tables.update_item(
         TableName="Imports", Key={"importId": {"S": started.import_id}},
         UpdateExpression="SET #s = :p", ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":p": {"S": "PROCESSING"}},
     )  # fmt: skip
-    again = imports.process_upload(BUCKET, key, "etag-1", 100)
+    again = catalog.process_import_upload(BUCKET, key, "etag-1", 100)
     assert (again.created, again.failed, again.errors) == (2, 2, report.errors)
-    assert count(aws, "Items") == 2 and count(aws, "SkuClaims") == 2
+    assert count(tables, "Items") == 2 and count(tables, "SkuClaims") == 2
 
 
-def test_an_import_is_visible_to_its_seller_only(aws):
-    started = imports.start_import(SELLER, NewImport(format="csv"))
+def test_an_import_is_visible_to_its_seller_only(tables):
+    started = catalog.start_import(SELLER, NewImport(format="csv"))
     with pytest.raises(ImportNotFoundError):
-        imports.get_import(OTHER_SELLER, started.import_id)
+        catalog.get_import(OTHER_SELLER, started.import_id)
     with pytest.raises(ImportNotFoundError):
-        imports.get_import(SELLER, "imp_nope")
+        catalog.get_import(SELLER, "imp_nope")
     with pytest.raises(ForbiddenError):
-        imports.start_import(BUYER, NewImport(format="csv"))
+        catalog.start_import(BUYER, NewImport(format="csv"))
 
 
-def test_a_file_that_cannot_be_read_fails_the_import(aws):
-    started = imports.start_import(SELLER, NewImport(format="csv"))
+def test_a_file_that_cannot_be_read_fails_the_import(tables):
+    started = catalog.start_import(SELLER, NewImport(format="csv"))
     key = upload(started, b"name,price\nMug,100\n")
-    report = imports.process_upload(BUCKET, key, "e", 20)
+    report = catalog.process_import_upload(BUCKET, key, "e", 20)
     assert report is not None and report.status == "FAILED" and report.failure_reason.startswith("BAD_CSV_HEADER")
-    assert count(aws, "Items") == 0
+    assert count(tables, "Items") == 0
 
 
-def test_uploads_outside_any_import_are_ignored(aws):
-    assert imports.process_upload(BUCKET, "imports/someone/imp_01ARZ3NDEKTSV4RRFFQ69G5FAV.csv", "e", 1) is None
-    assert imports.process_upload(BUCKET, "elsewhere.csv", "e", 1) is None
+def test_uploads_outside_any_import_are_ignored(tables):
+    assert catalog.process_import_upload(BUCKET, "imports/someone/imp_01ARZ3NDEKTSV4RRFFQ69G5FAV.csv", "e", 1) is None
+    assert catalog.process_import_upload(BUCKET, "elsewhere.csv", "e", 1) is None

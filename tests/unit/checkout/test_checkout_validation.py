@@ -9,8 +9,8 @@ from pydantic import ValidationError
 
 from shop import cart, checkout, orders
 from shop.cart_schemas import LineChange
-from shop.catalog import create_item
-from shop.catalog_schemas import NewItem
+from shop.catalog import onboard_item
+from shop.catalog.schemas import NewItem
 from shop.errors import (
     AmountMismatchError,
     CartNotFoundError,
@@ -36,7 +36,7 @@ def request(cart_id: str, amount: int, card: str = CARD) -> CheckoutRequest:
 
 
 def filled_cart(quantity: int = 2, stock: int = 10) -> tuple[str, int]:
-    item = create_item(SELLER, NewItem.model_validate({"name": "Mouse", "description": "d", "price": 1500,
+    item = onboard_item(SELLER, NewItem.model_validate({"name": "Mouse", "description": "d", "price": 1500,
                                                         "quantity": stock})).item_id  # fmt: skip
     line = LineChange.model_validate({"itemId": item, "quantity": quantity})
     view = cart.set_line(cart.user_cart(BUYER.user_id), line)

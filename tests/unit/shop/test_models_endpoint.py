@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pynamodb.connection import Connection
 
+from shop.catalog.tables import Item
 from shop.config import settings
 from shop.inventory.tables import Stock
-from shop.models import Item
 
 
 def test_pynamodb_honours_the_dynamodb_endpoint_variable(monkeypatch):

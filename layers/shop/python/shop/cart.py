@@ -32,6 +32,7 @@ from shop.cart_schemas import (
     TotalsView,
 )
 from shop.catalog import ITEM_ID_PREFIX
+from shop.catalog.tables import Item
 from shop.config import cart_settings
 from shop.dynamodb import cancellation, condition_failed, transaction
 from shop.errors import (
@@ -49,7 +50,7 @@ from shop.errors import (
 from shop.ids import is_id
 from shop.inventory import DEFAULT_VARIANT
 from shop.inventory.tables import Stock
-from shop.models import Cart, CartLine, Item
+from shop.models import Cart, CartLine
 from shop.pricing import PricingPolicy, Totals, UnknownRegionError, capped_quantity, price_is_held, totals_for
 from shop.pricing import region_of as _region_of
 

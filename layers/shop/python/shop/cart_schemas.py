@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from shop.catalog_schemas import VariantId
+from shop.catalog.schemas import VariantId
 from shop.validation import RequestModel, Text, ViewModel
 
 MAX_LINE_QUANTITY = 10  # units of one item variant per cart line

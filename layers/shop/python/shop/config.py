@@ -155,7 +155,7 @@ def checkout_settings() -> CheckoutSettings:
     return load_checkout_settings(os.environ)
 
 
-# ---------------------------------------------------------------- catalog onboarding (shop.catalog, shop.imports)
+# ---------------------------------------------------------------- catalog onboarding and imports (shop.catalog)
 @dataclass(frozen=True)
 class CatalogSettings:
     # Each is None where the template does not give it to the function; the code that needs one says so.
@@ -184,7 +184,7 @@ def required(value: str | None, name: str) -> str:
     return value
 
 
-# ---------------------------------------------------------------- media (shop.media, shop.events)
+# ---------------------------------------------------------------- item images (shop.catalog.images)
 @dataclass(frozen=True)
 class MediaSettings:
     bucket: str

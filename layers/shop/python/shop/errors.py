@@ -246,7 +246,7 @@ class StockRowNotFoundError(ShopError):
     default_message = "the item has no such variant"
 
 
-# ------------------------------------------- catalog onboarding (shop.catalog, shop.compliance, shop.imports)
+# ---------------------------------------------------------------- catalog: onboarding, compliance, imports
 class VersionConflictError(ShopError):
     """details = {"itemId", "expectedVersion", "currentVersion"}: re-read the item and apply the change again."""
 
@@ -285,7 +285,7 @@ class ImportNotFoundError(ShopError):
     default_message = "no such import"
 
 
-# ---------------------------------------------------------------- media (shop.media)
+# ---------------------------------------------------------------- catalog: images
 class TooManyImagesError(ShopError):
     """details = {"itemId", "maxImages"}."""
 

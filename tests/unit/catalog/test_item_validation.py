@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from shop.catalog_schemas import MAX_PRICE, MAX_VARIANTS, NewItem
+from shop.catalog.schemas import MAX_PRICE, MAX_VARIANTS, NewItem
 from shop.http import field_name
 
 

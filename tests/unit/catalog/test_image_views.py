@@ -1,9 +1,9 @@
-"""How stored image entries read back in an item view (shop.media_schemas.image_views)."""
+"""How stored image entries read back in an item view (shop.catalog.schemas.image_views)."""
 
 from __future__ import annotations
 
-from shop.media_schemas import ImageView, image_views
-from shop.models import ItemImage
+from shop.catalog.schemas import ImageView, image_views
+from shop.catalog.tables import ItemImage
 
 
 def test_stored_entries_render_as_views() -> None:

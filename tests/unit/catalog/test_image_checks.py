@@ -1,4 +1,4 @@
-"""The image checks of shop.media on in-memory images: what is accepted, how it is cleaned, what is refused."""
+"""The image checks of shop.catalog.images on in-memory images: what is accepted, how it is cleaned, what is refused."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from shop.media import ImageRejected, Limits, inspect_image, make_renditions
+from shop.catalog.images import ImageRejected, Limits, inspect_image, make_renditions
 
 LIMITS = Limits(max_bytes=10 * 1024 * 1024, max_pixels=50_000_000)
 

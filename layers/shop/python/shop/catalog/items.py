@@ -1,4 +1,9 @@
-"""The catalog: sellers list items, anyone reads them."""
+"""Items: sellers onboard (list) items, change and (de)activate their own, and restock them; anyone reads them.
+
+Onboarding validates and normalises the seller's body (shop.catalog.schemas), applies the marketplace's
+rules (shop.catalog.compliance), then writes the item, its stock rows and its SKU claim in one
+transaction. Every later change is conditional on the item's version.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from shop import clock, compliance
-from shop.catalog_schemas import ItemChanges, ItemView, NewItem, VariantView
+from shop import clock
+from shop.catalog import compliance
+from shop.catalog.schemas import ItemChanges, ItemView, NewItem, VariantView
+from shop.catalog.tables import ITEM_ID_PREFIX, Item, SkuClaim, Variant
 from shop.dynamodb import cancellation, condition_failed, transaction
 from shop.errors import (
     DuplicateSkuError,
@@ -27,21 +34,19 @@ from shop.ids import is_id, new_id
 from shop.inventory import DEFAULT_VARIANT
 from shop.inventory.schemas import StockView
 from shop.inventory.tables import Stock
-from shop.models import Item, SkuClaim, Variant
 
-ITEM_ID_PREFIX = "itm"
 ACTIVE = "ACTIVE"
 INACTIVE = "INACTIVE"  # hidden from search, still readable by id (orders keep pointing at it)
 _STATUS_RETRIES = 3
 # Keys are per seller (two sellers may pick the same key); the prefix predates the word "onboard" and stays:
 # it is part of every stored key.
-_CREATE_ONCE: Once[ItemView] = Once(
+_ONBOARD_ONCE: Once[ItemView] = Once(
     key_prefix="catalog.create_item", key_jmespath="[sellerId, idempotencyKey]", payload_jmespath="item",
     output=ItemView,
 )  # fmt: skip
 
 
-def create_item(
+def onboard_item(
     seller: Caller,
     new_item: NewItem,
     *,
@@ -57,14 +62,14 @@ def create_item(
     if not seller.is_seller:
         raise ForbiddenError("only sellers can list items")
     if idempotency_key is None:
-        return _create_item(seller.user_id, new_item)
+        return _onboard(seller.user_id, new_item)
 
     request = {
         "sellerId": seller.user_id,
         "idempotencyKey": idempotency_key,
         "item": new_item.model_dump(mode="json", by_alias=True),
     }
-    return _CREATE_ONCE.run(request, lambda: _create_item(seller.user_id, new_item), lambda_context=lambda_context)
+    return _ONBOARD_ONCE.run(request, lambda: _onboard(seller.user_id, new_item), lambda_context=lambda_context)
 
 
 _READS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="catalog-read")
@@ -85,13 +90,13 @@ def get_item(item_id: str) -> ItemView:
     return _view(item, stock.result())
 
 
-def create_item_once(seller_id: str, new_item: NewItem, *, item_id: str) -> tuple[ItemView, bool]:
-    """Create the item under an id the caller derived (e.g. from an import row); (item, created?).
+def onboard_item_once(seller_id: str, new_item: NewItem, *, item_id: str) -> tuple[ItemView, bool]:
+    """Onboard the item under an id the caller derived (e.g. from an import row); (item, created?).
 
     A retry with the same id creates nothing: the item already written is returned with created=False.
     """
     try:
-        return _create_item(seller_id, new_item, item_id=item_id), True
+        return _onboard(seller_id, new_item, item_id=item_id), True
     except TransactWriteError as error:
         if 0 not in cancellation(error).failed:
             raise
@@ -258,7 +263,7 @@ def sku_claim_id(seller_id: str, sku: str) -> str:
     return f"sku#{seller_id}#{sku.upper()}"
 
 
-def _create_item(seller_id: str, new_item: NewItem, item_id: str | None = None) -> ItemView:
+def _onboard(seller_id: str, new_item: NewItem, item_id: str | None = None) -> ItemView:
     _check_new_item(new_item)
     now = clock.now_iso()
     item_id = item_id or new_id(ITEM_ID_PREFIX)

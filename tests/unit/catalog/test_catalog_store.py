@@ -6,7 +6,8 @@ import pytest
 from pynamodb.exceptions import TransactWriteError
 
 from shop import catalog
-from shop.catalog_schemas import NewItem
+from shop.catalog import items
+from shop.catalog.schemas import NewItem
 from shop.errors import (
     ForbiddenError,
     IdempotencyKeyReusedError,
@@ -59,7 +60,7 @@ def count(dynamodb, table):
 
 
 def test_item_without_variants_has_one_default_stock_row(tables):
-    created = catalog.create_item(SELLER, new_item(MOUSE))
+    created = catalog.onboard_item(SELLER, new_item(MOUSE))
     assert created.item_id.startswith("itm_") and created.seller_id == SELLER.user_id
     assert (created.price, created.currency, created.available, created.variants) == (999, "USD", 100, [])
     assert (created.status, created.version, created.images) == ("ACTIVE", 1, [])
@@ -72,7 +73,7 @@ def test_item_without_variants_has_one_default_stock_row(tables):
 
 
 def test_variants_get_ids_prices_and_their_own_stock(tables):
-    created = catalog.create_item(SELLER, new_item(SHIRT))
+    created = catalog.onboard_item(SELLER, new_item(SHIRT))
     assert [(v.variant_id, v.sku, v.price, v.available) for v in created.variants] == [
         ("RD-M", "TS-RD-M", 1599, 20),
         ("v1", None, 1799, 15),
@@ -86,11 +87,11 @@ def test_variants_get_ids_prices_and_their_own_stock(tables):
 
 def test_generated_variant_ids_skip_the_sellers_own():
     body = {**SHIRT, "quantity": 3, "variants": [{"stock": 1}, {"variantId": "v1", "stock": 1}, {"stock": 1}]}
-    assert catalog._variant_ids(new_item(body)) == ["v2", "v1", "v3"]
+    assert items._variant_ids(new_item(body)) == ["v2", "v1", "v3"]
 
 
 def test_available_follows_the_inventory_rows(tables):
-    created = catalog.create_item(SELLER, new_item(SHIRT))
+    created = catalog.onboard_item(SELLER, new_item(SHIRT))
     tables.update_item(
         TableName="Inventory",
         Key={"itemId": {"S": created.item_id}, "variantId": {"S": "RD-M"}},
@@ -103,16 +104,16 @@ def test_available_follows_the_inventory_rows(tables):
 
 def test_only_sellers_list_items(tables):
     with pytest.raises(ForbiddenError, match="only sellers can list items"):
-        catalog.create_item(BUYER, new_item(MOUSE))
+        catalog.onboard_item(BUYER, new_item(MOUSE))
     assert count(tables, "Items") == count(tables, "Inventory") == 0
 
 
 def test_a_failed_transaction_writes_nothing(tables, monkeypatch):
     taken = new_id("itm")
     tables.put_item(TableName="Items", Item={"itemId": {"S": taken}})
-    monkeypatch.setattr(catalog, "new_id", lambda prefix: taken)
+    monkeypatch.setattr(items, "new_id", lambda prefix: taken)
     with pytest.raises(TransactWriteError) as failed:
-        catalog.create_item(SELLER, new_item(SHIRT))
+        catalog.onboard_item(SELLER, new_item(SHIRT))
     assert failed.value.cancellation_reasons[0].code == "ConditionalCheckFailed"
     assert rows(tables, "Inventory", taken) == []
     assert rows(tables, "Items", taken) == [{"itemId": {"S": taken}}]
@@ -131,60 +132,60 @@ def test_unknown_id_is_not_found(tables):
 
 # ---------------------------------------------------------------- idempotency
 def test_retry_with_the_same_key_returns_the_first_item_and_writes_nothing(tables, lambda_context):
-    first = catalog.create_item(SELLER, new_item(MOUSE), idempotency_key="k-1", lambda_context=lambda_context)
+    first = catalog.onboard_item(SELLER, new_item(MOUSE), idempotency_key="k-1", lambda_context=lambda_context)
     writes = (count(tables, "Items"), count(tables, "Inventory"))
-    again = catalog.create_item(SELLER, new_item(MOUSE), idempotency_key="k-1", lambda_context=lambda_context)
+    again = catalog.onboard_item(SELLER, new_item(MOUSE), idempotency_key="k-1", lambda_context=lambda_context)
     assert again == first
     assert (count(tables, "Items"), count(tables, "Inventory")) == writes == (1, 1)
 
 
 def test_same_key_with_another_body_is_refused(tables):
-    catalog.create_item(SELLER, new_item(MOUSE), idempotency_key="k-1", lambda_context=CONTEXT)
+    catalog.onboard_item(SELLER, new_item(MOUSE), idempotency_key="k-1", lambda_context=CONTEXT)
     with pytest.raises(IdempotencyKeyReusedError):
-        catalog.create_item(SELLER, new_item({**MOUSE, "price": 1999}), idempotency_key="k-1", lambda_context=CONTEXT)
+        catalog.onboard_item(SELLER, new_item({**MOUSE, "price": 1999}), idempotency_key="k-1", lambda_context=CONTEXT)
     assert count(tables, "Items") == 1
 
 
 def test_bodies_equal_once_normalised_are_the_same_request(tables):
-    first = catalog.create_item(SELLER, new_item(MOUSE), idempotency_key="k-1", lambda_context=CONTEXT)
-    again = catalog.create_item(
+    first = catalog.onboard_item(SELLER, new_item(MOUSE), idempotency_key="k-1", lambda_context=CONTEXT)
+    again = catalog.onboard_item(
         SELLER, new_item({**MOUSE, "name": " Wireless  Mouse "}), idempotency_key="k-1", lambda_context=CONTEXT
     )
     assert again.item_id == first.item_id
 
 
 def test_keys_belong_to_one_seller(tables):
-    mine = catalog.create_item(SELLER, new_item(MOUSE), idempotency_key="k-1", lambda_context=CONTEXT)
-    theirs = catalog.create_item(OTHER_SELLER, new_item(MOUSE), idempotency_key="k-1", lambda_context=CONTEXT)
+    mine = catalog.onboard_item(SELLER, new_item(MOUSE), idempotency_key="k-1", lambda_context=CONTEXT)
+    theirs = catalog.onboard_item(OTHER_SELLER, new_item(MOUSE), idempotency_key="k-1", lambda_context=CONTEXT)
     assert mine.item_id != theirs.item_id and count(tables, "Items") == 2
 
 
 def test_a_request_still_in_progress_is_refused(tables, monkeypatch):
-    create = catalog._create_item
+    create = items._onboard
     seen = []
 
     def create_while_a_retry_arrives(seller_id, item):
         with pytest.raises(RequestInProgressError) as retry:
-            catalog.create_item(SELLER, new_item(MOUSE), idempotency_key="k-1", lambda_context=CONTEXT)
+            catalog.onboard_item(SELLER, new_item(MOUSE), idempotency_key="k-1", lambda_context=CONTEXT)
         seen.append(retry.value)
         return create(seller_id, item)
 
-    monkeypatch.setattr(catalog, "_create_item", create_while_a_retry_arrives)
-    catalog.create_item(SELLER, new_item(MOUSE), idempotency_key="k-1", lambda_context=CONTEXT)
+    monkeypatch.setattr(items, "_onboard", create_while_a_retry_arrives)
+    catalog.onboard_item(SELLER, new_item(MOUSE), idempotency_key="k-1", lambda_context=CONTEXT)
     assert len(seen) == 1 and count(tables, "Items") == 1
 
 
 def test_a_failed_attempt_frees_its_key(tables, monkeypatch):
-    create = catalog._create_item
+    create = items._onboard
 
     def fail_once(seller_id, item):
-        monkeypatch.setattr(catalog, "_create_item", create)
+        monkeypatch.setattr(items, "_onboard", create)
         raise RuntimeError("transient")
 
-    monkeypatch.setattr(catalog, "_create_item", fail_once)
+    monkeypatch.setattr(items, "_onboard", fail_once)
     with pytest.raises(RuntimeError):
-        catalog.create_item(SELLER, new_item(MOUSE), idempotency_key="k-1", lambda_context=CONTEXT)
-    assert catalog.create_item(SELLER, new_item(MOUSE), idempotency_key="k-1", lambda_context=CONTEXT).available == 100
+        catalog.onboard_item(SELLER, new_item(MOUSE), idempotency_key="k-1", lambda_context=CONTEXT)
+    assert catalog.onboard_item(SELLER, new_item(MOUSE), idempotency_key="k-1", lambda_context=CONTEXT).available == 100
 
 
 # ---------------------------------------------------------------- through the handler

@@ -1,8 +1,8 @@
 """Bulk onboarding: a seller uploads a JSONL or CSV file of items; each good row becomes an item.
 
 1. start_import: an ImportJob (PENDING) and a presigned S3 POST for imports/<sellerId>/<importId>.<ext>.
-2. The upload's S3 notification runs process_upload: every row is validated with the same schema as
-   POST /items (NewItem) and created through the same path (compliance, SKU claim, one transaction).
+2. The upload's S3 notification runs process_import_upload: every row is validated with the same schema
+   as POST /items (NewItem) and onboarded through the same path (compliance, SKU claim, one transaction).
 3. get_import: progress, counts and per-row errors, for the seller who started it.
 
 Redelivery creates nothing twice: row n of an import always gets the same item id (derived from the
@@ -27,15 +27,15 @@ from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 from pynamodb.exceptions import UpdateError
 
-from shop import aws, catalog, clock
-from shop.catalog_schemas import ImportStarted, ImportView, NewImport, NewItem, RowErrorView
+from shop import aws, clock
+from shop.catalog.items import onboard_item_once
+from shop.catalog.schemas import ImportStarted, ImportView, NewImport, NewItem, RowErrorView, UploadForm
+from shop.catalog.tables import ITEM_ID_PREFIX, ImportJob, ImportRowError
 from shop.config import catalog_settings, required
 from shop.errors import ForbiddenError, ImportNotFoundError, ShopError
 from shop.http import field_name
 from shop.identity import Caller
 from shop.ids import derived_id, is_id, new_id
-from shop.media_schemas import UploadForm
-from shop.models import ImportJob, ImportRowError
 
 logger = Logger(child=True)
 
@@ -130,7 +130,7 @@ def get_import(caller: Caller, import_id: str) -> ImportView:
 
 
 # ---------------------------------------------------------------- processing an upload
-def process_upload(bucket: str, key: str, etag: str, size: int) -> ImportView | None:
+def process_import_upload(bucket: str, key: str, etag: str, size: int) -> ImportView | None:
     """Import the file an S3 notification reports; None when the object is no import's or already done."""
     key = unquote_plus(key)
     match = _KEY.match(key)
@@ -194,9 +194,9 @@ def _create_rows(job: ImportJob, rows: list[ParsedRow], created_ms: int) -> _Rep
 
     def create(parsed: ParsedRow) -> RowError | None:
         assert parsed.item is not None
-        item_id = derived_id(catalog.ITEM_ID_PREFIX, f"{job.import_id}:{parsed.row}", created_ms)
+        item_id = derived_id(ITEM_ID_PREFIX, f"{job.import_id}:{parsed.row}", created_ms)
         try:
-            catalog.create_item_once(job.seller_id, parsed.item, item_id=item_id)
+            onboard_item_once(job.seller_id, parsed.item, item_id=item_id)
         except ShopError as error:
             return RowError(parsed.row, error.code, error.message, _field_of(error))
         return None

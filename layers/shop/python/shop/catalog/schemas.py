@@ -1,15 +1,15 @@
-"""What a seller sends to list an item, and what anyone reads back about it."""
+"""What sellers send to list, change, import and illustrate items, and what anyone reads back about them."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Self
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from shop.inventory import DEFAULT_VARIANT
-from shop.media_schemas import StoredImages, UploadForm
 from shop.validation import AttributeMap, RequestModel, Text, ViewModel
 
 MAX_PRICE = 10_000_000_00  # minor units: 10 million in the major unit
@@ -95,6 +95,83 @@ def _error(loc: tuple[str | int, ...], kind: str, message: str) -> InitErrorDeta
     return InitErrorDetails(type=PydanticCustomError(kind, message), loc=loc, input=None)
 
 
+# ---------------------------------------------------------------- images (POST /items/{itemId}/images)
+ImageStatus = Literal["PENDING", "READY", "REJECTED"]
+RejectionReason = Literal["NOT_AN_IMAGE", "TOO_LARGE", "TOO_MANY_PIXELS", "UNSUPPORTED_FORMAT"]
+
+
+class UploadForm(ViewModel):
+    """A presigned S3 POST form, for item images and for import files alike."""
+
+    url: str = Field(description="Where to send the file.")
+    method: Literal["POST"]
+    fields: dict[str, str] = Field(
+        description="Form fields to send, in this order, before the file field named `file` (multipart/form-data)."
+    )
+    headers: dict[str, str] = Field(description="Extra request headers (none for a form POST).")
+    expires_in: int = Field(description="Seconds the form stays usable.")
+    max_bytes: int = Field(description="The largest file accepted.")
+
+
+class ImageUploadView(ViewModel):
+    image_id: str
+    status: ImageStatus
+    upload: UploadForm
+
+
+class ImageView(ViewModel):
+    image_id: str
+    status: ImageStatus
+    reason: RejectionReason | None = Field(default=None, description="Why a REJECTED upload was refused.")
+    url: str | None = Field(default=None, description="The largest rendition, once READY.")
+    renditions: dict[str, str] | None = Field(
+        default=None, description='Longest side in pixels -> URL, once READY: {"200": url, "800": url}.'
+    )
+
+
+def image_views(stored: Any) -> list[Any]:
+    """The item's stored image entries (pynamodb ItemImage maps or plain dicts) as ImageView input.
+
+    Older items stored no images or a list of strings; anything not an entry is skipped rather than failing
+    the whole item read.
+    """
+    if not isinstance(stored, Iterable) or isinstance(stored, str | bytes):
+        return []
+    views: list[Any] = []
+    for entry in stored:
+        if isinstance(entry, ImageView):
+            views.append(entry)
+            continue
+        values = entry if isinstance(entry, Mapping) else getattr(entry, "attribute_values", None)
+        if not values:
+            continue
+        image_id = values.get("image_id") or values.get("imageId")
+        if not image_id:
+            continue
+        renditions = values.get("renditions")
+        if renditions is not None and not isinstance(renditions, Mapping):
+            renditions = getattr(renditions, "attribute_values", None)
+        views.append(
+            ImageView(
+                image_id=str(image_id),
+                status=values.get("status", "PENDING"),
+                reason=values.get("reason"),
+                url=values.get("url"),
+                renditions={str(k): str(v) for k, v in renditions.items()} if renditions else None,
+            )
+        )
+    return views
+
+
+# An item view's `images` field (ItemView below): it takes the stored entries (pynamodb ItemImage
+# maps) and renders them as ImageView, so to the type checker it accepts any list.
+if TYPE_CHECKING:
+    StoredImages = list[Any]
+else:
+    StoredImages = Annotated[list[ImageView], BeforeValidator(image_views)]
+
+
+# ---------------------------------------------------------------- reading an item (GET /items/{itemId})
 class VariantView(ViewModel):
     variant_id: str
     sku: str | None
@@ -117,7 +194,7 @@ class ItemView(ViewModel):
     attributes: dict[str, str | int | float | bool]
     specifications: dict[str, str | int | float | bool]
     variants: list[VariantView]
-    images: StoredImages  # shop.media: [{imageId, status, reason?, url?, renditions?}]
+    images: StoredImages  # [{imageId, status, reason?, url?, renditions?}]
     status: str
     version: int
     created_at: str

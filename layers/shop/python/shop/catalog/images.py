@@ -2,7 +2,7 @@
 
 1. `request_image_upload`: the owning seller gets a presigned S3 POST form for uploads/<itemId>/<imageId>
    (S3's policy limits the size and the content type) and the item gets an image entry {imageId, PENDING}.
-2. S3 notifies ImageFunction of the new object; `process_upload` checks that it is a real JPEG, PNG or
+2. S3 notifies ImageFunction of the new object; `process_image_upload` checks that it is a real JPEG, PNG or
    WebP within the byte and pixel limits (decompression bombs included), re-encodes it without metadata
    as renditions/<itemId>/<imageId>/<size>.webp (200 and 800 px on the longest side, never upscaled),
    marks the entry READY with their URLs and publishes ItemImageReady; a bad upload becomes REJECTED
@@ -12,6 +12,9 @@ Every change of the item's image list is a conditional write on the item's versi
 on conflict), and a transition only happens from PENDING, so S3 redelivering an event changes nothing.
 The original object doubles as the "not finished" marker: it is deleted last, so a run that died after
 marking the entry READY is completed by the retry (the event is re-published with the same id).
+
+Pillow is imported by the functions that decode images only, so importing the catalog (every function
+that reads items does) does not load it.
 """
 
 from __future__ import annotations
@@ -22,25 +25,26 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from pynamodb.exceptions import UpdateError
 
 from shop import aws, clock, events
+from shop.catalog.schemas import ImageUploadView, RejectionReason, UploadForm
+from shop.catalog.tables import ITEM_ID_PREFIX, Item, ItemImage
 from shop.config import media_settings
 from shop.dynamodb import condition_failed
 from shop.errors import ForbiddenError, ItemChangedError, ItemNotFoundError, TooManyImagesError
 from shop.identity import Caller
 from shop.ids import is_id, new_id
-from shop.media_schemas import ImageUploadView, RejectionReason, UploadForm
-from shop.models import Item, ItemImage
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 logger = Logger(child=True)
 
-ITEM_ID_PREFIX = "itm"  # shop.catalog's
 IMAGE_ID_PREFIX = "img"
 UPLOAD_PREFIX = "uploads/"
 RENDITION_PREFIX = "renditions/"
@@ -57,7 +61,7 @@ ATTEMPTS = 5  # optimistic writes retried on a concurrent change of the item
 PENDING: Final = "PENDING"
 READY: Final = "READY"
 REJECTED: Final = "REJECTED"
-SOURCE = "shop.media"
+SOURCE = "shop.media"  # ItemImageReady's source, as consumers match it (older than this package's name)
 
 
 # ---------------------------------------------------------------- the image checks (pure, no I/O)
@@ -80,6 +84,8 @@ def inspect_image(data: bytes, limits: Limits) -> Image.Image:
     The pixel count is checked on the header before anything is decoded, and Pillow's own bomb check
     (MAX_IMAGE_PIXELS, its warning turned into an error) backs it up for formats whose header lies.
     """
+    from PIL import Image, UnidentifiedImageError
+
     if len(data) > limits.max_bytes:
         raise ImageRejected("TOO_LARGE", f"{len(data)} bytes is over the limit of {limits.max_bytes}")
     if not data:
@@ -116,6 +122,8 @@ def _check_header(image: Image.Image, limits: Limits) -> None:
 
 def _clean(image: Image.Image) -> Image.Image:
     """Upright (EXIF orientation applied), converted to sRGB, RGB or RGBA: a new image carrying no metadata."""
+    from PIL import Image, ImageCms, ImageOps
+
     icc = image.info.get("icc_profile")
     has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
     upright = ImageOps.exif_transpose(image) or image
@@ -135,6 +143,8 @@ def _clean(image: Image.Image) -> Image.Image:
 
 def make_renditions(image: Image.Image) -> dict[int, bytes]:
     """WebP files per longest side in RENDITION_SIZES; an image smaller than a size is kept at its own size."""
+    from PIL import Image
+
     renditions: dict[int, bytes] = {}
     current = image
     for size in RENDITION_SIZES:
@@ -217,7 +227,7 @@ def rendition_key(item_id: str, image_id: str, size: int) -> str:
     return f"{RENDITION_PREFIX}{item_id}/{image_id}/{size}.{RENDITION_EXTENSION}"
 
 
-def process_upload(bucket: str, event_key: str) -> Outcome:
+def process_image_upload(bucket: str, event_key: str) -> Outcome:
     """Handles one S3 ObjectCreated record for uploads/<itemId>/<imageId> (the key as S3 encodes it)."""
     key = unquote_plus(event_key)
     parts = key.split("/")
