@@ -15,7 +15,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shop import cart, http
-from shop.cart_schemas import CART_TOKEN_PATTERN, CartView, GuestCartView, LineChange, MergeRequest
+from shop.cart.schemas import CART_TOKEN_PATTERN, CartView, GuestCartView, LineChange, MergeRequest
 
 logger = Logger()
 app = http.create_app()

@@ -10,11 +10,11 @@ import boto3
 import pytest
 
 from shop import aws, payments
+from shop.cart.tables import Cart
 from shop.catalog.tables import Item
 from shop.config import cart_settings, checkout_settings, settings
 from shop.idempotency import forget_wiring
 from shop.inventory.tables import ReservationRow, Stock
-from shop.models import Cart
 from shop.order_models import HoldRow, OrderRow
 from shop.payments.tables import PaymentRow
 from tests.unit.moto_tables import mocked_tables, use_environment

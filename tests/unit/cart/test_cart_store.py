@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shop import cart
-from shop.cart_schemas import LineChange
+from shop.cart.schemas import LineChange
+from shop.cart.tables import Cart
 from shop.catalog import onboard_item
 from shop.catalog.schemas import NewItem
 from shop.catalog.tables import Item
@@ -21,7 +22,6 @@ from shop.errors import (
     ValidationFailedError,
 )
 from shop.identity import caller_from_claims
-from shop.models import Cart
 from tests.unit.shop.apigw_events import SELLER_CLAIMS
 
 SELLER = caller_from_claims(SELLER_CLAIMS)

@@ -6,9 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shop.cart import Line, Offer, merge_lines, reprice
-from shop.config import ConfigurationError, load_cart_settings
-from shop.pricing import (
+from shop.cart.carts import Line, Offer, merge_lines, reprice
+from shop.cart.pricing import (
     PricingPolicy,
     UnknownRegionError,
     capped_quantity,
@@ -18,6 +17,7 @@ from shop.pricing import (
     tax_for,
     totals_for,
 )
+from shop.config import ConfigurationError, load_cart_settings
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 HOLD = timedelta(minutes=30)

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from shop import cart, checkout, orders
-from shop.cart_schemas import LineChange
+from shop.cart.schemas import LineChange
 from shop.catalog import onboard_item
 from shop.catalog.schemas import NewItem
 from shop.errors import (

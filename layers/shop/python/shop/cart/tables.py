@@ -1,4 +1,4 @@
-"""The Carts table as pynamodb models (attribute names in the tables are camelCase, like the API)."""
+"""The Carts table: one row per cart, its lines a list of price snapshots."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from shop.dynamodb import TableName
 
 
 class CartLine(MapAttribute[str, Any]):
-    """One line of a cart: the unit price is the snapshot taken when the line was last set (shop.cart)."""
+    """One line of a cart: the unit price is the snapshot taken when the line was last set."""
 
     item_id = UnicodeAttribute(attr_name="itemId")
     variant_id = UnicodeAttribute(attr_name="variantId")

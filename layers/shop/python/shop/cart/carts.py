@@ -1,9 +1,9 @@
 """Shopping carts: signed-in buyers' carts and guest carts, price snapshots, merging at login, checkout hand-off.
 
-A cart is one CartsTable row (shop.models.Cart) whose lines are a list; every write is conditional on the
+A cart is one CartsTable row (shop.cart.tables.Cart) whose lines are a list; every write is conditional on the
 row's version, and a write that loses a race re-reads and re-applies its change (WRITE_ATTEMPTS times) so
 two devices editing one cart never lose an update. Guest carts are keyed by a hash of an opaque cart token;
-signed-in buyers' carts by their Cognito sub. Pricing rules live in shop.pricing; docs/pricing.md explains them.
+signed-in buyers' carts by their Cognito sub. Pricing rules live in shop.cart.pricing; docs/pricing.md explains them.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from aws_lambda_powertools import Logger
 from pynamodb.exceptions import PutError, TransactWriteError
 
 from shop import clock
-from shop.cart_schemas import (
+from shop.cart.pricing import PricingPolicy, Totals, UnknownRegionError, capped_quantity, price_is_held, totals_for
+from shop.cart.pricing import region_of as _region_of
+from shop.cart.schemas import (
     CART_TOKEN_PATTERN,
     MAX_LINE_QUANTITY,
     MAX_LINES,
@@ -31,6 +33,7 @@ from shop.cart_schemas import (
     LineChange,
     TotalsView,
 )
+from shop.cart.tables import Cart, CartLine
 from shop.catalog import ITEM_ID_PREFIX
 from shop.catalog.tables import Item
 from shop.config import cart_settings
@@ -48,19 +51,7 @@ from shop.errors import (
     ValidationFailedError,
 )
 from shop.ids import is_id
-from shop.inventory import DEFAULT_VARIANT
-from shop.inventory.tables import Stock
-from shop.models import Cart, CartLine
-from shop.pricing import PricingPolicy, Totals, UnknownRegionError, capped_quantity, price_is_held, totals_for
-from shop.pricing import region_of as _region_of
-
-__all__ = [
-    "CheckoutCart",
-    "CheckoutLine",
-    "Totals",
-    "cart_for_checkout",
-    "clear_cart",
-]
+from shop.inventory import DEFAULT_VARIANT, available_units
 
 logger = Logger(child=True)
 
@@ -550,7 +541,7 @@ def _offer(item_id: str, variant_id: str) -> Offer:
     if not is_id(item_id, ITEM_ID_PREFIX):
         raise ItemNotFoundError(details={"itemId": item_id})
     # Independent reads, overlapped: one round trip of latency on the add-to-cart path.
-    stock = _READS.submit(_available, item_id, variant_id)
+    stock = _READS.submit(available_units, item_id, variant_id)
     try:
         item = Item.get(item_id, consistent_read=True)
     except Item.DoesNotExist:
@@ -575,13 +566,6 @@ def _offer(item_id: str, variant_id: str) -> Offer:
 
 def _no_such_variant(item_id: str, variant_id: str) -> ItemNotFoundError:
     return ItemNotFoundError("no such variant of this item", details={"itemId": item_id, "variantId": variant_id})
-
-
-def _available(item_id: str, variant_id: str) -> int:
-    try:
-        return int(Stock.get(item_id, variant_id, consistent_read=True).available)
-    except Stock.DoesNotExist:
-        return 0
 
 
 def _offers(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Offer | None]:

@@ -1,6 +1,6 @@
 """Cart pricing: totals (subtotal, tax by shipping region, shipping) and the price-hold policy.
 
-Pure functions over plain values, no I/O: shop.cart reads the carts and items, this module decides what
+Pure functions over plain values, no I/O: shop.cart.carts reads the carts and items, this module decides what
 they cost. docs/pricing.md explains the policy; every amount is integer minor units.
 """
 
