@@ -154,7 +154,7 @@ def _reservations(environment: dict[str, str], outputs: dict[str, str]) -> dict[
                        "IDEMPOTENCY_TTL_SECONDS": "3600"})  # fmt: skip
     from shop import inventory, orders
     from shop.inventory.tables import Stock
-    from shop.order_models import ORDER, OrderRow
+    from shop.orders.tables import ORDER, OrderRow
 
     item = f"itm_bench{uuid.uuid4().hex[:8]}"
     for n in range(LINES):

@@ -11,7 +11,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shop import checkout, http
-from shop.order_schemas import CheckoutAccepted, CheckoutRequest
+from shop.checkout.schemas import CheckoutAccepted, CheckoutRequest
 
 logger = Logger()
 app = http.create_app()

@@ -16,20 +16,20 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shop import order_events, orders
+from shop import orders
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def _publish_record(record: DynamoDBRecord) -> None:
-    published = order_events.publish_once(order_events.events_for(record.raw_event))
+    published = orders.publish_once(orders.events_for(record.raw_event))
     if published:
         logger.info("published", extra={"types": [e.type for e in published], "ids": [e.id for e in published]})
 
 
 def _expire_record(record: DynamoDBRecord) -> None:
-    order_id = order_events.expired_hold(record.raw_event)
+    order_id = orders.expired_hold(record.raw_event)
     if order_id:
         logger.info("hold expired", extra={"orderId": order_id, "expired": orders.expire(order_id)})
 

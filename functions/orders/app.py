@@ -10,7 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shop import http, orders
-from shop.order_schemas import OrderPage, OrderView
+from shop.orders.schemas import OrderPage, OrderView
 
 logger = Logger()
 app = http.create_app()

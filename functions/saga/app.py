@@ -1,4 +1,4 @@
-"""The checkout state machine's Lambda tasks: `action` names the step (shop.checkout.STEPS).
+"""The checkout state machine's Lambda tasks: `action` names the step (shop.checkout.saga.STEPS).
 
 Errors are raised, never returned: their class names (OutOfStock, PaymentDeclined, ...) are what the
 state machine's Retry and Catch match.

@@ -15,7 +15,7 @@ from shop.catalog.tables import Item
 from shop.config import cart_settings, checkout_settings, settings
 from shop.idempotency import forget_wiring
 from shop.inventory.tables import ReservationRow, Stock
-from shop.order_models import HoldRow, OrderRow
+from shop.orders.tables import HoldRow, OrderRow
 from shop.payments.tables import PaymentRow
 from tests.unit.moto_tables import mocked_tables, use_environment
 

@@ -11,6 +11,7 @@ from shop import cart, checkout, orders
 from shop.cart.schemas import LineChange
 from shop.catalog import onboard_item
 from shop.catalog.schemas import NewItem
+from shop.checkout.schemas import CheckoutRequest
 from shop.errors import (
     AmountMismatchError,
     CartNotFoundError,
@@ -21,7 +22,6 @@ from shop.errors import (
 )
 from shop.identity import caller_from_claims
 from shop.inventory.tables import Stock
-from shop.order_schemas import CheckoutRequest
 from tests.unit.shop.apigw_events import BUYER_CLAIMS, SELLER_CLAIMS
 
 SELLER = caller_from_claims(SELLER_CLAIMS)

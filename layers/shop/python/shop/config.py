@@ -53,7 +53,7 @@ def settings() -> Settings:
     return load_settings(os.environ)
 
 
-# ---------------------------------------------------------------- cart and pricing (shop.cart, shop.pricing)
+# ---------------------------------------------------------------- cart and pricing (shop.cart)
 @dataclass(frozen=True)
 class CartSettings:
     carts_table: str

@@ -23,6 +23,7 @@ from shop.inventory.stock import (
     reserve,
     sale_of,
     shortages,
+    stock_lines,
 )
 from shop.inventory.tables import DEFAULT_VARIANT
 
@@ -43,4 +44,5 @@ __all__ = [
     "reserve",
     "sale_of",
     "shortages",
+    "stock_lines",
 ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -36,6 +37,23 @@ class StockLine:
     item_id: str
     variant_id: str
     quantity: int
+
+
+class Quantity(Protocol):
+    """Anything that says how many units of which variant (a cart line, an order line)."""
+
+    @property
+    def item_id(self) -> str: ...
+
+    @property
+    def variant_id(self) -> str: ...
+
+    @property
+    def quantity(self) -> float: ...
+
+
+def stock_lines(lines: Iterable[Quantity]) -> list[StockLine]:
+    return [StockLine(x.item_id, x.variant_id, int(x.quantity)) for x in lines]
 
 
 class OrderNoLongerPendingError(Exception):

@@ -1,4 +1,9 @@
-"""Stream records of the Orders and Payments tables -> domain events, and the order-expiry trigger."""
+"""The outbox of the Orders and Payments tables: stream records -> domain events, published once each;
+and the order-expiry trigger (the TTL service deleting a payment-window hold).
+
+Each kind of row announces its own status changes (shop.events.RowEvents): orders here, reservations in
+shop.inventory.events, payments in shop.payments.events; this module tells the kinds apart and publishes.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from shop.dynamodb import stream_image
 from shop.events import DomainEvent, RowEvents, publish_all
 from shop.idempotency import Once
 from shop.inventory.events import RESERVATION_EVENTS
+from shop.orders.tables import HOLD
 from shop.payments.events import PAYMENT_EVENTS
 
 TTL_SERVICE = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
@@ -52,7 +58,7 @@ def expired_hold(record: dict[str, Any]) -> str | None:
     if record.get("eventName") != "REMOVE" or record.get("userIdentity") != TTL_SERVICE:
         return None
     keys = record.get("dynamodb", {}).get("Keys", {})
-    if keys.get("sk", {}).get("S") != "HOLD":
+    if keys.get("sk", {}).get("S") != HOLD:
         return None
     order_id = keys.get("orderId", {}).get("S")
     return str(order_id) if order_id else None
@@ -68,6 +74,7 @@ def publish_once(found: list[DomainEvent]) -> list[DomainEvent]:
     return [event for event in found if _published_now(event)]
 
 
+# The prefix keeps the name of the module this publisher used to live in: it is part of every stored key.
 _PUBLISH_ONCE: Once[dict[str, Any]] = Once(key_prefix="order_events.publish", key_jmespath="id")
 
 

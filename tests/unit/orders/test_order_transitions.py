@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 
 from shop import orders
-from shop.order_models import ORDER, HistoryEntry, OrderRow
+from shop.orders.tables import ORDER, HistoryEntry, OrderRow
 
 ALL = sorted(orders.STATUSES)
 ALLOWED = {

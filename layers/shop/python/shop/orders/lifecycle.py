@@ -19,13 +19,14 @@ from aws_lambda_powertools import Logger
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from shop import clock, inventory, payments
+from shop.cart.schemas import TotalsView
 from shop.config import checkout_settings
 from shop.dynamodb import ConditionCheck, condition_failed, transaction
 from shop.errors import OrderNotCancellableError, OrderNotFoundError, ValidationFailedError
 from shop.identity import Caller
 from shop.ids import is_id
-from shop.order_models import HOLD, ORDER, HistoryEntry, HoldRow, Line, OrderRow
-from shop.order_schemas import HistoryView, LineView, OrderPage, OrderView, TotalsView
+from shop.orders.schemas import HistoryView, LineView, OrderPage, OrderView
+from shop.orders.tables import HOLD, ORDER, HistoryEntry, HoldRow, Line, OrderRow
 
 logger = Logger(child=True)
 
@@ -100,7 +101,7 @@ def transition(order_id: str, to: str, *, reason: str | None = None, extra: Sequ
         raise
 
 
-# ---------------------------------------------------------------- saga steps (called by shop.checkout)
+# ---------------------------------------------------------------- saga steps (called by shop.checkout.saga)
 def create(order_id: str) -> None:
     """PENDING -> CREATED, with the hold whose TTL is the payment window. Idempotent."""
     expires_at = int(time.time()) + checkout_settings().payment_window_seconds

@@ -1,8 +1,8 @@
-"""pynamodb models of the Orders table.
+"""The Orders table.
 
 OrdersTable holds three kinds of rows per order, all under the order's id (pk orderId, sk kind):
 - "ORDER": the order itself (GSI byUser on userId + createdAt serves the buyer's history);
-- "HOLD": the payment-window hold, whose TTL (expiresAt) deleting it triggers expiry (shop.orders);
+- "HOLD": the payment-window hold, whose TTL (expiresAt) deleting it triggers expiry (shop.checkout);
 - "RESERVATION": the order's inventory reservation (shop.inventory.tables.ReservationRow).
 """
 

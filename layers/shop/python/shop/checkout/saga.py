@@ -1,7 +1,8 @@
-"""Checkout: POST /checkout accepts an order and starts its saga; the saga's steps and compensations.
+"""The checkout saga's steps, each next to its compensation, as the state machine
+(statemachines/checkout.asl.json) calls them through SagaFunction (`action` names the step).
 
 Each step sits next to its compensation (Medusa's complete-cart workflow), and every one is idempotent,
-so the state machine (statemachines/checkout.asl.json) may retry any of them:
+so the state machine may retry any of them:
 
     step                                 compensation
     reserve_inventory  (all lines, 1 tx)  release_inventory
@@ -10,92 +11,22 @@ so the state machine (statemachines/checkout.asl.json) may retry any of them:
     await_confirmation (task token)       -
     confirm_order      (CONFIRMED + sale) -
     ship_order         (SHIPPED)          -
+
+Errors are raised, never returned: their class names are what the state machine's Retry and Catch match.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shop import aws, inventory, orders, payments
-from shop.config import checkout_settings
-from shop.errors import (
-    AmountMismatchError,
-    IdempotencyKeyRequiredError,
-    OutOfStockError,
-    TooManyLinesError,
-)
-from shop.idempotency import Once
-from shop.identity import Caller
-from shop.ids import new_id
-from shop.order_schemas import CheckoutAccepted, CheckoutRequest
+from shop import cart, inventory, orders, payments
+from shop.errors import OutOfStockError
 
 logger = Logger(child=True)
-
-_PLACE_ONCE: Once[CheckoutAccepted] = Once(
-    key_prefix="checkout.place_order", key_jmespath="[userId, idempotencyKey]", payload_jmespath="body",
-    output=CheckoutAccepted,
-)  # fmt: skip
-
-
-def cart_port() -> Any:
-    """shop.cart (cart_for_checkout, clear_cart), looked up on use so tests can stand in a fake."""
-    return importlib.import_module("shop.cart")
-
-
-# ---------------------------------------------------------------- POST /checkout
-def place_order(
-    caller: Caller,
-    request: CheckoutRequest,
-    *,
-    idempotency_key: str | None,
-    lambda_context: LambdaContext | None = None,
-) -> CheckoutAccepted:
-    """Accept the cart as an order and start its saga; the same key and body answer the same."""
-    if not idempotency_key:
-        raise IdempotencyKeyRequiredError()
-    # The card number takes part in the payload hash (so another card is another request) but is never
-    # stored: powertools keeps only the hash of the validated part.
-    data = {"userId": caller.user_id, "idempotencyKey": idempotency_key,
-            "body": request.model_dump(mode="json", by_alias=True)}  # fmt: skip
-    return _PLACE_ONCE.run(data, lambda: _place(caller, request), lambda_context=lambda_context)
-
-
-def _place(caller: Caller, request: CheckoutRequest) -> CheckoutAccepted:
-    cart = cart_port().cart_for_checkout(caller.user_id, request.cart_id)
-    if len(cart.lines) > inventory.MAX_LINES:
-        raise TooManyLinesError(details={"maxLines": inventory.MAX_LINES, "lines": len(cart.lines)})
-    totals = {"subtotal": cart.totals.subtotal, "tax": cart.totals.tax, "shipping": cart.totals.shipping,
-              "total": cart.totals.total}  # fmt: skip
-    if request.amount != cart.totals.total:
-        raise AmountMismatchError(details={**totals, "currency": cart.currency, "amount": request.amount})
-    # A soft check that turns most of a sell-out away at the door; the reservation transaction decides.
-    short = inventory.shortages(_stock_lines(cart.lines))
-    if short:
-        raise OutOfStockError(details=short[0])
-    card = payments.provider().tokenize(request.payment_info.card_no)
-    order_id = new_id(orders.ORDER_ID_PREFIX)
-    orders.new_order(
-        order_id=order_id, user_id=caller.user_id, cart_id=cart.cart_id, amount=cart.totals.total,
-        currency=cart.currency, lines=cart.lines, totals=totals, card_token=card.token, card_last4=card.last4,
-    )  # fmt: skip
-    rules = checkout_settings()
-    aws.stepfunctions().start_execution(
-        stateMachineArn=rules.state_machine_arn, name=order_id,
-        input=json.dumps({"orderId": order_id, "paymentWindowSeconds": rules.payment_window_seconds,
-                          "fulfilmentDelaySeconds": rules.fulfilment_delay_seconds}),
-    )  # fmt: skip
-    logger.info("order accepted", extra={"orderId": order_id, "cardLast4": card.last4})
-    return CheckoutAccepted(order_id=order_id, status="PENDING")
-
-
-def _stock_lines(lines: Any) -> list[inventory.StockLine]:
-    return [inventory.StockLine(x.item_id, x.variant_id, int(x.quantity)) for x in lines]
 
 
 # ---------------------------------------------------------------- saga steps and compensations
@@ -110,7 +41,9 @@ class OrderNoLongerPending(Exception):
 def reserve_inventory(event: dict[str, Any]) -> dict[str, Any]:
     order = orders.load(event["orderId"])
     try:
-        inventory.reserve(order.order_id, _stock_lines(order.lines), only_while=orders.while_pending(order.order_id))
+        inventory.reserve(
+            order.order_id, inventory.stock_lines(order.lines), only_while=orders.while_pending(order.order_id)
+        )
     except OutOfStockError as error:
         raise OutOfStock(json.dumps(error.details)) from error
     except inventory.OrderNoLongerPendingError as error:
@@ -161,7 +94,7 @@ def confirm_order(event: dict[str, Any]) -> dict[str, Any]:
         raise OrderNoLongerPending(str(error)) from error
     try:
         order = orders.load(event["orderId"])
-        cart_port().clear_cart(order.user_id, order.cart_id, order_id=order.order_id)
+        cart.clear_cart(order.user_id, order.cart_id, order_id=order.order_id)
     except Exception:  # the order stands; a cart left full is a nuisance the buyer can fix, not a failure
         logger.exception("could not empty the cart", extra={"orderId": event["orderId"]})
     return {"status": "CONFIRMED"}

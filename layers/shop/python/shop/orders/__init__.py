@@ -1,0 +1,53 @@
+"""Orders: the order's life cycle (every move one conditional write from the statuses it may come from, so
+the saga, the expiry and a cancelling buyer can race safely), the buyer's order history, and the outbox
+of the Orders and Payments tables (stream records -> domain events, each published once).
+
+The checkout context drives the life cycle: shop.checkout places orders, runs the saga's steps and ends
+orders early (cancel, expiry) through its one unwind sequence; this context never imports it.
+"""
+
+from shop.orders.events import events_for, expired_hold, publish_once
+from shop.orders.lifecycle import (
+    ALLOWED_FROM,
+    ORDER_ID_PREFIX,
+    STATUSES,
+    TERMINAL,
+    OrderNoLongerPending,
+    cancel,
+    confirm,
+    create,
+    end,
+    expire,
+    get_order,
+    list_orders,
+    load,
+    new_order,
+    ship,
+    transition,
+    view,
+    while_pending,
+)
+
+__all__ = [
+    "ALLOWED_FROM",
+    "ORDER_ID_PREFIX",
+    "STATUSES",
+    "TERMINAL",
+    "OrderNoLongerPending",
+    "cancel",
+    "confirm",
+    "create",
+    "end",
+    "events_for",
+    "expire",
+    "expired_hold",
+    "get_order",
+    "list_orders",
+    "load",
+    "new_order",
+    "publish_once",
+    "ship",
+    "transition",
+    "view",
+    "while_pending",
+]
