@@ -1,7 +1,7 @@
 """Stream consumers of the Orders and Payments tables.
 
 - publish: the outbox publisher; committed changes become domain events on the shop bus.
-- expire: the hold's TTL deletion (service identity) expires the order.
+- expire: the hold's TTL deletion (service identity) expires the order (shop.checkout.expire_order).
 Both report partial batch failures (powertools BatchProcessor), and both are idempotent: event ids
 derive from the stream record, and every order transition is conditional.
 """
@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shop import orders
+from shop import checkout, orders
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -31,7 +31,7 @@ def _publish_record(record: DynamoDBRecord) -> None:
 def _expire_record(record: DynamoDBRecord) -> None:
     order_id = orders.expired_hold(record.raw_event)
     if order_id:
-        logger.info("hold expired", extra={"orderId": order_id, "expired": orders.expire(order_id)})
+        logger.info("hold expired", extra={"orderId": order_id, "expired": checkout.expire_order(order_id)})
 
 
 @logger.inject_lambda_context

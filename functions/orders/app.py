@@ -1,4 +1,4 @@
-"""Orders API: the buyer's order history, one order, and cancelling it."""
+"""Orders API: the buyer's order history, one order, and cancelling it (shop.checkout.cancel_order)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shop import http, orders
+from shop import checkout, http, orders
 from shop.orders.schemas import OrderPage, OrderView
 
 logger = Logger()
@@ -37,7 +37,7 @@ def get_order(order_id: Annotated[str, Path(alias="orderId")]) -> OrderView:
     security=http.BEARER_AUTH, responses=http.documented_responses(200, "The cancelled order", [401, 404, 409]),
 )  # fmt: skip
 def cancel_order(order_id: Annotated[str, Path(alias="orderId")]) -> OrderView:
-    return orders.cancel(http.authenticated_caller(app), order_id)
+    return checkout.cancel_order(http.authenticated_caller(app), order_id)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 
-from shop import orders
+from shop import checkout, orders
 from shop.orders.tables import ORDER, HistoryEntry, OrderRow
 
 ALL = sorted(orders.STATUSES)
@@ -57,10 +57,10 @@ def test_racing_terminal_moves_only_the_first_wins(tables) -> None:
 
 def test_expire_only_ends_orders_waiting_for_payment(tables) -> None:
     order_in("CONFIRMED", "ord_2")
-    assert not orders.expire("ord_2")
+    assert not checkout.expire_order("ord_2")
     assert orders.load("ord_2").status == "CONFIRMED"
     order_in("CREATED", "ord_3")
-    assert orders.expire("ord_3")
-    assert not orders.expire("ord_3")  # a redelivered TTL record changes nothing
+    assert checkout.expire_order("ord_3")
+    assert not checkout.expire_order("ord_3")  # a redelivered TTL record changes nothing
     row = orders.load("ord_3")
     assert (row.status, row.reason) == ("EXPIRED", "PAYMENT_WINDOW_ELAPSED")

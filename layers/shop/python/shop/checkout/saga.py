@@ -1,8 +1,9 @@
-"""The checkout saga's steps, each next to its compensation, as the state machine
-(statemachines/checkout.asl.json) calls them through SagaFunction (`action` names the step).
+"""The checkout saga's steps, each next to its compensation, and the one way an order that ends early is
+undone, whether the saga fails, the buyer cancels or the payment window's TTL expires.
 
-Each step sits next to its compensation (Medusa's complete-cart workflow), and every one is idempotent,
-so the state machine may retry any of them:
+The state machine (statemachines/checkout.asl.json) calls the steps through SagaFunction (`action` names
+the step). Each step sits next to its compensation (Medusa's complete-cart workflow), and every one is
+idempotent, so the state machine may retry any of them:
 
     step                                 compensation
     reserve_inventory  (all lines, 1 tx)  release_inventory
@@ -13,6 +14,12 @@ so the state machine may retry any of them:
     ship_order         (SHIPPED)          -
 
 Errors are raised, never returned: their class names are what the state machine's Retry and Catch match.
+
+The unwind, in this order everywhere: void or refund the payment (undo_payment) -> release or return the
+stock (release_stock) -> close the order (close_order: status and reason, the payment's final status,
+the hold deleted). The saga runs it as three tasks (RefundPayment -> ReleaseInventory -> FailOrder);
+cancel_order and expire_order first claim the order with its conditional transition (so they race safely
+with the saga: whoever moves the order first wins), then run the same three in one go (unwind).
 """
 
 from __future__ import annotations
@@ -24,7 +31,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from shop import cart, inventory, orders, payments
-from shop.errors import OutOfStockError
+from shop.errors import OrderNotCancellableError, OutOfStockError
+from shop.identity import Caller
+from shop.orders.schemas import OrderView
 
 logger = Logger(child=True)
 
@@ -52,7 +61,7 @@ def reserve_inventory(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def release_inventory(event: dict[str, Any]) -> dict[str, Any]:
-    return {"reservation": inventory.release(event["orderId"])}
+    return {"reservation": release_stock(event["orderId"])}
 
 
 def create_order(event: dict[str, Any]) -> dict[str, Any]:
@@ -80,8 +89,8 @@ def await_confirmation(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def refund_payment(event: dict[str, Any]) -> dict[str, Any]:
-    ended_as = "CANCELLED" if _failure(event)[0] == "CANCELLED" else "EXPIRED"
-    return {"payment": payments.void_or_refund(event["orderId"], ended_as=ended_as)}
+    status, _ = _failure(event)
+    return {"payment": undo_payment(event["orderId"], status)}
 
 
 def confirm_order(event: dict[str, Any]) -> dict[str, Any]:
@@ -102,12 +111,73 @@ def confirm_order(event: dict[str, Any]) -> dict[str, Any]:
 
 def fail_order(event: dict[str, Any]) -> dict[str, Any]:
     status, reason = _failure(event)
-    moved = orders.end(event["orderId"], status, reason)
+    moved = close_order(event["orderId"], status, reason)
     return {"status": status, "reason": reason, "moved": moved}
 
 
 def ship_order(event: dict[str, Any]) -> dict[str, Any]:
     return {"shipped": orders.ship(event["orderId"])}
+
+
+# ---------------------------------------------------------------- the one unwind
+CANCELLED, EXPIRED = "CANCELLED", "EXPIRED"
+CANCELLED_BY_BUYER, PAYMENT_WINDOW_ELAPSED = "CANCELLED_BY_BUYER", "PAYMENT_WINDOW_ELAPSED"
+
+
+def undo_payment(order_id: str, status: str) -> str | None:
+    """1. Void or refund the order's payment, whatever it reached; a saga waiting on it is told at once.
+    The payment ends CANCELLED for a cancelled order, EXPIRED otherwise. Returns its final status."""
+    return payments.void_or_refund(order_id, ended_as=CANCELLED if status == CANCELLED else EXPIRED)
+
+
+def release_stock(order_id: str) -> str | None:
+    """2. Give the order's units back: reserved -> available, or sold -> available for a paid order."""
+    return inventory.release(order_id)
+
+
+def close_order(order_id: str, status: str, reason: str) -> bool:
+    """3. The order ends in `status` with `reason`, its payment's final status recorded, its hold deleted."""
+    return orders.close(order_id, status, reason)
+
+
+def unwind(order_id: str, status: str, reason: str) -> bool:
+    """Undo everything the order holds and close it, in the one order every path uses. Idempotent: a retry
+    of an unwind that died half-way finishes it."""
+    undo_payment(order_id, status)
+    release_stock(order_id)
+    return close_order(order_id, status, reason)
+
+
+def cancel_order(caller: Caller, order_id: str) -> OrderView:
+    """The buyer cancels an order that has not shipped: refund what was paid, release or return the stock.
+
+    The order is claimed first (PENDING/CREATED/CONFIRMED -> CANCELLED, conditional), so a saga step or an
+    expiry racing it either lost already or loses now; then the unwind. Cancelling again answers the
+    cancelled order (and finishes an unwind a failure cut short); a shipped or otherwise ended order is 409.
+    """
+    order = orders.load_own(caller, order_id)
+    claimed = order.status in orders.ALLOWED_FROM[CANCELLED] and orders.transition(
+        order_id, CANCELLED, reason=CANCELLED_BY_BUYER
+    )
+    if order.status != CANCELLED and not claimed:
+        current = orders.load(order_id).status
+        if current != CANCELLED:
+            raise OrderNotCancellableError(details={"orderId": order_id, "status": current})
+    unwind(order_id, CANCELLED, CANCELLED_BY_BUYER)
+    return orders.view(orders.load(order_id))
+
+
+def expire_order(order_id: str) -> bool:
+    """The payment window is over (the hold's TTL deleted it): expire the order and undo what it held.
+
+    Only an order still waiting for payment expires: the claim (PENDING/CREATED -> EXPIRED, conditional)
+    makes a repeated or late expiry, or one that loses to the saga's own timeout, change nothing.
+    """
+    if not orders.transition(order_id, EXPIRED, reason=PAYMENT_WINDOW_ELAPSED):
+        return False
+    unwind(order_id, EXPIRED, PAYMENT_WINDOW_ELAPSED)
+    logger.info("order expired", extra={"orderId": order_id})
+    return True
 
 
 # error name of the failed step -> (order status, reason)

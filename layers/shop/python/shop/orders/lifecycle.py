@@ -4,7 +4,8 @@ PENDING (accepted by POST /checkout) -> CREATED (stock reserved, awaiting paymen
 stock sold) -> SHIPPED; or PENDING -> REJECTED (out of stock); PENDING/CREATED -> PAYMENT_FAILED |
 EXPIRED; PENDING/CREATED/CONFIRMED -> CANCELLED. Every move is one conditional write from the statuses it
 may come from, so the saga, the expiry consumer and a cancelling buyer can race: the first wins and the
-others change nothing. Each move also appends to the order's history.
+others change nothing. Each move also appends to the order's history. What an order that ends early
+held is undone by shop.checkout.saga's one unwind sequence, which closes the order last (close).
 """
 
 from __future__ import annotations
@@ -15,20 +16,17 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from shop import clock, inventory, payments
 from shop.cart.schemas import TotalsView
 from shop.config import checkout_settings
 from shop.dynamodb import ConditionCheck, condition_failed, transaction
-from shop.errors import OrderNotCancellableError, OrderNotFoundError, ValidationFailedError
+from shop.errors import OrderNotFoundError, ValidationFailedError
 from shop.identity import Caller
 from shop.ids import is_id
 from shop.orders.schemas import HistoryView, LineView, OrderPage, OrderView
 from shop.orders.tables import HOLD, ORDER, HistoryEntry, HoldRow, Line, OrderRow
-
-logger = Logger(child=True)
 
 ORDER_ID_PREFIX = "ord"
 ALLOWED_FROM: dict[str, tuple[str, ...]] = {
@@ -84,7 +82,7 @@ def _move_actions(to: str, reason: str | None) -> list[Any]:
 
 
 def while_pending(order_id: str) -> ConditionCheck:
-    """"The order is still PENDING", to check inside another context's transaction (inventory's reservation)."""
+    """The condition "the order is still PENDING", checked in another context's transaction (the reservation)."""
     return ConditionCheck(OrderRow, order_id, ORDER, OrderRow.status == "PENDING")
 
 
@@ -142,12 +140,22 @@ def confirm(order_id: str, payment_txn_id: str | None) -> None:
         return
 
 
-def end(order_id: str, status: str, reason: str) -> bool:
-    """Close the order as failed (REJECTED, PAYMENT_FAILED, EXPIRED, CANCELLED) with its reason, recording
-    what its payment became; its hold goes too, so nothing expires it later."""
+def close(order_id: str, status: str, reason: str) -> bool:
+    """End the order as failed (REJECTED, PAYMENT_FAILED, EXPIRED, CANCELLED) with its reason, recording
+    what its payment became; its hold goes too, so nothing expires it later. Idempotent.
+
+    The last step of checkout's unwind. An order a cancel or an expiry already claimed in this status keeps
+    its history and reason, and gets its payment's final status; True only when this call moved it.
+    """
     payment = payments.get_payment_row(payments.payment_id_for(order_id))
-    extra = [OrderRow.payment_status.set(payment.status)] if payment is not None else []
-    moved = transition(order_id, status, reason=reason, extra=extra)
+    recorded: list[Any] = [OrderRow.payment_status.set(payment.status)] if payment is not None else []
+    moved = transition(order_id, status, reason=reason, extra=recorded)
+    if not moved and recorded:
+        try:
+            OrderRow(order_id, ORDER).update(actions=recorded, condition=OrderRow.status == status)
+        except UpdateError as error:
+            if not condition_failed(error):
+                raise
     HoldRow(order_id, HOLD).delete()
     return moved
 
@@ -156,43 +164,9 @@ def ship(order_id: str) -> bool:
     return transition(order_id, "SHIPPED")
 
 
-def expire(order_id: str) -> bool:
-    """The payment window is over (the hold's TTL fired): end the order and undo what it held.
-
-    Only an order still waiting for payment expires; the conditional write makes a repeated or late
-    expiry, or one that loses to the saga's own timeout, change nothing.
-    """
-    moved = transition(order_id, "EXPIRED", reason="PAYMENT_WINDOW_ELAPSED")
-    if not moved:
-        return False
-    final = payments.void_or_refund(order_id, ended_as="EXPIRED")  # also fails the saga's waiting task
-    inventory.release(order_id)
-    if final:
-        OrderRow(order_id, ORDER).update(actions=[OrderRow.payment_status.set(final)])
-    logger.info("order expired", extra={"orderId": order_id})
-    return True
-
-
 # ---------------------------------------------------------------- the buyer's API
 def get_order(caller: Caller, order_id: str) -> OrderView:
-    return view(_own(caller, order_id))
-
-
-def cancel(caller: Caller, order_id: str) -> OrderView:
-    """Cancel while not shipped: refund what was paid, release or return the stock. Idempotent."""
-    order = _own(caller, order_id)
-    moved = order.status in ALLOWED_FROM["CANCELLED"] and transition(order_id, "CANCELLED", reason="CANCELLED_BY_BUYER")
-    if order.status != "CANCELLED" and not moved:
-        current = load(order_id).status
-        if current != "CANCELLED":
-            raise OrderNotCancellableError(details={"orderId": order_id, "status": current})
-    # A retry of a cancel that died half-way finishes the job: both undo steps are idempotent.
-    final = payments.void_or_refund(order_id, ended_as="CANCELLED")
-    inventory.release(order_id)
-    HoldRow(order_id, HOLD).delete()
-    if final:
-        OrderRow(order_id, ORDER).update(actions=[OrderRow.payment_status.set(final)])
-    return view(load(order_id))
+    return view(load_own(caller, order_id))
 
 
 def list_orders(caller: Caller, *, status: str | None, cursor: str | None, size: int) -> OrderPage:
@@ -233,7 +207,8 @@ def _plain_map(value: Any) -> dict[str, Any]:
     return dict(value.as_dict()) if hasattr(value, "as_dict") else dict(value)
 
 
-def _own(caller: Caller, order_id: str) -> OrderRow:
+def load_own(caller: Caller, order_id: str) -> OrderRow:
+    """The caller's order; another buyer's order answers 404, as if it did not exist."""
     if not is_id(order_id, ORDER_ID_PREFIX):
         raise OrderNotFoundError(details={"orderId": order_id})
     order = load(order_id)

@@ -1,0 +1,106 @@
+"""The one unwind: the saga's compensations, the buyer's cancel and the TTL expiry undo an order through the
+same three steps in the same order (payment, stock, order), against moto's DynamoDB."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from shop import cart, checkout, inventory, orders, payments
+from shop.checkout.saga import STEPS
+from shop.identity import caller_from_claims
+from shop.ids import new_id
+from shop.inventory.tables import Stock
+from shop.orders.tables import HOLD, HoldRow
+from tests.unit.shop.apigw_events import BUYER_CLAIMS, ROOT
+
+BUYER = caller_from_claims(BUYER_CLAIMS)
+UNWIND = ["void_or_refund", "release", "close"]
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every call of the unwind's three steps and of the order's claim, in order (each still does its work)."""
+    seen: list[str] = []
+    for module, name in ((payments, "void_or_refund"), (inventory, "release"), (orders, "close"),
+                         (orders, "transition")):  # fmt: skip
+        real: Callable[..., Any] = getattr(module, name)
+
+        def recorded(*args: Any, _real: Callable[..., Any] = real, _name: str = name, **kwargs: Any) -> Any:
+            seen.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, recorded)
+    return seen
+
+
+def placed(last4: str = "4242") -> str:
+    """An order as the saga leaves it waiting or paid: 2 units reserved, CREATED with its hold, charged."""
+    order_id = new_id(orders.ORDER_ID_PREFIX)
+    Stock("itm_1", "default", available=10, updated_at="t").save()
+    card = payments.provider().tokenize(f"4111 1111 1111 {last4}")
+    orders.new_order(
+        order_id=order_id, user_id=BUYER.user_id, cart_id=f"cart_{BUYER.user_id}", amount=100, currency="USD",
+        lines=[cart.CheckoutLine("itm_1", "default", 2, 50, "Mug")],
+        totals={"subtotal": 100, "tax": 0, "shipping": 0, "total": 100}, card_token=card.token, card_last4=last4,
+    )  # fmt: skip
+    inventory.reserve(order_id, [inventory.StockLine("itm_1", "default", 2)], only_while=orders.while_pending(order_id))
+    orders.create(order_id)
+    payments.charge(order_id=order_id, user_id=BUYER.user_id, amount=100, currency="USD", card_token=card.token,
+                    card_last4=last4)  # fmt: skip
+    return order_id
+
+
+def undone(order_id: str, status: str, payment: str) -> None:
+    order = orders.load(order_id)
+    assert (order.status, order.payment_status) == (status, payment)
+    assert [h.status for h in order.history].count(status) == 1
+    assert int(Stock.get("itm_1", "default").available) == 10
+    with pytest.raises(HoldRow.DoesNotExist):
+        HoldRow.get(order_id, HOLD)
+
+
+def compensation_chain() -> list[str]:
+    """The actions the state machine runs after a failed payment, in its order (RefundPayment onwards)."""
+    states = json.loads((ROOT / "statemachines" / "checkout.asl.json").read_text())["States"]
+    actions, name = [], "RefundPayment"
+    while states[name]["Type"] == "Task":
+        actions.append(states[name]["Parameters"]["action"])
+        name = states[name]["Next"]
+    return actions
+
+
+def test_the_sagas_compensations_are_the_unwind_in_order(tables, calls):
+    order_id = placed("4242")
+    assert compensation_chain() == ["refund_payment", "release_inventory", "fail_order"]
+    error = {"Error": "OrderCancelled", "Cause": "the buyer cancelled"}
+    for action in compensation_chain():
+        STEPS[action]({"action": action, "orderId": order_id, "error": error})
+    assert calls == UNWIND
+    undone(order_id, "CANCELLED", "REFUNDED")
+
+
+def test_cancel_claims_the_order_then_unwinds_in_the_same_order(tables, calls):
+    order_id = placed("4242")
+    cancelled = checkout.cancel_order(BUYER, order_id)
+    assert calls == ["transition", *UNWIND]  # the claim first; close then finds the order claimed
+    assert (cancelled.status, cancelled.reason, cancelled.payment_status) == ("CANCELLED", "CANCELLED_BY_BUYER",
+                                                                               "REFUNDED")  # fmt: skip
+    undone(order_id, "CANCELLED", "REFUNDED")
+    calls.clear()
+    assert checkout.cancel_order(BUYER, order_id).status == "CANCELLED"  # again: the unwind changes nothing
+    undone(order_id, "CANCELLED", "REFUNDED")
+
+
+def test_expiry_claims_the_order_then_unwinds_in_the_same_order(tables, calls):
+    order_id = placed("3220")  # waits for the customer's confirmation, which never comes
+    assert checkout.expire_order(order_id)
+    assert calls == ["transition", *UNWIND]
+    undone(order_id, "EXPIRED", "EXPIRED")
+    assert orders.load(order_id).reason == "PAYMENT_WINDOW_ELAPSED"
+    calls.clear()
+    assert not checkout.expire_order(order_id)  # a repeated TTL record: the claim fails, nothing is undone
+    assert calls == ["transition"]
