@@ -149,11 +149,12 @@ def run(workdir: Path, repeats: int) -> list[str]:
     for n in range(20):
         document = Document(f"itm_fresh_{n}", count + n + 1, True, 1,
                             {"item": {"itemId": f"itm_fresh_{n}", "name": f"Zyxwv{n} Gadget", "price": 100,
-                                      "createdAt": "2025-01-01T00:00:00.000Z", "tags": []}})  # fmt: skip
+                                      "currency": "USD", "createdAt": "2025-01-01T00:00:00.000Z",
+                                      "tags": []}})  # fmt: skip
         start = time.perf_counter()
         engine.upsert([document])
         engine.commit()
-        while not service.search_items(engine, term=f"zyxwv{n}", cursor_key=KEY)["items"]:
+        while not service.search_items(engine, term=f"zyxwv{n}", cursor_key=KEY).items:
             engine.refresh()
         fresh.append((time.perf_counter() - start) * 1000)
     rss = _rss_mib()  # before the baseline loads its documents

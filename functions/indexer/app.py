@@ -16,16 +16,15 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shop.search import service
-from shop.search.indexing import Indexer
+from shop import search
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 @cache
-def indexer() -> Indexer:
-    return Indexer(service.engine())
+def indexer() -> search.Indexer:
+    return search.Indexer(search.engine())
 
 
 def record_handler(record: DynamoDBRecord) -> None:

@@ -9,42 +9,12 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
 
-from shop import http
-from shop.search import service
-from shop.search.port import Filters
+from shop import http, search
+from shop.search.schemas import SearchPage, Suggestions
 
 logger = Logger()
 app = http.create_app()
-
-
-class Facet(BaseModel):
-    value: str
-    count: int
-
-
-class PriceFacet(BaseModel):
-    from_: int | None = Field(default=None, alias="from")
-    to: int | None = None
-    count: int
-
-
-class Facets(BaseModel):
-    category: list[Facet]
-    brand: list[Facet]
-    price: list[PriceFacet]
-
-
-class SearchPage(BaseModel):
-    items: list[dict[str, Any]]
-    nextCursor: str | None
-    total: int | None
-    facets: Facets | None
-
-
-class Suggestions(BaseModel):
-    suggestions: list[str]
 
 
 @app.get(
@@ -64,9 +34,9 @@ def search_items(
     max_price: Annotated[int | None, Query(alias="maxPrice", ge=0)] = None,
     in_stock: Annotated[bool | None, Query(alias="inStock")] = None,
     sort: Annotated[Literal["relevance", "price_asc", "price_desc", "newest"], Query()] = "relevance",
-) -> dict[str, Any]:
-    filters = Filters(category, brand, min_price, max_price, in_stock)
-    return service.search_items(service.engine(), term=term, filters=filters, sort=sort, size=size, page_cursor=cursor)
+) -> SearchPage:
+    filters = search.Filters(category, brand, min_price, max_price, in_stock)
+    return search.search_items(search.engine(), term=term, filters=filters, sort=sort, size=size, page_cursor=cursor)
 
 
 @app.get(
@@ -76,7 +46,7 @@ def search_items(
     responses=http.documented_responses(200, "Completions", [422, 503]),
 )
 def suggest(prefix: Annotated[str, Query(min_length=1, max_length=100)]) -> Suggestions:
-    return Suggestions(suggestions=service.suggest(service.engine(), prefix))
+    return Suggestions(suggestions=search.suggest(search.engine(), prefix))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

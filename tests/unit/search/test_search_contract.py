@@ -66,8 +66,13 @@ def engine(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[SearchEngi
     engine.close()
 
 
+def page_of(engine: SearchEngine, **kwargs: Any) -> dict[str, Any]:
+    """One page of results as GET /items answers it (the typed page as JSON)."""
+    return service.search_items(engine, cursor_key=KEY, **kwargs).model_dump(mode="json", by_alias=True)
+
+
 def names(engine: SearchEngine, **kwargs: Any) -> list[str]:
-    return [item["name"] for item in service.search_items(engine, cursor_key=KEY, **kwargs)["items"]]
+    return [item["name"] for item in page_of(engine, **kwargs)["items"]]
 
 
 CASES = {
@@ -101,7 +106,7 @@ def test_name_ranks_above_description(engine: SearchEngine) -> None:
 
 
 def test_facets_count_the_whole_query(engine: SearchEngine) -> None:
-    page = service.search_items(engine, filters=Filters(category="Electronics"), size=1, cursor_key=KEY)
+    page = page_of(engine, filters=Filters(category="Electronics"), size=1)
     assert page["total"] == 5
     assert {"value": "Logitech", "count": 2} in page["facets"]["brand"]
     assert sum(bucket["count"] for bucket in page["facets"]["price"]) == 5
@@ -113,7 +118,7 @@ def test_suggest_completes_names(engine: SearchEngine) -> None:
 
 
 def test_a_forged_or_foreign_cursor_is_refused(engine: SearchEngine) -> None:
-    page = service.search_items(engine, size=2, cursor_key=KEY)
+    page = page_of(engine, size=2)
     with pytest.raises(InvalidCursorError):
         service.search_items(engine, size=2, page_cursor=page["nextCursor"][:-2] + "AA", cursor_key=KEY)
     with pytest.raises(InvalidCursorError):
@@ -150,7 +155,7 @@ def test_paging_returns_each_item_once_while_items_are_added(engine: SearchEngin
     seen: list[str] = []
     cursor, added = None, 200
     for _ in range(MAX_PAGES):  # a cursor that stops advancing fails here instead of paging forever
-        page = service.search_items(engine, term="widget", sort=sort, size=7, page_cursor=cursor, cursor_key=KEY)
+        page = page_of(engine, term="widget", sort=sort, size=7, page_cursor=cursor)
         seen += [item["itemId"] for item in page["items"]]
         cursor = page["nextCursor"]
         if cursor is None:
@@ -167,11 +172,11 @@ def test_paging_returns_each_item_once_while_items_are_added(engine: SearchEngin
 
 def test_relevance_scores_do_not_move_as_the_index_grows(engine: SearchEngine) -> None:
     """Relevance cursors hold a score: it must not depend on corpus statistics (a filter's BM25 did)."""
-    first = service.search_items(engine, term="logitech", size=1, cursor_key=KEY)
+    first = page_of(engine, term="logitech", size=1)
     assert first["nextCursor"] is not None
     indexer = Indexer(engine)
     for n in range(300, 340):
         add(indexer, n, f"Gadget {n}", "Acme", "Tools", 1000, 1, [])
     indexer.flush()
-    again = service.search_items(engine, term="logitech", size=1, cursor_key=KEY)
+    again = page_of(engine, term="logitech", size=1)
     assert again["nextCursor"] == first["nextCursor"]

@@ -55,7 +55,7 @@ def available(document: Document) -> int:
 
 
 def summary(document: Document) -> dict[str, Any]:
-    """What a search hit shows about an item."""
+    """What a search hit shows about an item: the fields of shop.search.schemas.ItemSummary, by their JSON names."""
     item = document.state.get("item", {})
     units = available(document)
     result = {name: item.get(name) for name in SUMMARY_FIELDS}

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from functools import cache
-from typing import Any
 
 from shop.errors import SearchUnavailableError
 from shop.search import cursor
 from shop.search.port import Filters, SearchEngine, SearchRequest, Sort
 from shop.search.query import build_words
+from shop.search.schemas import Facets, ItemSummary, SearchPage
 from shop.search.settings import SearchSettings, search_settings
 
 SUGGEST_FIELDS = {"name": 10.0, "brand": 6.0}
@@ -43,7 +43,7 @@ def search_items(
     size: int = 20,
     page_cursor: str | None = None,
     cursor_key: bytes | None = None,
-) -> dict[str, Any]:
+) -> SearchPage:
     """One page of results: {items, nextCursor, total, facets}. Facets and total describe the whole query."""
     filters = filters or Filters()
     key = cursor_key or search_settings().cursor_key
@@ -53,12 +53,12 @@ def search_items(
     after = cursor.decode(key, query_id, page_cursor) if page_cursor else None
     result = engine.search(SearchRequest(words, filters, effective_sort, size, after))
     next_cursor = cursor.encode(key, query_id, result.hits[-1].sort_values) if result.has_more else None
-    return {
-        "items": [hit.item for hit in result.hits],
-        "nextCursor": next_cursor,
-        "total": result.total,
-        "facets": result.facets,
-    }
+    return SearchPage(
+        items=[ItemSummary.model_validate(hit.item) for hit in result.hits],
+        next_cursor=next_cursor,
+        total=result.total,
+        facets=None if result.facets is None else Facets.model_validate(result.facets),
+    )
 
 
 def suggest(engine: SearchEngine, prefix: str) -> list[str]:
