@@ -2,6 +2,8 @@
 
 Every functions/*/app.py that exposes a resolver named `app` contributes its routes; the merged document
 is written to functions/docs/openapi.json (served by GET /openapi.json) and docs/openapi.json.
+Two functions may publish the same component schema (ErrorBody, ItemView, ...), but never two different
+schemas under one name: powertools' merge would keep one of them silently, so the build fails instead.
 
     python scripts/build_openapi.py           # write both files
     python scripts/build_openapi.py --check   # exit 1 if either file is not what the code describes
@@ -27,6 +29,10 @@ DESCRIPTION = (
 )
 
 
+class ComponentConflictError(Exception):
+    """Two functions publish different schemas under one component name."""
+
+
 def build() -> dict[str, Any]:
     sys.path[:0] = [str(ROOT / "layers" / "shop" / "python"), str(ROOT)]
     from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
@@ -34,10 +40,15 @@ def build() -> dict[str, Any]:
 
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     merged = OpenAPIMerge(title=TITLE, version=version, description=DESCRIPTION, on_conflict="error")
+    documents: dict[str, dict[str, Any]] = {}
     for app_file in sorted((ROOT / "functions").glob("*/app.py")):
         resolver = getattr(_load(app_file), "app", None)
         if isinstance(resolver, ApiGatewayResolver):
-            merged.add_schema(resolver.get_openapi_schema().model_dump(mode="json", by_alias=True, exclude_none=True))
+            schema = resolver.get_openapi_schema().model_dump(mode="json", by_alias=True, exclude_none=True)
+            documents[str(app_file.relative_to(ROOT))] = schema
+    check_component_conflicts(documents)
+    for schema in documents.values():
+        merged.add_schema(schema)
     document = merged.get_openapi_schema()
     _drop_generic_validation_responses(document)
     _drop_unreferenced_schemas(document)
@@ -58,6 +69,25 @@ def _load(app_file: Path) -> Any:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def check_component_conflicts(documents: dict[str, dict[str, Any]]) -> None:
+    """Raise ComponentConflictError when two documents (by source name) hold different component schemas
+    under one name; the same schema published by several is fine."""
+    seen: dict[tuple[str, str], tuple[str, Any]] = {}
+    conflicts: list[str] = []
+    for source, document in documents.items():
+        for kind, components in document.get("components", {}).items():
+            for name, value in components.items():
+                first = seen.setdefault((kind, name), (source, value))
+                if first[1] != value:
+                    conflicts.append(f"components.{kind}.{name}: {first[0]} and {source} define it differently")
+    if conflicts:
+        raise ComponentConflictError(
+            "two schemas share a component name, and the merged document would silently keep only one:\n  "
+            + "\n  ".join(conflicts)
+            + "\nRename one model, or make both functions use the same one."
+        )
 
 
 def _drop_generic_validation_responses(document: dict[str, Any]) -> None:
@@ -99,7 +129,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if the committed documents are out of date")
     args = parser.parse_args()
-    text = render(build())
+    try:
+        text = render(build())
+    except ComponentConflictError as error:
+        print(f"OpenAPI document not built: {error}", file=sys.stderr)
+        return 1
     if args.check:
         stale = [path for path in OUTPUTS if not path.exists() or path.read_text(encoding="utf-8") != text]
         for path in stale:
