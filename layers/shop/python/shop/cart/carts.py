@@ -343,6 +343,12 @@ class Line:
     def total(self) -> int:
         return self.quantity * self.unit_price
 
+    def stored(self) -> dict[str, Any]:
+        """The line as the table keeps it and the API shows it (the snapshot time as ISO text)."""
+        return {"item_id": self.item_id, "variant_id": self.variant_id, "name": self.name, "quantity": self.quantity,
+                "unit_price": self.unit_price, "price_taken_at": clock.iso(self.price_taken_at),
+                "low_stock": self.low_stock}  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Offer:
@@ -521,15 +527,7 @@ def _line(row: CartLine) -> Line:
 
 
 def _row(line: Line) -> CartLine:
-    return CartLine(  # type: ignore[no-untyped-call]  # pynamodb leaves MapAttribute.__init__ untyped
-        item_id=line.item_id,
-        variant_id=line.variant_id,
-        name=line.name,
-        quantity=line.quantity,
-        unit_price=line.unit_price,
-        price_taken_at=clock.iso(line.price_taken_at),
-        low_stock=line.low_stock,
-    )
+    return CartLine(**line.stored())  # type: ignore[no-untyped-call]  # pynamodb leaves MapAttribute.__init__ untyped
 
 
 # ---------------------------------------------------------------- items on sale
@@ -608,19 +606,7 @@ def _view(cart: Cart | None, owner: CartOwner, policy: PricingPolicy, region: st
     totals = cart_totals(lines, policy, region)
     return CartView(
         cart_id=owner.cart_id or None,
-        lines=[
-            CartLineView(
-                item_id=line.item_id,
-                variant_id=line.variant_id,
-                name=line.name,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                price_taken_at=clock.iso(line.price_taken_at),
-                line_total=line.total,
-                low_stock=line.low_stock,
-            )
-            for line in lines
-        ],
+        lines=[CartLineView(**line.stored(), line_total=line.total) for line in lines],
         totals=TotalsView(subtotal=totals.subtotal, tax=totals.tax, shipping=totals.shipping, total=totals.total),
         currency=cart.currency if cart is not None else cart_settings().currency,
         region=region,

@@ -8,7 +8,7 @@ transaction. Every later change is conditional on the item's version.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -120,21 +120,8 @@ def update_item(caller: Caller, item_id: str, changes: ItemChanges) -> ItemView:
     variants = list(item.variants)
     if changes.variants is not None:
         variants = _reprice_variants(variants, changes)
-    compliance.check_listing(
-        compliance.Listing(
-            texts=compliance.texts_of(
-                name=merged["name"],
-                description=merged["description"],
-                brand=merged["brand"],
-                category=merged["category"],
-                tags=merged["tags"],
-                attributes=_plain(merged["attributes"]),
-                specifications=_plain(merged["specifications"]),
-            ),
-            prices=_prices(int(merged["price"]), [int(v.price) for v in variants]),
-            category=merged["category"],
-        )
-    )
+    listed = {**merged, "attributes": _plain(merged["attributes"]), "specifications": _plain(merged["specifications"])}
+    _check_compliance(listed, int(merged["price"]), [int(v.price) for v in variants])
     actions: list[Any] = [Item.updated_at.set(clock.now_iso())]
     for name in sorted(fields - {"variants"}):
         attribute = getattr(Item, name)
@@ -193,6 +180,7 @@ def restock(seller: Caller, item_id: str, variant_id: str | None, quantity: int)
 
 
 _CHANGEABLE = ("name", "description", "price", "brand", "category", "tags", "attributes", "specifications")
+_LISTED = ("name", "description", "brand", "category", "tags", "attributes", "specifications")  # texts checked
 
 
 def _owned_item(caller: Caller, item_id: str) -> Item:
@@ -239,22 +227,21 @@ def _prices(price: int, variant_prices: Iterable[int]) -> dict[str, int]:
     return prices
 
 
+def _check_compliance(
+    listed: Mapping[str, Any], price: int, variant_prices: Iterable[int], variant_attributes: Iterable[Any] = ()
+) -> None:
+    """The marketplace's rules (shop.catalog.compliance) on an item's buyer-visible fields and every price."""
+    texts = compliance.texts_of(**{name: listed[name] for name in _LISTED}, variant_attributes=variant_attributes)
+    prices = _prices(price, variant_prices)
+    compliance.check_listing(compliance.Listing(texts=texts, prices=prices, category=listed["category"]))
+
+
 def _check_new_item(new_item: NewItem) -> None:
-    compliance.check_listing(
-        compliance.Listing(
-            texts=compliance.texts_of(
-                name=new_item.name,
-                description=new_item.description,
-                brand=new_item.brand,
-                category=new_item.category,
-                tags=new_item.tags,
-                attributes=new_item.attributes,
-                specifications=new_item.specifications,
-                variant_attributes=[variant.attributes for variant in new_item.variants],
-            ),
-            prices=_prices(new_item.price, [new_item.price if v.price is None else v.price for v in new_item.variants]),
-            category=new_item.category,
-        )
+    _check_compliance(
+        {name: getattr(new_item, name) for name in _LISTED},
+        new_item.price,
+        [new_item.price if v.price is None else v.price for v in new_item.variants],
+        [variant.attributes for variant in new_item.variants],
     )
 
 
