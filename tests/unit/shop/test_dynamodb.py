@@ -6,7 +6,7 @@ import pytest
 from pynamodb.exceptions import CancellationReason, PutError, TransactWriteError, UpdateError, VerboseClientError
 
 from shop.config import ConfigurationError, catalog_settings
-from shop.dynamodb import TableName, cancellation, condition_failed, stream_image, transaction
+from shop.dynamodb import TableName, cancellation, condition_failed, find, stream_image, transaction
 from shop.inventory.tables import Stock
 
 
@@ -25,6 +25,13 @@ def test_a_table_name_is_read_when_used_and_a_missing_one_is_named(monkeypatch):
 
 def stock(variant: str = "default", available: int = 1) -> Stock:
     return Stock("itm_1", variant, available=available, updated_at="2026-01-01T00:00:00.000Z")
+
+
+def test_find_reads_a_row_or_answers_none(tables):
+    assert find(Stock, "itm_1", "default") is None
+    stock(available=3).save()
+    found = find(Stock, "itm_1", "default")
+    assert found is not None and int(found.available) == 3
 
 
 def test_single_writes_refused_by_their_condition(tables):

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
@@ -38,6 +38,17 @@ class TableName:
 
     def __get__(self, instance: object, owner: type | None = None) -> str:
         return required(getattr(self.settings(), self.field), self.field.upper())
+
+
+M = TypeVar("M", bound=Model)
+
+
+def find(model: type[M], hash_key: str, range_key: str | None = None) -> M | None:
+    """The row with these keys, read strongly consistent, or None when there is none."""
+    try:
+        return model.get(hash_key, range_key, consistent_read=True)
+    except model.DoesNotExist:
+        return None
 
 
 @cache

@@ -34,10 +34,9 @@ from shop.cart.schemas import (
     TotalsView,
 )
 from shop.cart.tables import Cart, CartLine
-from shop.catalog import ITEM_ID_PREFIX
-from shop.catalog.tables import Item
+from shop.catalog import ITEM_ID_PREFIX, load_item
 from shop.config import cart_settings
-from shop.dynamodb import cancellation, condition_failed, transaction
+from shop.dynamodb import cancellation, condition_failed, find, transaction
 from shop.errors import (
     CartConflictError,
     CartFullError,
@@ -431,10 +430,7 @@ def _load_for_write(owner: CartOwner, now: datetime) -> Cart | None:
 
 
 def _read_row(owner: CartOwner) -> Cart | None:
-    try:
-        return Cart.get(owner.cart_id, consistent_read=True)
-    except Cart.DoesNotExist:
-        return None
+    return find(Cart, owner.cart_id)
 
 
 def _is_expired(cart: Cart, now: datetime) -> bool:
@@ -540,10 +536,7 @@ def _offer(item_id: str, variant_id: str) -> Offer:
         raise ItemNotFoundError(details={"itemId": item_id})
     # Independent reads, overlapped: one round trip of latency on the add-to-cart path.
     stock = _READS.submit(available_units, item_id, variant_id)
-    try:
-        item = Item.get(item_id, consistent_read=True)
-    except Item.DoesNotExist:
-        raise ItemNotFoundError(details={"itemId": item_id}) from None
+    item = load_item(item_id)
     if item.status != "ACTIVE":
         raise ItemUnavailableError(details={"itemId": item_id, "status": item.status})
     name, price = item.name, int(item.price)

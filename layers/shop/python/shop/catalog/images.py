@@ -32,10 +32,11 @@ from aws_lambda_powertools import Logger
 from pynamodb.exceptions import UpdateError
 
 from shop import aws, clock, events
+from shop.catalog.items import load_item
 from shop.catalog.schemas import ImageUploadView, RejectionReason, UploadForm
 from shop.catalog.tables import ITEM_ID_PREFIX, Item, ItemImage
 from shop.config import media_settings
-from shop.dynamodb import condition_failed
+from shop.dynamodb import condition_failed, find
 from shop.errors import ForbiddenError, ItemChangedError, ItemNotFoundError, TooManyImagesError
 from shop.identity import Caller
 from shop.ids import is_id, new_id
@@ -167,7 +168,7 @@ def request_image_upload(caller: Caller, item_id: str) -> ImageUploadView:
     image_id = new_id(IMAGE_ID_PREFIX)
     now = clock.now()
     for _ in range(ATTEMPTS):
-        item = _load_item(item_id)
+        item = load_item(item_id)
         if item.seller_id != caller.user_id:
             raise ForbiddenError("only the item's seller adds images to it", details={"itemId": item_id})
         images = _pruned(item.images, now, config.upload_expires_seconds)
@@ -301,9 +302,8 @@ def _transition(
 ) -> bool:
     """PENDING -> status, as a write conditional on the item's version; False when the entry is not PENDING."""
     for _ in range(ATTEMPTS):
-        try:
-            item = Item.get(item_id, consistent_read=True)
-        except Item.DoesNotExist:
+        item = find(Item, item_id)
+        if item is None:
             return False
         images = list(item.images)
         index = next((i for i, e in enumerate(images) if e.image_id == image_id), None)
@@ -331,17 +331,9 @@ def _publish_ready(item_id: str, image_id: str, urls: dict[str, str]) -> None:
 
 
 # ---------------------------------------------------------------- persistence helpers
-def _load_item(item_id: str) -> Item:
-    try:
-        return Item.get(item_id, consistent_read=True)
-    except Item.DoesNotExist:
-        raise ItemNotFoundError(details={"itemId": item_id}) from None
-
-
 def _entry(item_id: str, image_id: str) -> ItemImage | None:
-    try:
-        item = Item.get(item_id, consistent_read=True)
-    except Item.DoesNotExist:
+    item = find(Item, item_id)
+    if item is None:
         return None
     return next((entry for entry in item.images if entry.image_id == image_id), None)
 

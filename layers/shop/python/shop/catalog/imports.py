@@ -32,6 +32,7 @@ from shop.catalog.items import onboard_item_once
 from shop.catalog.schemas import ImportStarted, ImportView, NewImport, NewItem, RowErrorView, UploadForm
 from shop.catalog.tables import ITEM_ID_PREFIX, ImportJob, ImportRowError
 from shop.config import catalog_settings, required
+from shop.dynamodb import find
 from shop.errors import ForbiddenError, ImportNotFoundError, ShopError
 from shop.http import field_name
 from shop.identity import Caller
@@ -357,10 +358,7 @@ def _short(message: str) -> str:
 def _load(import_id: str) -> ImportJob | None:
     if not is_id(import_id, IMPORT_ID_PREFIX):
         return None
-    try:
-        return ImportJob.get(import_id, consistent_read=True)
-    except ImportJob.DoesNotExist:
-        return None
+    return find(ImportJob, import_id)
 
 
 def _mark(job: ImportJob, *, status: str, errors: list[RowError] | None = None, **counts: Any) -> None:

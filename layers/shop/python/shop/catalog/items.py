@@ -19,7 +19,7 @@ from shop import clock
 from shop.catalog import compliance
 from shop.catalog.schemas import ItemChanges, ItemView, NewItem, VariantView
 from shop.catalog.tables import ITEM_ID_PREFIX, Item, SkuClaim, Variant
-from shop.dynamodb import cancellation, condition_failed, transaction
+from shop.dynamodb import cancellation, condition_failed, find, transaction
 from shop.errors import (
     DuplicateSkuError,
     ForbiddenError,
@@ -83,11 +83,15 @@ def get_item(item_id: str) -> ItemView:
     # The item and its stock rows are independent reads: overlapping them halves the latency of the
     # busiest public read path (one round trip instead of two).
     stock = _READS.submit(lambda: list(Stock.query(item_id, consistent_read=True)))
-    try:
-        item = Item.get(item_id, consistent_read=True)
-    except Item.DoesNotExist:
-        raise ItemNotFoundError(details={"itemId": item_id}) from None
-    return _view(item, stock.result())
+    return _view(load_item(item_id), stock.result())
+
+
+def load_item(item_id: str) -> Item:
+    """The item's row (strongly consistent); ItemNotFoundError for an unknown id or one that is not an item id."""
+    item = find(Item, item_id) if is_id(item_id, ITEM_ID_PREFIX) else None
+    if item is None:
+        raise ItemNotFoundError(details={"itemId": item_id})
+    return item
 
 
 def onboard_item_once(seller_id: str, new_item: NewItem, *, item_id: str) -> tuple[ItemView, bool]:
@@ -186,12 +190,7 @@ _LISTED = ("name", "description", "brand", "category", "tags", "attributes", "sp
 def _owned_item(caller: Caller, item_id: str) -> Item:
     if not caller.is_seller:
         raise ForbiddenError("only sellers can change items")
-    if not is_id(item_id, ITEM_ID_PREFIX):
-        raise ItemNotFoundError(details={"itemId": item_id})
-    try:
-        item = Item.get(item_id, consistent_read=True)
-    except Item.DoesNotExist:
-        raise ItemNotFoundError(details={"itemId": item_id}) from None
+    item = load_item(item_id)
     if item.seller_id != caller.user_id:
         # 403, not 404: items are public (GET /items/{id}), so hiding this one's existence protects nothing.
         raise ForbiddenError("only the seller who listed this item can change it", details={"itemId": item_id})
@@ -310,10 +309,8 @@ def _onboard(seller_id: str, new_item: NewItem, item_id: str | None = None) -> I
 
 
 def _duplicate_sku(claim_id: str, sku: str) -> DuplicateSkuError:
-    try:
-        holder: str | None = SkuClaim.get(claim_id, consistent_read=True).item_id
-    except SkuClaim.DoesNotExist:  # released in the meantime; the seller may simply retry
-        holder = None
+    claim = find(SkuClaim, claim_id)  # None: released in the meantime; the seller may simply retry
+    holder = None if claim is None else claim.item_id
     return DuplicateSkuError(f"you already list an item with SKU {sku!r}", details={"sku": sku, "itemId": holder})
 
 

@@ -22,7 +22,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from shop import clock
-from shop.dynamodb import ConditionCheck, cancellation, transaction
+from shop.dynamodb import ConditionCheck, cancellation, find, transaction
 from shop.errors import OutOfStockError
 from shop.inventory.tables import RESERVATION, ReservationRow, ReservedLine, Stock
 
@@ -180,10 +180,8 @@ def reservation_status(order_id: str) -> str | None:
 
 
 def available_units(item_id: str, variant_id: str) -> int:
-    try:
-        return int(Stock.get(item_id, variant_id, consistent_read=True).available)
-    except Stock.DoesNotExist:
-        return 0
+    row = find(Stock, item_id, variant_id)
+    return 0 if row is None else int(row.available)
 
 
 def shortages(lines: Iterable[StockLine]) -> list[dict[str, object]]:
@@ -201,7 +199,4 @@ def shortages(lines: Iterable[StockLine]) -> list[dict[str, object]]:
 
 
 def _reservation(order_id: str) -> ReservationRow | None:
-    try:
-        return ReservationRow.get(order_id, RESERVATION, consistent_read=True)
-    except ReservationRow.DoesNotExist:
-        return None
+    return find(ReservationRow, order_id, RESERVATION)

@@ -21,7 +21,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from shop import clock, inventory, payments
 from shop.cart.schemas import TotalsView
 from shop.config import checkout_settings
-from shop.dynamodb import ConditionCheck, condition_failed, transaction
+from shop.dynamodb import ConditionCheck, condition_failed, find, transaction
 from shop.errors import OrderNotFoundError, ValidationFailedError
 from shop.identity import Caller
 from shop.ids import is_id
@@ -62,10 +62,10 @@ def new_order(*, order_id: str, user_id: str, cart_id: str, amount: int, currenc
 
 
 def load(order_id: str) -> OrderRow:
-    try:
-        return OrderRow.get(order_id, ORDER, consistent_read=True)
-    except OrderRow.DoesNotExist:
-        raise OrderNotFoundError(details={"orderId": order_id}) from None
+    order = find(OrderRow, order_id, ORDER)
+    if order is None:
+        raise OrderNotFoundError(details={"orderId": order_id})
+    return order
 
 
 def _move_actions(to: str, reason: str | None) -> list[Any]:

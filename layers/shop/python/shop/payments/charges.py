@@ -22,7 +22,7 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from shop import aws, clock
 from shop.config import checkout_settings
-from shop.dynamodb import condition_failed
+from shop.dynamodb import condition_failed, find
 from shop.errors import PaymentNotConfirmableError, PaymentNotFoundError
 from shop.identity import Caller
 from shop.payments.provider import LocalPaymentProvider, PaymentProvider, ProviderUnavailableError
@@ -185,10 +185,7 @@ def void_or_refund(order_id: str, *, ended_as: str = "EXPIRED") -> str | None:
 
 
 def get_payment_row(payment_id: str) -> PaymentRow | None:
-    try:
-        return PaymentRow.get(payment_id, consistent_read=True)
-    except PaymentRow.DoesNotExist:
-        return None
+    return find(PaymentRow, payment_id)
 
 
 # ---------------------------------------------------------------- internals
