@@ -60,7 +60,7 @@ def _seconds(event: dict[str, Any]) -> float:
         seconds = math.nan
     if not 0 <= seconds <= MAX_SLEEP_SECONDS:  # NaN fails this too
         message = f"seconds should be a number from 0 to {MAX_SLEEP_SECONDS}"
-        raise ValidationFailedError(details={"fields": [{"field": "seconds", "message": message, "type": "range"}]})
+        raise ValidationFailedError.of_field("seconds", message, "range")
     return seconds
 
 

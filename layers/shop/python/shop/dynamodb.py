@@ -51,6 +51,11 @@ def find(model: type[M], hash_key: str, range_key: str | None = None) -> M | Non
         return None
 
 
+def plain_map(value: Any) -> dict[str, Any]:
+    """A map attribute's value as a plain dict: a raw MapAttribute as read back, or a dict as freshly built."""
+    return dict(value.as_dict()) if hasattr(value, "as_dict") else dict(value)
+
+
 @cache
 def _connection() -> Connection:
     # One connection (and so one botocore client) per process: creating a client costs milliseconds.

@@ -121,6 +121,11 @@ class ValidationFailedError(ShopError):
     code = "VALIDATION_FAILED"
     default_message = "the request has invalid fields"
 
+    @classmethod
+    def of_field(cls, field: str, message: str, kind: str) -> ValidationFailedError:
+        """One offending field, as the domain's own checks (beyond the schema) refuse them."""
+        return cls(details={"fields": [{"field": field, "message": message, "type": kind}]})
+
 
 class WeakPasswordError(ShopError):
     status = HTTPStatus.UNPROCESSABLE_ENTITY

@@ -67,9 +67,7 @@ def register(registration: Registration) -> Account:
                     f"the password must have {POLICY_IN_WORDS}",
                     details={"policy": PASSWORD_POLICY, "reason": _message(error)},
                 ),
-                "InvalidParameterException": ValidationFailedError(
-                    details={"fields": [{"field": "body", "message": _message(error), "type": "invalid"}]}
-                ),
+                "InvalidParameterException": ValidationFailedError.of_field("body", _message(error), "invalid"),
             },
         )
     try:

@@ -542,8 +542,7 @@ def _offer(item_id: str, variant_id: str) -> Offer:
     name, price = item.name, int(item.price)
     if item.variants:
         if variant_id == DEFAULT_VARIANT:
-            field = {"field": "variantId", "message": "this item has variants; choose one", "type": "missing"}
-            raise ValidationFailedError(details={"fields": [field]})
+            raise ValidationFailedError.of_field("variantId", "this item has variants; choose one", "missing")
         variant = next((v for v in item.variants if v.variant_id == variant_id), None)
         if variant is None:
             raise _no_such_variant(item_id, variant_id)
@@ -588,10 +587,9 @@ def _region(policy: PricingPolicy, region: str | None) -> str:
     try:
         return _region_of(policy, region)
     except UnknownRegionError:
-        raise ValidationFailedError(
-            details={"fields": [{"field": "region", "message": f"no tax rate for region {region!r}; known: "
-                                 f"{', '.join(sorted(policy.tax_rates_bps))}", "type": "unknown_region"}]}
-        ) from None  # fmt: skip
+        known = ", ".join(sorted(policy.tax_rates_bps))
+        message = f"no tax rate for region {region!r}; known: {known}"
+        raise ValidationFailedError.of_field("region", message, "unknown_region") from None
 
 
 def _view(cart: Cart | None, owner: CartOwner, policy: PricingPolicy, region: str) -> CartView:

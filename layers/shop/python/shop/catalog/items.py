@@ -19,7 +19,7 @@ from shop import clock
 from shop.catalog import compliance
 from shop.catalog.schemas import ItemChanges, ItemView, NewItem, VariantView
 from shop.catalog.tables import ITEM_ID_PREFIX, Item, SkuClaim, Variant
-from shop.dynamodb import cancellation, condition_failed, find, transaction
+from shop.dynamodb import cancellation, condition_failed, find, plain_map, transaction
 from shop.errors import (
     DuplicateSkuError,
     ForbiddenError,
@@ -124,7 +124,7 @@ def update_item(caller: Caller, item_id: str, changes: ItemChanges) -> ItemView:
     variants = list(item.variants)
     if changes.variants is not None:
         variants = _reprice_variants(variants, changes)
-    listed = {**merged, "attributes": _plain(merged["attributes"]), "specifications": _plain(merged["specifications"])}
+    listed = {**merged, **{name: plain_map(merged[name]) for name in ("attributes", "specifications")}}
     _check_compliance(listed, int(merged["price"]), [int(v.price) for v in variants])
     actions: list[Any] = [Item.updated_at.set(clock.now_iso())]
     for name in sorted(fields - {"variants"}):
@@ -213,10 +213,6 @@ def _reprice_variants(variants: list[Variant], changes: ItemChanges) -> list[Var
     for change in changes.variants or []:
         by_id[change.variant_id].price = change.price
     return variants
-
-
-def _plain(value: Any) -> dict[str, Any]:
-    return dict(value.attribute_values) if hasattr(value, "attribute_values") else dict(value)
 
 
 def _prices(price: int, variant_prices: Iterable[int]) -> dict[str, int]:

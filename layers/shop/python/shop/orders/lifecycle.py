@@ -21,7 +21,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from shop import clock, inventory, payments
 from shop.cart.schemas import TotalsView
 from shop.config import checkout_settings
-from shop.dynamodb import ConditionCheck, condition_failed, find, transaction
+from shop.dynamodb import ConditionCheck, condition_failed, find, plain_map, transaction
 from shop.errors import OrderNotFoundError, ValidationFailedError
 from shop.identity import Caller
 from shop.ids import is_id
@@ -172,7 +172,7 @@ def get_order(caller: Caller, order_id: str) -> OrderView:
 def list_orders(caller: Caller, *, status: str | None, cursor: str | None, size: int) -> OrderPage:
     """The caller's orders, newest first, optionally of one status; cursor pagination."""
     if status is not None and status not in STATUSES:
-        raise _invalid("status", "enum", f"one of {', '.join(sorted(STATUSES))}")
+        raise ValidationFailedError.of_field("status", f"one of {', '.join(sorted(STATUSES))}", "enum")
     start = _decode_cursor(caller, cursor)
     found: list[OrderRow] = []
     while len(found) < size:
@@ -188,8 +188,8 @@ def list_orders(caller: Caller, *, status: str | None, cursor: str | None, size:
 
 
 def view(order: OrderRow) -> OrderView:
-    totals = _plain_map(order.totals)
-    address = _plain_map(order.address) if order.address is not None else None
+    totals = plain_map(order.totals)
+    address = plain_map(order.address) if order.address is not None else None
     return OrderView(
         order_id=order.order_id, user_id=order.user_id, status=order.status, reason=order.reason,
         amount=int(order.amount), currency=order.currency, payment_id=order.payment_id,
@@ -200,11 +200,6 @@ def view(order: OrderRow) -> OrderView:
         address=address, created_at=order.created_at, updated_at=order.updated_at,
         history=[HistoryView(status=h.status, at=h.at, reason=h.reason) for h in order.history],
     )  # fmt: skip
-
-
-def _plain_map(value: Any) -> dict[str, Any]:
-    # A raw MapAttribute reads back as a MapAttribute (as_dict) or, when freshly built, as a dict.
-    return dict(value.as_dict()) if hasattr(value, "as_dict") else dict(value)
 
 
 def load_own(caller: Caller, order_id: str) -> OrderRow:
@@ -230,8 +225,4 @@ def _decode_cursor(caller: Caller, cursor: str | None) -> dict[str, Any] | None:
             raise ValueError("not this user's cursor")
         return dict(key)
     except (ValueError, KeyError, TypeError):
-        raise _invalid("cursor", "invalid", "not a cursor from this list") from None
-
-
-def _invalid(field: str, kind: str, message: str) -> ValidationFailedError:
-    return ValidationFailedError(details={"fields": [{"field": field, "type": kind, "message": message}]})
+        raise ValidationFailedError.of_field("cursor", "not a cursor from this list", "invalid") from None
