@@ -174,3 +174,15 @@ def test_a_lost_race_is_reapplied_not_lost(tables):
     with pytest.raises(Exception, match="ConditionalCheckFailed"):
         stale.save()  # a blind write of the stale copy is refused by the version condition
     assert len(cart.get_cart(owner).lines) == 2
+
+
+@pytest.mark.timeout(60)
+def test_merging_many_lines_reads_their_offers_without_waiting_on_itself(tables):
+    # Each line's offer reads the item and, alongside, its stock: with more lines than reader threads, offers
+    # waiting for their stock reads must not hold every thread those reads need (a deadlock before).
+    items = [listed(quantity=10) for _ in range(12)]
+    guest = cart.set_guest_line(None, change(items[0], 1))
+    for item_id in items[1:]:
+        cart.set_guest_line(guest.cart_token, change(item_id, 1))
+    merged = cart.merge_guest_cart(USER, guest.cart_token)
+    assert sorted(line.item_id for line in merged.lines) == sorted(items)

@@ -527,7 +527,11 @@ def _row(line: Line) -> CartLine:
 
 
 # ---------------------------------------------------------------- items on sale
-_READS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="cart-read")
+# Two pools: an offer (on _OFFERS) waits for its stock read (on _STOCK_READS). Were they one pool, offers of
+# more lines than it has threads would hold every thread while their stock reads queue behind them: a merge
+# or a checkout of five lines or more hung until the function's timeout.
+_OFFERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="cart-offer")
+_STOCK_READS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="cart-stock")
 
 
 def _offer(item_id: str, variant_id: str) -> Offer:
@@ -535,7 +539,7 @@ def _offer(item_id: str, variant_id: str) -> Offer:
     if not is_id(item_id, ITEM_ID_PREFIX):
         raise ItemNotFoundError(details={"itemId": item_id})
     # Independent reads, overlapped: one round trip of latency on the add-to-cart path.
-    stock = _READS.submit(available_units, item_id, variant_id)
+    stock = _STOCK_READS.submit(available_units, item_id, variant_id)
     item = load_item(item_id)
     if item.status != "ACTIVE":
         raise ItemUnavailableError(details={"itemId": item_id, "status": item.status})
@@ -568,7 +572,7 @@ def _offers(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Offer | No
             return None
 
     unique = list(dict.fromkeys(keys))
-    return dict(zip(unique, _READS.map(offer_or_none, unique), strict=True))
+    return dict(zip(unique, _OFFERS.map(offer_or_none, unique), strict=True))
 
 
 # ---------------------------------------------------------------- views and policy
