@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import time
+import uuid
 from typing import Any
 
 import httpx
@@ -104,6 +105,25 @@ def test_png_upload_becomes_ready_with_clean_renditions(
     expected = {"itemId": item, "imageId": image_id, "url": entry["url"], "renditions": entry["renditions"]}
     assert envelope["data"] == expected
     assert not object_exists(stack.client("s3"), bucket, f"uploads/{item}/{image_id}"), "the original is deleted"
+
+
+def test_a_ready_image_is_the_items_picture_in_search(api: httpx.Client, seller: User) -> None:
+    word = f"zq{uuid.uuid4().hex[:10]}"  # a word only this item has
+    created = api.post("/items", json=new_item(name=f"Tote bag {word}"), headers=seller.auth)
+    assert created.status_code == 201, created.text
+    item = str(created.json()["itemId"])
+    upload = start_upload(api, seller, item)
+    assert send(upload["upload"], png(400, 300), "image/png").status_code in (200, 201, 204)
+    entry = wait_until_processed(api, item, upload["imageId"])
+    assert entry["status"] == "READY", entry
+
+    deadline = time.monotonic() + 15
+    while True:
+        hits = api.get("/items", params={"term": word}).json()["items"]
+        if hits and hits[0]["image"] == entry["url"]:
+            break
+        assert time.monotonic() < deadline, f"the search hit never showed the image: {hits}"
+        time.sleep(0.2)
 
 
 def test_text_renamed_jpg_is_rejected_and_removed(

@@ -74,7 +74,17 @@ def _item_fields(image: dict[str, Any]) -> dict[str, Any]:
         "price": int(image.get("price", 0)),
         "currency": str(image.get("currency", "USD")),
         "status": str(image.get("status", "")),
-        "images": [str(url) for url in image.get("images") or [] if isinstance(url, str)],
+        "images": _image_urls(image.get("images")),
         "createdAt": str(image.get("createdAt", "")),
         "updatedAt": str(image.get("updatedAt", "")),
     }
+
+
+def _image_urls(images: Any) -> list[str]:
+    """The URLs of an item's READY images (shop.catalog stores {imageId, status, url, ...} entries; a
+    PENDING or REJECTED image has nothing to show), in the item's order: a search hit shows the first."""
+    urls: list[str] = []
+    for entry in images or []:
+        if isinstance(entry, dict) and entry.get("status") == "READY" and isinstance(entry.get("url"), str):
+            urls.append(entry["url"])
+    return urls
