@@ -135,16 +135,28 @@ def api(stack: Stack) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def seller(api: Any) -> Any:
-    from tests.support import register
+    from tests.support.users import register
 
     return register(api, "seller")
 
 
 @pytest.fixture(scope="session")
 def buyer(api: Any) -> Any:
-    from tests.support import register
+    from tests.support.users import register
 
     return register(api, "buyer")
+
+
+TESTS = Path(__file__).resolve().parent
+KINDS = ("unit", "integration", "e2e")  # tests/<kind>/...: `pytest -m integration` selects a whole folder
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test is marked by the folder it lives in, so no module can forget its marker."""
+    for item in items:
+        kind = item.path.relative_to(TESTS).parts[0]
+        if kind in KINDS:
+            item.add_marker(kind)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -8,12 +8,9 @@ import time
 
 import boto3
 import httpx
-import pytest
 
 from infra.launcher import launch
 from infra.seed import CATALOG_FILE
-
-pytestmark = pytest.mark.e2e
 
 
 def test_make_run_serves_the_demo_catalog_and_prints_working_credentials(tmp_path):

@@ -1,5 +1,6 @@
-"""A buyer goes from an empty cart to a SHIPPED order with HTTP only, on a cloud whose warehouse ships one
-second after payment; and the README's "Buy something" curl block does the same, as written."""
+"""A buyer goes from an empty cart to a SHIPPED order with HTTP only, on the session's quick cloud, whose
+warehouse ships one second after payment (tests/conftest.py quick_stack); and the README's "Buy something"
+curl block does the same, as written."""
 
 from __future__ import annotations
 
@@ -14,23 +15,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from infra.launcher import ROOT, launch
+from infra.launcher import ROOT
 from tests.conftest import Stack
-from tests.support import new_item, register
-
-pytestmark = pytest.mark.e2e
+from tests.support.users import new_item, register
 
 
 @pytest.fixture(scope="module")
-def quick_api(tmp_path_factory: pytest.TempPathFactory, stack: Stack) -> Iterator[httpx.Client]:
-    if not stack.local:
-        pytest.skip("needs a local cloud with a short FulfilmentDelaySeconds")
-    cloud = launch(tmp_path_factory.mktemp("quick-fulfilment"), overrides=["FulfilmentDelaySeconds=1"])
-    try:
-        with httpx.Client(base_url=cloud.state["endpoints"]["api"], timeout=30) as client:
-            yield client
-    finally:
-        cloud.stop()
+def quick_api(quick_stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=quick_stack.api_url, timeout=30) as client:
+        yield client
 
 
 def test_empty_cart_to_shipped_order(quick_api: httpx.Client) -> None:

@@ -12,8 +12,6 @@ import pytest
 
 from infra.launcher import ROOT
 
-pytestmark = pytest.mark.e2e
-
 
 def _readme_block() -> str:
     text = (ROOT / "README.md").read_text()

@@ -21,9 +21,7 @@ import jsonschema
 import pytest
 from PIL import Image
 
-from tests.support import PASSWORD, User, error_code, register, unique_email
-
-pytestmark = pytest.mark.integration
+from tests.support.users import PASSWORD, User, error_code, register, unique_email
 
 DOCUMENT = json.loads((Path(__file__).resolve().parents[2] / "docs" / "openapi.json").read_text())
 OPERATIONS = sorted(

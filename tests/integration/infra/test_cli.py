@@ -14,8 +14,6 @@ import pytest
 
 from infra.launcher import ROOT, launch
 
-pytestmark = pytest.mark.integration
-
 DIAGNOSTICS_EVENT = {
     "version": "2.0", "routeKey": "GET /_diagnostics/{action}", "rawPath": "/_diagnostics/noop",
     "rawQueryString": "", "headers": {}, "pathParameters": {"action": "noop"},

@@ -9,8 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-pytestmark = pytest.mark.integration
-
 
 def test_health_reports_the_services(api, local_only):
     response = api.get("/health")

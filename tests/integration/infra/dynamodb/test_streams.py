@@ -14,8 +14,6 @@ import pytest
 
 from infra.launcher import RunningCloud
 
-pytestmark = pytest.mark.integration
-
 T = TypeVar("T")
 
 

@@ -14,8 +14,6 @@ import pytest
 from infra.core.clients import sdk_client
 from infra.launcher import RunningCloud
 
-pytestmark = pytest.mark.integration
-
 SERVICE = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 T = TypeVar("T")
 

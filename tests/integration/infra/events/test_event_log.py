@@ -10,11 +10,8 @@ import uuid
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.conftest import Stack
-
-pytestmark = pytest.mark.integration
 
 
 def put(stack: Stack, detail_type: str, detail: dict[str, Any]) -> str:

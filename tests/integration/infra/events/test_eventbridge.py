@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from infra.launcher import RunningCloud
-from tests.support_events import QueueRecorder, wait_for_event
+from tests.support.events import QueueRecorder, wait_for_event
 
 
 @pytest.fixture(scope="module")

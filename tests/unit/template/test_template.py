@@ -9,7 +9,7 @@ from pathlib import Path
 from infra.cloudformation.provision import resolve_parameters
 from infra.cloudformation.template import load_template, translate
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_cfn_lint_passes_on_the_template():

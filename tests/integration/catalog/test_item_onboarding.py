@@ -6,10 +6,8 @@ import uuid
 
 import pytest
 
-from tests.support import error_code, new_item, register
-from tests.support_events import wait_for_event
-
-pytestmark = pytest.mark.integration
+from tests.support.events import wait_for_event
+from tests.support.users import error_code, new_item, register
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import error_code, new_item, register
+from tests.support.users import error_code, new_item, register
 
-pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

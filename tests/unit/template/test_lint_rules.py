@@ -10,7 +10,7 @@ from string import Template
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 FUNCTION = """
   Fn:

@@ -1,6 +1,7 @@
-"""Order expiry and fulfilment on a cloud of its own with a 3-second payment window and a 1-second
-fulfilment delay: an order whose payment is never confirmed expires (stock released, payment EXPIRED),
-the TTL path and the saga's timeout race without a second terminal move, and a paid order ships."""
+"""Order expiry and fulfilment on the session's quick cloud (a 3-second payment window and a 1-second
+fulfilment delay, tests/conftest.py quick_stack): an order whose payment is never confirmed expires (stock
+released, payment EXPIRED), the TTL path and the saga's timeout race without a second terminal move, and a
+paid order ships."""
 
 from __future__ import annotations
 
@@ -11,29 +12,15 @@ from typing import Any
 import httpx
 import pytest
 
-from infra.launcher import launch
-from tests.conftest import Stack, _local_stack
-from tests.integration.test_checkout_saga import place, wait_order
-from tests.support import User, new_item, register
-from tests.support_events import wait_for_event
-
-pytestmark = pytest.mark.integration
-
-WINDOW_SECONDS = 3
+from tests.conftest import QUICK_PAYMENT_WINDOW_SECONDS, Stack
+from tests.support.checkout import place, wait_order
+from tests.support.events import wait_for_event
+from tests.support.users import User, new_item, register
 
 
 @pytest.fixture(scope="module")
-def short_stack(tmp_path_factory: pytest.TempPathFactory, stack: Stack) -> Iterator[Stack]:
-    if not stack.local:
-        pytest.skip("needs a second local cloud with other parameters")
-    cloud = launch(
-        tmp_path_factory.mktemp("short-window"),
-        overrides=["EnableDiagnostics=true", f"PaymentWindowSeconds={WINDOW_SECONDS}", "FulfilmentDelaySeconds=1"],
-    )  # fmt: skip
-    try:
-        yield _local_stack(cloud)
-    finally:
-        cloud.stop()
+def short_stack(quick_stack: Stack) -> Stack:
+    return quick_stack
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +52,7 @@ def test_unconfirmed_payment_expires_once(short_stack: Stack, short_api: httpx.C
     waiting = wait_order(short_api, buyer, order_id, {"CREATED"})
     assert short_api.get(f"/items/{listing}").json()["available"] == before - 2  # reserved while waiting
     order = wait_order(short_api, buyer, order_id, {"EXPIRED", "CONFIRMED", "PAYMENT_FAILED", "CANCELLED"},
-                       timeout=WINDOW_SECONDS + 30)  # fmt: skip
+                       timeout=QUICK_PAYMENT_WINDOW_SECONDS + 30)  # fmt: skip
     assert (order["status"], order["reason"]) == ("EXPIRED", "PAYMENT_WINDOW_ELAPSED"), order
     # Both the TTL sweeper and the saga's waitForTaskToken timeout fire around the window's end: whichever
     # came first moved the order, the other found it EXPIRED and wrote nothing.

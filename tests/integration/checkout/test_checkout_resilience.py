@@ -13,15 +13,12 @@ from typing import Any
 
 import boto3
 import httpx
-import pytest
 
 from infra.dynamodb.streams import lambda_record
 from tests.conftest import Stack
-from tests.integration.test_checkout_saga import TERMINAL, checkout, fill_cart, place, wait_order
-from tests.support import User, error_code, new_item, register
-from tests.support_events import events_matching, wait_for_event
-
-pytestmark = pytest.mark.integration
+from tests.support.checkout import TERMINAL, checkout, fill_cart, place, wait_order
+from tests.support.events import events_matching, wait_for_event
+from tests.support.users import User, error_code, new_item, register
 
 DISTINCTIVE_CARD = "4000 0571 9386 2417"
 

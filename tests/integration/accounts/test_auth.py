@@ -11,9 +11,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.support import PASSWORD, error_code, new_item, register, unique_email
-
-pytestmark = pytest.mark.integration
+from tests.support.users import PASSWORD, error_code, new_item, register, unique_email
 
 
 def test_register_login_and_refresh(api):

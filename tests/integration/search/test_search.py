@@ -6,7 +6,7 @@ import time
 import uuid
 from typing import Any
 
-from tests.support import error_code, new_item
+from tests.support.users import error_code, new_item
 
 SEARCHABLE_WITHIN_S = 15.0  # generous for a loaded test machine; the benchmark measures the real latency
 

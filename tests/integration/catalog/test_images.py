@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 from tests.conftest import Stack
-from tests.support import User, error_code, new_item, register
-from tests.support_events import wait_for_event
+from tests.support.events import wait_for_event
+from tests.support.users import User, error_code, new_item, register
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 

@@ -10,9 +10,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.support import error_code, register
-
-pytestmark = pytest.mark.integration
+from tests.support.users import error_code, register
 
 GOOD = {"name": "Desk Lamp", "description": "LED", "price": 2599, "quantity": 10, "category": "Home"}
 

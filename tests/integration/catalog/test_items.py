@@ -8,9 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.support import error_code, new_item, register
-
-pytestmark = pytest.mark.integration
+from tests.support.users import error_code, new_item, register
 
 
 def _items_of(stack, seller_id: str) -> list[dict]:
