@@ -86,3 +86,10 @@ def test_pixel_limit_is_exact() -> None:
     data = encode(Image.new("RGB", (100, 100)), "PNG")
     assert inspect_image(data, Limits(10**6, 10_000)).size == (100, 100)
     assert reason(data, Limits(10**6, 9_999)) == "TOO_MANY_PIXELS"
+
+
+def test_the_pixel_limit_applies_to_the_upload_only() -> None:
+    before = Image.MAX_IMAGE_PIXELS
+    assert reason(encode(Image.new("RGB", (200, 200)), "PNG"), Limits(max_bytes=10_000_000, max_pixels=100))
+    inspect_image(encode(Image.new("RGB", (20, 20)), "PNG"), Limits(max_bytes=10_000_000, max_pixels=1_000))
+    assert Image.MAX_IMAGE_PIXELS == before  # Pillow's global limit is left as it was

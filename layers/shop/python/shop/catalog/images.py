@@ -2,7 +2,7 @@
 
 1. `request_image_upload`: the owning seller gets a presigned S3 POST form for uploads/<itemId>/<imageId>
    (S3's policy limits the size and the content type) and the item gets an image entry {imageId, PENDING}.
-2. S3 notifies ImageFunction of the new object; `process_image_upload` checks that it is a real JPEG, PNG or
+2. S3 notifies ImageProcessorFunction of the new object; `process_image_upload` checks that it is a real JPEG, PNG or
    WebP within the byte and pixel limits (decompression bombs included), re-encodes it without metadata
    as renditions/<itemId>/<imageId>/<size>.webp (200 and 800 px on the longest side, never upscaled),
    marks the entry READY with their URLs and publishes ItemImageReady; a bad upload becomes REJECTED
@@ -91,7 +91,9 @@ def inspect_image(data: bytes, limits: Limits) -> Image.Image:
         raise ImageRejected("TOO_LARGE", f"{len(data)} bytes is over the limit of {limits.max_bytes}")
     if not data:
         raise ImageRejected("NOT_AN_IMAGE", "the upload is empty")
-    Image.MAX_IMAGE_PIXELS = limits.max_pixels
+    # Pillow's limit is a module global: set for this image only, so it never leaks into other code of the
+    # process (a test run decoding its own images after a unit test's tiny limit failed that way).
+    previous_limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, limits.max_pixels
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -110,6 +112,8 @@ def inspect_image(data: bytes, limits: Limits) -> Image.Image:
             raise
         except (OSError, SyntaxError, ValueError, EOFError) as error:  # what Pillow raises for broken data
             raise ImageRejected("NOT_AN_IMAGE", f"the image data is broken: {error}") from None
+        finally:
+            Image.MAX_IMAGE_PIXELS = previous_limit
     return _clean(image)
 
 
