@@ -1,9 +1,8 @@
-"""Stream consumers of the Orders and Payments tables.
+"""The orders outbox: committed changes of the Orders and Payments tables, read from their streams, become
+domain events on the shop bus (OrderCreated, PaymentCompleted, InventoryReserved, ...).
 
-- publish: the outbox publisher; committed changes become domain events on the shop bus.
-- expire: the hold's TTL deletion (service identity) expires the order (shop.checkout.expire_order).
-Both report partial batch failures (powertools BatchProcessor), and both are idempotent: event ids
-derive from the stream record, and every order transition is conditional.
+Partial batch failures are reported (powertools BatchProcessor), and publishing is idempotent: each event's
+id derives from its stream record, and an id already published is not published again.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shop import checkout, orders
+from shop import orders
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -28,17 +27,6 @@ def _publish_record(record: DynamoDBRecord) -> None:
         logger.info("published", extra={"types": [e.type for e in published], "ids": [e.id for e in published]})
 
 
-def _expire_record(record: DynamoDBRecord) -> None:
-    order_id = orders.expired_hold(record.raw_event)
-    if order_id:
-        logger.info("hold expired", extra={"orderId": order_id, "expired": checkout.expire_order(order_id)})
-
-
 @logger.inject_lambda_context
-def publish(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=_publish_record, processor=processor, context=context)
-
-
-@logger.inject_lambda_context
-def expire(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=_expire_record, processor=processor, context=context)

@@ -1,5 +1,5 @@
 """The image pipeline over HTTP against the session cloud: presigned upload form, S3 notification,
-ImageFunction's checks and renditions, the item's image entries, ItemImageReady, redelivery."""
+ImageProcessorFunction's checks and renditions, the item's image entries, ItemImageReady, redelivery."""
 
 from __future__ import annotations
 
@@ -203,7 +203,7 @@ def test_the_same_s3_event_twice_changes_nothing(
     }  # fmt: skip
     lam = stack.client("lambda")
     for _ in range(2):
-        answer = lam.invoke(FunctionName="ImageFunction", Payload=json.dumps({"Records": [record]}).encode())
+        answer = lam.invoke(FunctionName="ImageProcessorFunction", Payload=json.dumps({"Records": [record]}).encode())
         assert "FunctionError" not in answer, answer["Payload"].read()
         assert json.loads(answer["Payload"].read()) == {"processed": {key: "IGNORED"}}
     after = api.get(f"/items/{item}").json()

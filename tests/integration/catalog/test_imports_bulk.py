@@ -125,7 +125,9 @@ def test_csv_import_and_a_redelivered_notification_create_nothing_twice(api, sta
         ]
     }  # fmt: skip
     for _ in range(2):
-        invoked = stack.client("lambda").invoke(FunctionName="ImportFunction", Payload=json.dumps(event).encode())
+        invoked = stack.client("lambda").invoke(
+            FunctionName="ImportProcessorFunction", Payload=json.dumps(event).encode()
+        )
         assert "FunctionError" not in invoked, invoked["Payload"].read()
     assert len(seller_items(stack, seller.user_id)) == 2
     again = api.get(f"/imports/{started['importId']}", headers=seller.auth).json()

@@ -33,13 +33,13 @@ OTHER_UPLOAD = {"type": "object", "properties": {"url": {"type": "string"}, "exp
 
 def test_two_different_schemas_under_one_name_fail_naming_both_sources():
     script = build_openapi()
-    documents = {"functions/media/app.py": document(UploadForm=UPLOAD),
-                 "functions/imports/app.py": document(UploadForm=OTHER_UPLOAD)}  # fmt: skip
+    documents = {"functions/image_uploads/app.py": document(UploadForm=UPLOAD),
+                 "functions/imports_api/app.py": document(UploadForm=OTHER_UPLOAD)}  # fmt: skip
     with pytest.raises(script.ComponentConflictError) as refused:
         script.check_component_conflicts(documents)
     message = str(refused.value)
     assert "components.schemas.UploadForm" in message
-    assert "functions/media/app.py" in message and "functions/imports/app.py" in message
+    assert "functions/image_uploads/app.py" in message and "functions/imports_api/app.py" in message
 
 
 def test_the_same_schema_published_twice_is_fine():
