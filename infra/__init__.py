@@ -4,9 +4,10 @@
     __main__.py       the CLI: run, env, invoke, events, executions
     launcher.py       launch() a cloud as a child process (tests, benchmarks)
     seed.py           the demo seller, buyer and catalog, created through the API
-    core/             AWS constants and Endpoints (aws), boto3 clients (clients), DynamoDB Local and moto
-                      processes (processes, moto_server, java/), the Component protocol (components), the
-                      SQS poll loop (poller)
+    moto_server.py    `python -m infra.moto_server`: moto's server with the services' version-pinned hooks
+    core/             AWS constants and Endpoints (aws), boto3 clients (clients), the DynamoDB Local and
+                      moto processes (processes, java/), the Component protocol (components), the SQS poll
+                      loop (poller), whether the cloud is busy (activity)
     cloudformation/   template.yaml read and translated by SAM (template), intrinsics, provisioning
     awslambda/        function workers (workers, forkserver, worker_zygote, worker_bootstrap), their logs,
                       the Lambda Invoke API (invoke_api); models: FunctionSpec, EventSourceMappingSpec
@@ -20,5 +21,5 @@
 
 Each service package keeps the records the provisioner builds for it in models.py. Dependencies point
 one way: core <- awslambda <- the other services; cloudformation builds the services' models; only
-cloud.py, launcher.py and __main__.py put everything together.
+cloud.py, moto_server.py, launcher.py and __main__.py put everything together.
 """

@@ -151,7 +151,7 @@ def start_moto(port: int, log_dir: Path, *, lambda_url: str, dynamodb_url: str) 
         "LOCAL_LAMBDA_ENDPOINT": lambda_url,
         "LOCAL_DYNAMODB_ENDPOINT": dynamodb_url,
     }
-    command = [sys.executable, "-m", "infra.core.moto_server", "-H", HOST, "-p", str(port)]
+    command = [sys.executable, "-m", "infra.moto_server", "-H", HOST, "-p", str(port)]
     return _spawn("moto", command, f"http://{HOST}:{port}", log_dir, env=env)
 
 

@@ -10,7 +10,7 @@ reads the queue's `message_retention_period` directly, which is the value get_qu
 for that name, and compares it the same way.
 
 The version assert makes an upgrade of moto fail loudly at start-up instead of silently running
-unpatched code; infra.core.moto_server installs it.
+unpatched code; infra.moto_server installs it.
 """
 
 from __future__ import annotations

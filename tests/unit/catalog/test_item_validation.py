@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from shop.catalog.schemas import MAX_PRICE, MAX_VARIANTS, NewItem
-from shop.http import field_name
+from shop.validation import field_name
 
 
 def item(**overrides: Any) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from shop.catalog.schemas import ItemChanges, NewItem
-from shop.http import field_name
+from shop.validation import field_name
 
 BASE = {"name": "Mug", "description": "", "price": 999, "quantity": 1}
 

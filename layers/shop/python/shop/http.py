@@ -37,12 +37,12 @@ from shop.errors import (
     ValidationFailedError,
 )
 from shop.identity import Caller, caller_from_claims
+from shop.validation import field_name
 
 logger = Logger(child=True)
 
 MAX_BODY_BYTES = 64 * 1024
 _METHODS_WITH_BODY = frozenset({"POST", "PATCH", "PUT"})
-_PARAMETER_LOCATIONS = frozenset({"body", "path", "query", "header", "cookie"})
 
 # The OpenAPI security requirement of routes behind the Cognito JWT authorizer.
 BEARER_AUTH: list[dict[str, list[str]]] = [{"bearerAuth": []}]
@@ -237,14 +237,3 @@ def _validation_failure(errors: Iterable[Mapping[str, Any]]) -> ShopError:
         # One entry per field: the first problem found is the one to fix first.
         fields.setdefault(field, {"field": field, "message": str(error.get("msg", "")), "type": str(error["type"])})
     return ValidationFailedError(details={"fields": list(fields.values())})
-
-
-def field_name(loc: Iterable[str | int]) -> str:
-    """("body", "variants", 0, "stock") -> "variants[0].stock"; the body itself is "body"."""
-    parts = list(loc)
-    if parts and parts[0] in _PARAMETER_LOCATIONS:
-        parts = parts[1:]
-    name = ""
-    for part in parts:
-        name += f"[{part}]" if isinstance(part, int) else f".{part}" if name else str(part)
-    return name or "body"

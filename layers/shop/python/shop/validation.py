@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -166,3 +166,18 @@ AttributeMap = Annotated[
     Field(max_length=50),
     WrapValidator(_distinct_after_normalising),
 ]
+
+
+# ---------------------------------------------------------------- where a validation error points
+_PARAMETER_LOCATIONS = frozenset({"body", "path", "query", "header", "cookie"})
+
+
+def field_name(loc: Iterable[str | int]) -> str:
+    """("body", "variants", 0, "stock") -> "variants[0].stock"; the body itself is "body"."""
+    parts = list(loc)
+    if parts and parts[0] in _PARAMETER_LOCATIONS:
+        parts = parts[1:]
+    name = ""
+    for part in parts:
+        name += f"[{part}]" if isinstance(part, int) else f".{part}" if name else str(part)
+    return name or "body"

@@ -34,9 +34,9 @@ from shop.catalog.tables import ITEM_ID_PREFIX, ImportJob, ImportRowError
 from shop.config import catalog_settings, required
 from shop.dynamodb import find
 from shop.errors import ForbiddenError, ImportNotFoundError, ShopError
-from shop.http import field_name
 from shop.identity import Caller
 from shop.ids import derived_id, is_id, new_id
+from shop.validation import field_name
 
 logger = Logger(child=True)
 

@@ -1,4 +1,4 @@
-"""The moto server the local cloud runs: `python -m infra.core.moto_server -H 127.0.0.1 -p PORT`.
+"""The moto server the local cloud runs: `python -m infra.moto_server -H 127.0.0.1 -p PORT`.
 
 It is moto's own server; this entry point exists so that version-pinned hooks can be installed in the
 server process before it starts (see install_hooks: Step Functions and SQS). The endpoints of the other
@@ -26,7 +26,7 @@ def install_hooks() -> None:
     _list_backends_once()
     if "MOTO_PORT" not in os.environ:
         # Without its own port the interpreter cannot call back into moto (EventBridge, SQS tasks).
-        raise SystemExit("infra.core.moto_server needs MOTO_PORT set to the port it serves on")
+        raise SystemExit("infra.moto_server needs MOTO_PORT set to the port it serves on")
     from infra.sqs import moto_hooks as sqs_hooks
     from infra.stepfunctions import hooks as stepfunctions_hooks
 
