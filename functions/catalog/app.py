@@ -21,7 +21,7 @@ IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
-        pattern=r"^[\x21-\x7e]{1,255}$",
+        pattern=http.IDEMPOTENCY_KEY_PATTERN,
         description="Makes retries safe: the same key and body within the retention period return the first "
         "result instead of creating another item.",
     ),

@@ -18,7 +18,7 @@ app = http.create_app()
 
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", pattern=r"^[\x21-\x7e]{1,255}$",
+    Header(alias="Idempotency-Key", pattern=http.IDEMPOTENCY_KEY_PATTERN,
            description="Required: the same key and body answer the same order instead of placing another."),
 ]  # fmt: skip
 

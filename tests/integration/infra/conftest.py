@@ -15,7 +15,8 @@ SERVICES_TEMPLATE = ROOT / "tests" / "fixtures" / "templates" / "services.yaml"
 
 
 @pytest.fixture(scope="session")
-def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
+    """The infra tests' cloud (tests in this folder that test the main template use `stack` instead)."""
     cloud = local_cloud(
         tmp_path_factory, "services", template=SERVICES_TEMPLATE, environment={"LOCAL_SCHEDULE_RATE_DIVISOR": "60"}
     )

@@ -44,6 +44,9 @@ logger = Logger(child=True)
 MAX_BODY_BYTES = 64 * 1024
 _METHODS_WITH_BODY = frozenset({"POST", "PATCH", "PUT"})
 
+# An Idempotency-Key header's value: 1 to 255 printable ASCII characters, no spaces.
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
+
 # The OpenAPI security requirement of routes behind the Cognito JWT authorizer.
 BEARER_AUTH: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 

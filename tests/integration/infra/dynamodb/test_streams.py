@@ -4,17 +4,15 @@ the way Lambda's stream poller delivers them (order, batches, failures, bisect, 
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 import pytest
 
 from infra.launcher import RunningCloud
-
-T = TypeVar("T")
+from tests.support.polling import eventually
 
 
 class StreamsCloud:
@@ -76,17 +74,6 @@ class StreamsCloud:
         return eventually(receive, timeout=30)
 
 
-def eventually(probe: Callable[[], T | None], timeout: float = 20) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached within {timeout} s")
-        time.sleep(0.1)
-
-
 def pk_of(entry: dict[str, Any]) -> str:
     return str(entry["record"]["dynamodb"]["Keys"]["pk"]["S"])
 
@@ -100,18 +87,18 @@ def invocations(entries: list[dict[str, Any]]) -> list[list[str]]:
 
 
 @pytest.fixture(scope="module")
-def cloud(services: RunningCloud) -> StreamsCloud:
-    return StreamsCloud(services)
+def streams(cloud: RunningCloud) -> StreamsCloud:
+    return StreamsCloud(cloud)
 
 
-def test_records_of_one_key_arrive_in_sequence_order_with_lambdas_shape(cloud: StreamsCloud) -> None:
+def test_records_of_one_key_arrive_in_sequence_order_with_lambdas_shape(streams: StreamsCloud) -> None:
     run = uuid.uuid4().hex
     for n in range(30):
-        cloud.dynamodb.update_item(
-            TableName=cloud.outputs["OrderTableName"], Key={"pk": {"S": f"{run}#key"}},
+        streams.dynamodb.update_item(
+            TableName=streams.outputs["OrderTableName"], Key={"pk": {"S": f"{run}#key"}},
             UpdateExpression="SET n = :n", ExpressionAttributeValues={":n": {"N": str(n)}},
         )  # fmt: skip
-    entries = cloud.wait_log(run, lambda log: len(log) >= 30)
+    entries = streams.wait_log(run, lambda log: len(log) >= 30)
     records = [entry["record"] for entry in entries]
     assert len(records) == 30
     assert [int(r["dynamodb"]["NewImage"]["n"]["N"]) for r in records] == list(range(30))
@@ -134,37 +121,37 @@ def test_records_of_one_key_arrive_in_sequence_order_with_lambdas_shape(cloud: S
     assert isinstance(dynamodb["ApproximateCreationDateTime"], float) and dynamodb["SizeBytes"] > 0
 
 
-def test_filter_criteria_drop_records_that_do_not_match(cloud: StreamsCloud) -> None:
+def test_filter_criteria_drop_records_that_do_not_match(streams: StreamsCloud) -> None:
     run = uuid.uuid4().hex
-    cloud.put("FilterTableName", f"{run}#pending", status={"S": "PENDING"})
-    cloud.put("FilterTableName", f"{run}#paid", status={"S": "PAID"})
-    cloud.put("FilterTableName", f"{run}#pending", status={"S": "PAID"})  # a MODIFY: not an INSERT
-    cloud.dynamodb.delete_item(TableName=cloud.outputs["FilterTableName"], Key={"pk": {"S": f"{run}#paid"}})
-    cloud.put("FilterTableName", f"{run}#last", status={"S": "PAID"})
+    streams.put("FilterTableName", f"{run}#pending", status={"S": "PENDING"})
+    streams.put("FilterTableName", f"{run}#paid", status={"S": "PAID"})
+    streams.put("FilterTableName", f"{run}#pending", status={"S": "PAID"})  # a MODIFY: not an INSERT
+    streams.dynamodb.delete_item(TableName=streams.outputs["FilterTableName"], Key={"pk": {"S": f"{run}#paid"}})
+    streams.put("FilterTableName", f"{run}#last", status={"S": "PAID"})
     # Records of a shard arrive in order: once the last one is in, nothing before it can still come.
-    entries = cloud.wait_log(run, lambda log: any(pk_of(e).endswith("#last") for e in log))
+    entries = streams.wait_log(run, lambda log: any(pk_of(e).endswith("#last") for e in log))
     assert [pk_of(entry) for entry in entries] == [f"{run}#paid", f"{run}#last"]
 
 
-def test_reported_item_failure_retries_from_that_record_on(cloud: StreamsCloud) -> None:
+def test_reported_item_failure_retries_from_that_record_on(streams: StreamsCloud) -> None:
     run = uuid.uuid4().hex
     for n in range(10):
-        cloud.put("PartialTableName", f"{run}#{n}", poison={"BOOL": n == 4})
-    entries = cloud.wait_log(run, lambda log: len(log) >= 16)
+        streams.put("PartialTableName", f"{run}#{n}", poison={"BOOL": n == 4})
+    entries = streams.wait_log(run, lambda log: len(log) >= 16)
     batches = invocations(entries)
     keys = [f"{run}#{n}" for n in range(10)]
     assert batches == [keys, keys[4:]]  # the first batch reported #4: #4..#9 are redelivered, #0..#3 are not
     assert [entry["ok"] for entry in entries] == [False] * 10 + [True] * 6
 
 
-def test_bisect_isolates_a_poison_record_and_delivers_the_others(cloud: StreamsCloud) -> None:
+def test_bisect_isolates_a_poison_record_and_delivers_the_others(streams: StreamsCloud) -> None:
     run = uuid.uuid4().hex
     for n in range(10):
-        cloud.put("BisectTableName", f"{run}#{n}", poison={"BOOL": n == 6})
+        streams.put("BisectTableName", f"{run}#{n}", poison={"BOOL": n == 6})
     poison = f"{run}#6"
 
     def settled() -> list[dict[str, Any]] | None:
-        entries = cloud.log(run)
+        entries = streams.log(run)
         delivered = {pk_of(entry) for entry in entries if entry["ok"]}
         alone = [batch for batch in invocations(entries) if batch == [poison]]
         return entries if len(delivered) == 9 and len(alone) == 2 else None  # MaximumRetryAttempts: 1
@@ -178,14 +165,14 @@ def test_bisect_isolates_a_poison_record_and_delivers_the_others(cloud: StreamsC
     assert all(not entry["ok"] for entry in entries if pk_of(entry) == poison)
 
 
-def test_exhausted_retries_send_the_failure_record_and_unblock_the_shard(cloud: StreamsCloud) -> None:
+def test_exhausted_retries_send_the_failure_record_and_unblock_the_shard(streams: StreamsCloud) -> None:
     run = uuid.uuid4().hex
     for n in range(3):
-        cloud.put("ExhaustTableName", f"{run}#{n}", poison={"BOOL": True})
-    [failure] = cloud.failure_records("ExhaustFailuresUrl", 1)
+        streams.put("ExhaustTableName", f"{run}#{n}", poison={"BOOL": True})
+    [failure] = streams.failure_records("ExhaustFailuresUrl", 1)
     # The shard was blocked meanwhile; once the batch is discarded, later records flow again.
-    cloud.put("ExhaustTableName", f"{run}#after", poison={"BOOL": False})
-    entries = cloud.wait_log(run, lambda log: any(e["ok"] for e in log))
+    streams.put("ExhaustTableName", f"{run}#after", poison={"BOOL": False})
+    entries = streams.wait_log(run, lambda log: any(e["ok"] for e in log))
     batches = invocations(entries)
     keys = [f"{run}#{n}" for n in range(3)]
     assert batches == [keys, keys, keys, [f"{run}#after"]]  # 1 try + MaximumRetryAttempts: 2
@@ -207,10 +194,10 @@ def test_exhausted_retries_send_the_failure_record_and_unblock_the_shard(cloud: 
     assert info["approximateArrivalOfFirstRecord"].endswith("Z") and info["approximateArrivalOfLastRecord"]
 
 
-def test_function_timeout_counts_as_a_failed_batch(cloud: StreamsCloud) -> None:
+def test_function_timeout_counts_as_a_failed_batch(streams: StreamsCloud) -> None:
     run = uuid.uuid4().hex
-    cloud.put("TimeoutTableName", f"{run}#slow")  # Sleepy sleeps 5 s with Timeout: 1
-    [failure] = cloud.failure_records("TimeoutFailuresUrl", 1)
+    streams.put("TimeoutTableName", f"{run}#slow")  # Sleepy sleeps 5 s with Timeout: 1
+    [failure] = streams.failure_records("TimeoutFailuresUrl", 1)
     assert failure["requestContext"]["condition"] == "RetryAttemptsExhausted"
     assert failure["requestContext"]["approximateInvokeCount"] == 1  # MaximumRetryAttempts: 0
     assert failure["responseContext"]["functionError"] == "Unhandled"

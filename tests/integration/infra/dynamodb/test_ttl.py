@@ -6,16 +6,15 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
 from infra.core.clients import sdk_client
 from infra.launcher import RunningCloud
+from tests.support.polling import eventually
 
 SERVICE = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
-T = TypeVar("T")
 
 
 class TtlCloud:
@@ -49,53 +48,42 @@ class TtlCloud:
         return eventually(probe, timeout)
 
 
-def eventually(probe: Callable[[], T | None], timeout: float) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached within {timeout} s")
-        time.sleep(0.1)
-
-
 @pytest.fixture(scope="module")
-def cloud(services: RunningCloud) -> TtlCloud:
-    return TtlCloud(services.state)
+def ttl(cloud: RunningCloud) -> TtlCloud:
+    return TtlCloud(cloud.state)
 
 
-def test_expired_item_is_deleted_and_its_removal_marked_as_the_ttl_service(cloud: TtlCloud) -> None:
+def test_expired_item_is_deleted_and_its_removal_marked_as_the_ttl_service(ttl: TtlCloud) -> None:
     run = uuid.uuid4().hex
     expired_at = str(int(time.time()) - 10)
-    cloud.put(f"{run}#expired", {"N": expired_at})
-    record = cloud.removal(run, f"{run}#expired")
+    ttl.put(f"{run}#expired", {"N": expired_at})
+    record = ttl.removal(run, f"{run}#expired")
     assert record["userIdentity"] == SERVICE
     assert record["dynamodb"]["OldImage"]["expiresAt"] == {"N": expired_at}
-    assert not cloud.exists(f"{run}#expired")
+    assert not ttl.exists(f"{run}#expired")
 
 
-def test_removal_by_code_carries_no_user_identity(cloud: TtlCloud) -> None:
+def test_removal_by_code_carries_no_user_identity(ttl: TtlCloud) -> None:
     run = uuid.uuid4().hex
-    cloud.put(f"{run}#deleted", {"N": str(int(time.time()) + 3600)})
-    cloud.dynamodb.delete_item(TableName=cloud.table, Key={"pk": {"S": f"{run}#deleted"}})
-    record = cloud.removal(run, f"{run}#deleted")
+    ttl.put(f"{run}#deleted", {"N": str(int(time.time()) + 3600)})
+    ttl.dynamodb.delete_item(TableName=ttl.table, Key={"pk": {"S": f"{run}#deleted"}})
+    record = ttl.removal(run, f"{run}#deleted")
     assert "userIdentity" not in record
 
 
-def test_extended_missing_non_numeric_and_ancient_ttls_are_kept(cloud: TtlCloud) -> None:
+def test_extended_missing_non_numeric_and_ancient_ttls_are_kept(ttl: TtlCloud) -> None:
     run = uuid.uuid4().hex
     soon = {"N": str(int(time.time()) + 2)}
-    cloud.put(f"{run}#extended", soon)
-    cloud.put(f"{run}#sentinel", soon)
-    cloud.put(f"{run}#no-ttl", None)
-    cloud.put(f"{run}#string-ttl", {"S": "1"})
-    cloud.put(f"{run}#ancient", {"N": str(int(time.time()) - 6 * 365 * 24 * 3600)})  # AWS ignores > 5 years
-    cloud.dynamodb.update_item(
-        TableName=cloud.table, Key={"pk": {"S": f"{run}#extended"}}, UpdateExpression="SET expiresAt = :later",
+    ttl.put(f"{run}#extended", soon)
+    ttl.put(f"{run}#sentinel", soon)
+    ttl.put(f"{run}#no-ttl", None)
+    ttl.put(f"{run}#string-ttl", {"S": "1"})
+    ttl.put(f"{run}#ancient", {"N": str(int(time.time()) - 6 * 365 * 24 * 3600)})  # AWS ignores > 5 years
+    ttl.dynamodb.update_item(
+        TableName=ttl.table, Key={"pk": {"S": f"{run}#extended"}}, UpdateExpression="SET expiresAt = :later",
         ExpressionAttributeValues={":later": {"N": str(int(time.time()) + 3600)}},
     )  # fmt: skip
     # The sentinel expired at the same moment: once its removal arrives, a sweep past that moment has run.
-    assert cloud.removal(run, f"{run}#sentinel")["userIdentity"] == SERVICE
+    assert ttl.removal(run, f"{run}#sentinel")["userIdentity"] == SERVICE
     for kept in ("extended", "no-ttl", "string-ttl", "ancient"):
-        assert cloud.exists(f"{run}#{kept}"), kept
+        assert ttl.exists(f"{run}#{kept}"), kept

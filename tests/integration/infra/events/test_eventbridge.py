@@ -16,11 +16,6 @@ from infra.launcher import RunningCloud
 from tests.support.events import QueueRecorder, wait_for_event
 
 
-@pytest.fixture(scope="module")
-def cloud(services: RunningCloud) -> RunningCloud:
-    return services  # its schedule clock runs 60x: rate(1 minute) and cron(* * * * ? *) fire every second
-
-
 def _client(environment: dict[str, str], service: str) -> Any:
     return boto3.client(
         service, endpoint_url=environment["AWS_ENDPOINT_URL"], region_name=environment["AWS_REGION"],

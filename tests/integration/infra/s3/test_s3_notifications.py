@@ -19,11 +19,6 @@ from infra.launcher import RunningCloud
 
 
 @pytest.fixture(scope="module")
-def cloud(services: RunningCloud) -> RunningCloud:
-    return services
-
-
-@pytest.fixture(scope="module")
 def s3(cloud: RunningCloud) -> Any:
     return cloud.client("s3")
 

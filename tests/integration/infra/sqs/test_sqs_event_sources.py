@@ -15,11 +15,6 @@ from infra.launcher import RunningCloud
 
 
 @pytest.fixture(scope="module")
-def cloud(services: RunningCloud) -> RunningCloud:
-    return services
-
-
-@pytest.fixture(scope="module")
 def sqs(cloud: RunningCloud) -> Any:
     return cloud.client("sqs")
 

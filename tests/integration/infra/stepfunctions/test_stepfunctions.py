@@ -81,8 +81,8 @@ ORDER = {
 
 
 @pytest.fixture(scope="module")
-def sfn(services: RunningCloud) -> Sfn:
-    state = Sfn(services, services.state["outputs"], services.state["environment"])
+def sfn(cloud: RunningCloud) -> Sfn:
+    state = Sfn(cloud, cloud.state["outputs"], cloud.state["environment"])
     # moto's EventBridge delivers to SQS targets itself: a rule of our own shows what putEvents sent.
     sqs, events = state.client("sqs"), state.client("events")
     state.events_queue_url = sqs.create_queue(QueueName=f"sfn-events-{KEY}")["QueueUrl"]
