@@ -42,7 +42,9 @@ def _overrides(pairs: list[str]) -> dict[str, str]:
 def _configure_logging(level: str) -> None:
     logging.basicConfig(
         level=getattr(logging, level.upper()),
-        format="%(asctime)s.%(msecs)03d %(name)-16s %(message)s",
+        # Loggers are named after their package (infra.dynamodb, infra.sqs, ...), so a line says where to look;
+        # infra.functions carries the functions' own output (infra.awslambda.logs).
+        format="%(asctime)s.%(msecs)03d %(name)-20s %(message)s",
         datefmt="%H:%M:%S",
         stream=sys.stderr,
     )

@@ -27,7 +27,7 @@ import jwt
 from infra.apigateway.models import JwtAuthorizer
 from infra.core.aws import Endpoints
 
-log = logging.getLogger("infra.gateway")
+log = logging.getLogger("infra.apigateway")
 
 _COGNITO_ISSUER = re.compile(r"^https://cognito-idp\.[a-z0-9-]+\.amazonaws\.com/([\w-]+)/?$")
 _IDENTITY_SOURCE = re.compile(r"^\$request\.(header|querystring)\.(.+)$")

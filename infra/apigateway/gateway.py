@@ -34,7 +34,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 LocalRoute = Callable[[Mapping[str, str]], Awaitable[Any]]  # the query -> a JSON-serialisable answer
 
-log = logging.getLogger("infra.gateway")
+log = logging.getLogger("infra.apigateway")
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload quota
 _TEXT_TYPES = frozenset({"application/json", "application/xml", "application/javascript"})

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger("infra.forkserver")
+log = logging.getLogger("infra.awslambda")
 
 ZYGOTE = Path(__file__).resolve().with_name("worker_zygote.py")
 MAX_MESSAGE = 1 << 20

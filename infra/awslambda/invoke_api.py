@@ -29,7 +29,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 Headers = list[tuple[bytes, bytes]]
 
-log = logging.getLogger("infra.lambda_api")
+log = logging.getLogger("infra.awslambda")
 
 PREFIX = "/2015-03-31/functions"
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024  # Lambda's invocation payload quotas

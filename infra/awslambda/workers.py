@@ -38,7 +38,7 @@ from infra.awslambda.models import FunctionSpec
 from infra.core.activity import Activity
 from infra.core.aws import Endpoints
 
-log = logging.getLogger("infra.workers")
+log = logging.getLogger("infra.awslambda")
 
 BOOTSTRAP = Path(__file__).resolve().with_name("worker_bootstrap.py")
 

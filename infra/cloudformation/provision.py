@@ -32,7 +32,7 @@ from infra.events.models import EventRuleSpec
 from infra.s3.models import BucketNotificationSpec
 from infra.stepfunctions.models import StateMachineSpec
 
-log = logging.getLogger("infra.provision")
+log = logging.getLogger("infra.cloudformation")
 
 PSEUDO_PARAMETERS = ("AWS::Region", "AWS::AccountId", "AWS::StackName", "AWS::Partition", "AWS::URLSuffix")
 

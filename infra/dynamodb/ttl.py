@@ -38,7 +38,7 @@ from infra.dynamodb.models import TtlTableSpec
 if TYPE_CHECKING:
     from infra.core.components import Component
 
-log = logging.getLogger("infra.ttl")
+log = logging.getLogger("infra.dynamodb")
 
 SERVICE_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 FIVE_YEARS_SECONDS = 5 * 365 * 24 * 3600

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from infra.core.components import Component
     from infra.events.log import EventLog
 
-log = logging.getLogger("infra.eventbridge")
+log = logging.getLogger("infra.events")
 
 ROUTER_RULE = "_local-router"
 ROUTER_QUEUE_PREFIX = "_local-eventbridge-"

@@ -37,7 +37,7 @@ from infra.core.clients import local_client
 from infra.events.input import InputError, target_input
 from infra.events.models import EventRuleSpec
 
-log = logging.getLogger("infra.eventbridge")
+log = logging.getLogger("infra.events")
 
 DEFAULT_MAXIMUM_RETRY_ATTEMPTS = 185
 DEFAULT_MAXIMUM_EVENT_AGE_SECONDS = 86400

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from infra.core.aws import Endpoints
     from infra.core.components import Component
 
-log = logging.getLogger("infra.queues")
+log = logging.getLogger("infra.sqs")
 
 DEFAULT_BATCH_SIZE = 10
 DEFAULT_POLLERS = 5  # Lambda starts five pollers per SQS mapping

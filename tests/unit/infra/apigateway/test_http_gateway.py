@@ -226,14 +226,14 @@ def test_health_is_answered_by_the_gateway(api):
 
 
 def test_one_log_line_per_request(api, caplog):
-    caplog.set_level(logging.INFO, logger="infra.gateway")
+    caplog.set_level(logging.INFO, logger="infra.apigateway")
     response = api.get("/items/special")
     request_id = response.headers["apigw-requestid"]
     deadline = time.monotonic() + 5
     while not any(request_id in record.getMessage() for record in caplog.records):
         assert time.monotonic() < deadline
         time.sleep(0.01)
-    [line] = [r.getMessage() for r in caplog.records if r.name == "infra.gateway" and request_id in r.getMessage()]
+    [line] = [r.getMessage() for r in caplog.records if r.name == "infra.apigateway" and request_id in r.getMessage()]
     assert re.fullmatch(rf"GET /items/special 200 [\d.]+ms {re.escape(request_id)} {FUNCTION}", line)
 
 
