@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +15,7 @@ import httpx
 import pytest
 
 from infra.launcher import RunningCloud
+from tests.support.polling import eventually
 
 
 @pytest.fixture(scope="module")
@@ -45,13 +45,7 @@ def events_for(cloud: RunningCloud) -> Callable[[str], list[dict[str, Any]]]:
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 10, message: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {message}")
+    return eventually(condition, timeout, interval=0.05, message=message)
 
 
 def delivered_once(s3: Any, bucket: str, events_for: Callable[[str], list[dict[str, Any]]], key: str) -> dict[str, Any]:

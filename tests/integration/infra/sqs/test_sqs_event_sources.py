@@ -4,7 +4,6 @@ messages sent with the SDK, and what the functions received read back from the t
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 
 from infra.launcher import RunningCloud
+from tests.support.polling import eventually
 
 
 @pytest.fixture(scope="module")
@@ -40,13 +40,7 @@ def received(cloud: RunningCloud) -> Callable[[str], list[dict[str, Any]]]:
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 15, message: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {message}")
+    return eventually(condition, timeout, interval=0.1, message=message)
 
 
 def queue_depth(sqs: Any, url: str) -> int:
