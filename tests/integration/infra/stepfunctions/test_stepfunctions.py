@@ -2,7 +2,7 @@
 
 The infra tests' cloud (tests/fixtures/templates/services.yaml); the executions start together in the fixture
 (they run in parallel, so the suite takes as long as the slowest one) and each test checks its own;
-callback executions start in their tests, as their heartbeat clock (2 s) starts with the task.
+callback executions start in their tests, as their heartbeat clock (5 s) starts with the task.
 """
 
 from __future__ import annotations
@@ -184,9 +184,9 @@ def test_task_timeout_and_missed_heartbeat(sfn: Sfn) -> None:
 
 def test_heartbeats_keep_a_callback_alive_then_task_success(sfn: Sfn) -> None:
     client = sfn.client("stepfunctions")
-    sfn.start("approve", "CallbackMachineArn", {"key": f"{KEY}-approve"})  # its 2 s heartbeat clock starts now
+    sfn.start("approve", "CallbackMachineArn", {"key": f"{KEY}-approve"})  # its 5 s heartbeat clock starts now
     token = sfn.token(f"{KEY}-approve")
-    until = time.monotonic() + 3.5  # longer than the state's HeartbeatSeconds (2)
+    until = time.monotonic() + 6.5  # longer than the state's HeartbeatSeconds (5)
     while time.monotonic() < until:
         client.send_task_heartbeat(taskToken=token)
         time.sleep(0.5)
