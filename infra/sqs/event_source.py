@@ -249,9 +249,9 @@ def components(
 
 def _merge(batch: list[dict[str, Any]], received: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A batch holds each message once, as Lambda's batches do. SQS is at-least-once: a receive may return
-    a message again (CI runs under load saw 31 deliveries of 30 messages; whether moto repeated one or a send
-    was retried is not known). Inside one batching window the copy received last is kept, since only its
-    receipt handle deletes it, in the place the message first took; a repeat in a later batch stays one."""
+    a message again (moto did, to two concurrent receives, until infra.sqs.moto_hooks locked its queues).
+    Inside one batching window the copy received last is kept, since only its receipt handle deletes it,
+    in the place the message first took; a repeat in a later batch stays one."""
     by_id = {message["MessageId"]: message for message in batch}
     for message in received:
         by_id[message["MessageId"]] = message

@@ -9,12 +9,22 @@ moto slower with every message: profiled at ~70 % of a core late in a test sessi
 reads the queue's `message_retention_period` directly, which is the value get_queue_attributes returns
 for that name, and compares it the same way.
 
+Second, moto's SQS backend takes no lock, and its server answers requests on many threads: two receives
+running at once (two pollers of one event source mapping) could both pick a message before either marked
+it in flight, so it was delivered twice; a delete rebuilding the message list could drop a message sent at
+that moment; and a receive iterating the in-flight set while another changed it raised "Set changed size
+during iteration" (a 500). Each queue's own condition lock (`_messages_lock`, re-entrant, which moto already
+takes to append a message) now also covers a receive's pass over the messages, a delete, a visibility
+change and a purge. A long poll waits outside the lock (on that condition, as moto's own loop does), so
+receivers never queue behind one another's waits.
+
 The version assert makes an upgrade of moto fail loudly at start-up instead of silently running
 unpatched code; infra.moto_server installs it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 PINNED_MOTO = "5.2.5"
@@ -29,14 +39,62 @@ def is_message_valid_based_on_retention_period(self: Any, queue_name: str, messa
     return bool(retain_until > unix_time())
 
 
+def _locked_receive(original: Callable[..., list[Any]]) -> Callable[..., list[Any]]:
+    def receive_message(  # noqa: PLR0917 - moto's own signature, called positionally
+        self: Any, queue_name: str, count: int, wait_seconds_timeout: int, visibility_timeout: int,
+        message_attribute_names: list[str] | None = None,
+    ) -> list[Any]:  # fmt: skip
+        from moto.core.utils import unix_time
+
+        queue = self.get_queue(queue_name)
+        deadline = unix_time() + (wait_seconds_timeout or 0)
+        while True:
+            with queue._messages_lock:  # one pass over the messages, never two at once
+                result = original(self, queue_name, count, 0, visibility_timeout, message_attribute_names)
+            remaining = deadline - unix_time()
+            if result or remaining <= 0:
+                return result
+            queue.wait_for_messages(min(1.0, remaining))  # outside the lock: a send wakes it
+
+    return receive_message
+
+
+def _locked(original: Callable[..., Any], queue_of: Callable[..., Any]) -> Callable[..., Any]:
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with queue_of(self, *args, **kwargs)._messages_lock:
+            return original(self, *args, **kwargs)
+
+    return method
+
+
+_ORIGINALS: dict[str, Any] = {}
+
+
 def install() -> None:
+    """Patch the SQS backend; installing again re-wraps moto's own methods, never a patched one."""
     import moto
-    from moto.sqs.models import SQSBackend
+    from moto.sqs.models import Queue, SQSBackend
 
     assert moto.__version__ == PINNED_MOTO, (
         f"infra/sqs/moto_hooks.py patches moto {PINNED_MOTO}'s SQS backend, but moto {moto.__version__} is "
         f"installed: pin moto[server]=={PINNED_MOTO} or re-check the patch"
     )
+    if not _ORIGINALS:
+        _ORIGINALS.update(
+            receive=SQSBackend.receive_message, visibility=SQSBackend.change_message_visibility,
+            purge=SQSBackend.purge_queue, delete=Queue.delete_message,
+        )  # fmt: skip
+
+    def backend_queue(backend: Any, queue_name: str, *args: Any, **kwargs: Any) -> Any:
+        return backend.get_queue(queue_name)
+
+    def same_queue(queue: Any, *args: Any, **kwargs: Any) -> Any:
+        return queue
+
     SQSBackend.is_message_valid_based_on_retention_period = (  # type: ignore[method-assign]
         is_message_valid_based_on_retention_period
     )
+    SQSBackend.receive_message = _locked_receive(_ORIGINALS["receive"])  # type: ignore[method-assign]
+    SQSBackend.change_message_visibility = _locked(_ORIGINALS["visibility"], backend_queue)  # type: ignore[method-assign]
+    SQSBackend.purge_queue = _locked(_ORIGINALS["purge"], backend_queue)  # type: ignore[method-assign]
+    Queue.delete_message = _locked(_ORIGINALS["delete"], same_queue)  # type: ignore[method-assign]

@@ -1,6 +1,12 @@
-"""The SQS retention check infra.sqs.moto_hooks installs in the moto server answers as moto's own does."""
+"""The moto SQS fixes infra.sqs.moto_hooks installs in the moto server: the retention check answers as moto's
+own does, and concurrent receives, deletes and sends are safe."""
 
 from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import Any
 
 import boto3
 import pytest
@@ -42,3 +48,67 @@ def test_install_replaces_the_method(monkeypatch):
     moto_hooks.install()
     patched = SQSBackend.is_message_valid_based_on_retention_period
     assert patched is moto_hooks.is_message_valid_based_on_retention_period
+
+
+@pytest.fixture
+def hooked(monkeypatch):
+    """The hooks installed for one test: every method they replace is restored afterwards."""
+    from moto.sqs.models import Queue
+
+    for owner, name in [(SQSBackend, "receive_message"), (SQSBackend, "change_message_visibility"),
+                        (SQSBackend, "purge_queue"), (SQSBackend, "is_message_valid_based_on_retention_period"),
+                        (Queue, "delete_message")]:  # fmt: skip
+        monkeypatch.setattr(owner, name, getattr(owner, name))
+    moto_hooks.install()
+
+
+def test_concurrent_receivers_never_get_the_same_message(hooked):
+    # moto's server answers on many threads; unpatched, this hands out ~2 of 400 messages twice (and can
+    # raise "Set changed size during iteration"), as two pollers of one event source did under load.
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=REGION)
+        url = sqs.create_queue(QueueName="busy")["QueueUrl"]
+        for start in range(0, 400, 10):
+            sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(n), "MessageBody": f"m{start + n}"}
+                                                          for n in range(10)])  # fmt: skip
+        backend = sqs_backends[ACCOUNT_ID][REGION]
+        received: list[str] = []
+        errors: list[BaseException] = []
+
+        def receiver() -> None:
+            try:
+                while batch := backend.receive_message("busy", 10, 0, 30):
+                    received.extend(message.id for message in batch)
+                    for message in batch[::2]:  # deletes race the other receives too
+                        backend.delete_message("busy", message.receipt_handle)
+            except BaseException as error:
+                errors.append(error)
+
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)  # switch threads as often as possible: the race shows every time
+        try:
+            threads = [threading.Thread(target=receiver) for _ in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        finally:
+            sys.setswitchinterval(interval)
+    assert errors == []
+    assert len(received) == len(set(received)) == 400
+
+
+def test_a_long_poll_waits_outside_the_lock_and_wakes_on_a_send(hooked):
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=REGION)
+        url = sqs.create_queue(QueueName="quiet")["QueueUrl"]
+        backend = sqs_backends[ACCOUNT_ID][REGION]
+        got: list[Any] = []
+        waiting = threading.Thread(target=lambda: got.extend(backend.receive_message("quiet", 10, 5, 30)))
+        began = time.monotonic()
+        waiting.start()
+        time.sleep(0.3)
+        sqs.send_message(QueueUrl=url, MessageBody="hello")  # would block behind the wait if it held the lock
+        waiting.join()
+    assert [message.body for message in got] == ["hello"]
+    assert time.monotonic() - began < 3
