@@ -21,8 +21,9 @@ logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
-def _publish_record(record: DynamoDBRecord) -> None:
-    published = orders.publish_once(orders.events_for(record.raw_event))
+def _publish_record(record: DynamoDBRecord, lambda_context: LambdaContext) -> None:
+    # powertools' batch processor passes the invocation's context to a record handler that names it
+    published = orders.publish_once(orders.events_for(record.raw_event), lambda_context=lambda_context)
     if published:
         logger.info("published", extra={"types": [e.type for e in published], "ids": [e.id for e in published]})
 

@@ -161,7 +161,7 @@ def test_duplicate_and_out_of_order_stream_delivery_change_nothing(
 
     lam = local_only.client("lambda")
     for batch in (records, records, list(reversed(records))):
-        for function in ("OrderEventsFunction", "OrderExpiryFunction"):
+        for function in ("OrderEventsFunction", "OrderUnwindFunction"):
             answer = lam.invoke(FunctionName=function, Payload=json.dumps({"Records": [*batch, late_expiry]}))
             result = json.loads(answer["Payload"].read())
             assert "FunctionError" not in answer and result == {"batchItemFailures": []}, result

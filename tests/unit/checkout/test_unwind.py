@@ -104,3 +104,47 @@ def test_expiry_claims_the_order_then_unwinds_in_the_same_order(tables, calls):
     calls.clear()
     assert not checkout.expire_order(order_id)  # a repeated TTL record: the claim fails, nothing is undone
     assert calls == ["transition"]
+
+
+def order_record(order_id: str, old_status: str, new_status: str, reason: str) -> dict[str, Any]:
+    """The Orders stream's record of an order's move, as DynamoDB writes it (NEW_AND_OLD_IMAGES)."""
+
+    def image(status: str) -> dict[str, Any]:
+        return {"orderId": {"S": order_id}, "sk": {"S": "ORDER"}, "status": {"S": status}, "reason": {"S": reason}}
+
+    return {"eventName": "MODIFY", "eventID": "1",
+            "dynamodb": {"Keys": {"orderId": {"S": order_id}, "sk": {"S": "ORDER"}},
+                         "OldImage": image(old_status), "NewImage": image(new_status)}}  # fmt: skip
+
+
+def test_an_unwind_cut_short_after_the_claim_is_finished_from_the_orders_stream(tables, monkeypatch):
+    """Cancel claims the order first; if undoing fails after that, the claim's stream record finishes it."""
+    order_id = placed("4242")
+    real_release = inventory.release
+
+    def down(_: str) -> str | None:
+        raise RuntimeError("DynamoDB unavailable")
+
+    monkeypatch.setattr(inventory, "release", down)
+    with pytest.raises(RuntimeError):
+        checkout.cancel_order(BUYER, order_id)
+    assert orders.load(order_id).status == "CANCELLED"  # claimed, refunded, but the stock is still held
+    assert inventory.reservation_status(order_id) == "RESERVED"
+    monkeypatch.setattr(inventory, "release", real_release)
+
+    ended = orders.ended_early(order_record(order_id, "CREATED", "CANCELLED", "CANCELLED_BY_BUYER"))
+    assert ended == orders.EndedOrder(order_id, "CANCELLED", "CANCELLED_BY_BUYER")
+    checkout.unwind(ended.order_id, ended.status, ended.reason)
+    undone(order_id, "CANCELLED", "REFUNDED")
+    checkout.unwind(ended.order_id, ended.status, ended.reason)  # the record delivered again: nothing changes
+    undone(order_id, "CANCELLED", "REFUNDED")
+
+
+def test_only_a_move_into_an_early_end_is_unwound():
+    assert orders.ended_early(order_record("ord_1", "CREATED", "CONFIRMED", "")) is None
+    assert orders.ended_early(order_record("ord_1", "CANCELLED", "CANCELLED", "x")) is None  # a later update
+    assert orders.ended_early({**order_record("ord_1", "PENDING", "EXPIRED", "x"), "eventName": "INSERT"}) is None
+    for status in orders.ENDED_EARLY:
+        assert orders.ended_early(order_record("ord_1", "CREATED", status, "r")) == orders.EndedOrder(
+            "ord_1", status, "r"
+        )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
 from pynamodb.exceptions import CancellationReason, PutError, TransactWriteError, UpdateError, VerboseClientError
 
 from shop.config import ConfigurationError, catalog_settings
-from shop.dynamodb import TableName, cancellation, condition_failed, find, stream_image, transaction
+from shop.dynamodb import TableName, cancellation, condition_failed, find, stream_image, transaction, transient
 from shop.inventory.tables import Stock
 
 
@@ -62,7 +63,7 @@ def test_a_transaction_says_which_actions_conditions_failed(tables):
     with pytest.raises(TransactWriteError) as cancelled:
         writes._commit()
     assert cancellation(cancelled.value).failed == {1}
-    assert not cancellation(cancelled.value).conflict
+    assert not cancellation(cancelled.value).busy
 
 
 def transaction_error(*codes: str | None) -> TransactWriteError:
@@ -74,10 +75,40 @@ def transaction_error(*codes: str | None) -> TransactWriteError:
 
 def test_a_conflict_is_told_apart_from_a_failed_condition():
     conflicted = cancellation(transaction_error(None, "TransactionConflict"))
-    assert (conflicted.failed, conflicted.conflict) == (frozenset(), True)
+    assert (conflicted.failed, conflicted.busy) == (frozenset(), True)
     both = cancellation(transaction_error("ConditionalCheckFailed", None, "ConditionalCheckFailed"))
-    assert (both.failed, both.conflict) == ({0, 2}, False)
+    assert (both.failed, both.busy) == ({0, 2}, False)
     assert cancellation(TransactWriteError("network down")).failed == frozenset()
+
+
+def client_error(code: str) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": code}}, "UpdateItem")
+
+
+@pytest.mark.parametrize(
+    ("error", "is_transient"),
+    [
+        (transaction_error(None, "TransactionConflict"), True),
+        (transaction_error("ThrottlingError", None), True),
+        (transaction_error("ConditionalCheckFailed", "TransactionConflict"), False),  # a condition did fail
+        (transaction_error("ConditionalCheckFailed"), False),
+        (UpdateError("throttled", client_error("ProvisionedThroughputExceededException")), True),
+        (PutError("server fault", client_error("InternalServerError")), True),
+        (PutError("refused", client_error("ConditionalCheckFailedException")), False),
+        (PutError("bad request", client_error("ValidationException")), False),
+        (UpdateError("no answer", EndpointConnectionError(endpoint_url="http://127.0.0.1:1")), True),
+        (client_error("ThrottlingException"), True),  # a boto3 call outside pynamodb
+        (ValueError("not DynamoDB"), False),
+    ],
+)
+def test_busy_or_unavailable_is_told_apart_from_a_refusal(error: Exception, is_transient: bool):
+    assert transient(error) is is_transient
+
+
+def test_a_busy_error_is_found_under_the_error_raised_from_it():
+    wrapped = RuntimeError("the step failed")
+    wrapped.__cause__ = PutError("throttled", client_error("ProvisionedThroughputExceededException"))
+    assert transient(wrapped)
 
 
 def test_stream_images_become_plain_json_ready_values():

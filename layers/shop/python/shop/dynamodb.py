@@ -15,6 +15,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any, TypeVar
 
+from botocore.exceptions import BotoCoreError
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.expressions.condition import Condition
@@ -96,15 +97,66 @@ class Cancellation:
     """Why DynamoDB cancelled a transaction."""
 
     failed: frozenset[int]  # positions (see transaction()) of the actions whose condition failed
-    conflict: bool  # another request wrote one of its items meanwhile: running it again may succeed
+    busy: bool  # another request wrote one of its items meanwhile, or one throttled: a retry may succeed
 
 
 def cancellation(error: TransactWriteError) -> Cancellation:
     reasons = error.cancellation_reasons or []
     return Cancellation(
         failed=frozenset(n for n, reason in enumerate(reasons) if reason and reason.code == "ConditionalCheckFailed"),
-        conflict=any(reason and reason.code == "TransactionConflict" for reason in reasons),
+        busy=any(reason and reason.code in TRANSIENT_REASONS for reason in reasons),
     )
+
+
+# ---------------------------------------------------------------- transient failures
+# Error codes with which DynamoDB refuses a request that may succeed if sent again: throttling, a
+# server-side fault, a transaction still in progress. botocore retries most of them itself a few times;
+# what still reaches our code after that must be retried by the caller, never read as "the condition
+# failed".
+TRANSIENT_CODES = frozenset({
+    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+    "InternalServerError", "ServiceUnavailable", "TransactionInProgressException",
+})  # fmt: skip
+# Cancellation reasons of a transaction that may succeed if sent again: another transaction or write
+# touched one of its items meanwhile (DynamoDB does not queue them), or one item's partition throttled.
+TRANSIENT_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
+
+
+class StoreBusy(Exception):
+    """DynamoDB did not do the write, or cannot say whether it did: throttled, in conflict with another
+    transaction, failing or unreachable. Sending the same idempotent step again is safe; the checkout state
+    machine retries this error name with backoff and jitter."""
+
+
+def transient(error: BaseException) -> bool:
+    """The error (or one it was raised from) is DynamoDB being busy or unavailable, not a refusal: a
+    retry may succeed. A cancelled transaction counts only when none of its conditions failed."""
+    for seen in _causes(error):
+        if isinstance(seen, TransactWriteError) and seen.cause_response_code == "TransactionCanceledException":
+            cancelled = cancellation(seen)
+            return cancelled.busy and not cancelled.failed
+        if isinstance(seen, BotoCoreError):  # no answer at all: unreachable, timed out, connection reset
+            return True
+        if _error_code(seen) in TRANSIENT_CODES:
+            return True
+    return False
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """The error and those it was raised from (pynamodb keeps botocore's error in `cause`)."""
+    found: list[BaseException] = []
+    seen: BaseException | None = error
+    while seen is not None and seen not in found:
+        found.append(seen)
+        wrapped = getattr(seen, "cause", None)
+        seen = wrapped if isinstance(wrapped, BaseException) and wrapped not in found else (
+            seen.__cause__ or seen.__context__)  # fmt: skip
+    return found
+
+
+def _error_code(error: BaseException) -> str | None:
+    response = getattr(error, "response", None)
+    return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
 
 
 # ---------------------------------------------------------------- stream records

@@ -257,9 +257,7 @@ def set_line(
     return _view(cart, owner, policy, tax_region)
 
 
-def set_guest_line(
-    cart_token: str | None, change: LineChange, *, region: str | None = None
-) -> GuestCartView:
+def set_guest_line(cart_token: str | None, change: LineChange, *, region: str | None = None) -> GuestCartView:
     """A guest's line change. Without a live cart (no token, or its cart expired) a new token is issued."""
     now = clock.now()
     if cart_token is None or _load(guest_cart(cart_token), now) is None:
@@ -485,7 +483,7 @@ def _mutate_existing(owner: CartOwner, change: Callable[[Cart], bool], now: date
 def _lost_race(error: PutError | TransactWriteError) -> bool:
     if isinstance(error, TransactWriteError):
         cancelled = cancellation(error)
-        return bool(cancelled.failed) or cancelled.conflict
+        return bool(cancelled.failed) or cancelled.busy
     return condition_failed(error)
 
 

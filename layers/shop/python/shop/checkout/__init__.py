@@ -7,6 +7,6 @@ checkout may use orders, payments, inventory and cart; none of them uses checkou
 """
 
 from shop.checkout.placement import place_order
-from shop.checkout.saga import cancel_order, expire_order, run_step
+from shop.checkout.saga import cancel_order, expire_order, run_step, unwind
 
-__all__ = ["cancel_order", "expire_order", "place_order", "run_step"]
+__all__ = ["cancel_order", "expire_order", "place_order", "run_step", "unwind"]

@@ -14,6 +14,9 @@ idempotent, so the state machine may retry any of them:
     ship_order         (SHIPPED)          -
 
 Errors are raised, never returned: their class names are what the state machine's Retry and Catch match.
+DynamoDB being busy or unavailable (a transaction conflict, throttling, a 5xx, no answer) is never read as
+a refusal: run_step raises it as StoreBusy, which the state machine retries with backoff and jitter, and
+each step, being idempotent, finds on its retry whatever the first attempt did.
 
 The unwind, in this order everywhere: void or refund the payment (undo_payment) -> release or return the
 stock (release_stock) -> close the order (close_order: status and reason, the payment's final status,
@@ -31,6 +34,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from shop import cart, inventory, orders, payments
+from shop.dynamodb import StoreBusy, transient
 from shop.errors import OrderNotCancellableError, OutOfStockError
 from shop.identity import Caller
 from shop.orders.schemas import OrderView
@@ -211,4 +215,11 @@ STEPS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 
 
 def run_step(event: dict[str, Any]) -> dict[str, Any]:
-    return STEPS[event["action"]](event)
+    try:
+        return STEPS[event["action"]](event)
+    except Exception as error:
+        if transient(error) and not isinstance(error, StoreBusy):
+            logger.warning("DynamoDB busy or unavailable: the step will be retried",
+                           extra={"action": event["action"], "error": repr(error)})  # fmt: skip
+            raise StoreBusy(f"{type(error).__name__}: {error}") from error
+        raise

@@ -6,7 +6,7 @@ The checkout context drives the life cycle: shop.checkout places orders, runs th
 orders early (cancel, expiry) through its one unwind sequence; this context never imports it.
 """
 
-from shop.orders.events import events_for, expired_hold, publish_once
+from shop.orders.events import ENDED_EARLY, EndedOrder, ended_early, events_for, expired_hold, publish_once
 from shop.orders.lifecycle import (
     ALLOWED_FROM,
     ORDER_ID_PREFIX,
@@ -29,16 +29,17 @@ from shop.orders.lifecycle import (
 
 __all__ = [
     "ALLOWED_FROM",
+    "ENDED_EARLY",
     "ORDER_ID_PREFIX",
     "STATUSES",
     "TERMINAL",
+    "EndedOrder",
     "OrderNoLongerPending",
     "close",
     "confirm",
     "create",
-    "end",
+    "ended_early",
     "events_for",
-    "expire",
     "expired_hold",
     "get_order",
     "list_orders",

@@ -1,5 +1,6 @@
 """The outbox of the Orders and Payments tables: stream records -> domain events, published once each;
-and the order-expiry trigger (the TTL service deleting a payment-window hold).
+and what the order-unwind consumer acts on: the TTL service deleting a payment-window hold (an expiry),
+and an order moving into an early end (whose payment and stock must be undone, until done).
 
 Each kind of row announces its own status changes (shop.events.RowEvents): orders here, reservations in
 shop.inventory.events, payments in shop.payments.events; this module tells the kinds apart and publishes.
@@ -7,13 +8,16 @@ shop.inventory.events, payments in shop.payments.events; this module tells the k
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shop.dynamodb import stream_image
 from shop.events import DomainEvent, RowEvents, publish_all
 from shop.idempotency import Once
 from shop.inventory.events import RESERVATION_EVENTS
-from shop.orders.tables import HOLD
+from shop.orders.tables import HOLD, ORDER
 from shop.payments.events import PAYMENT_EVENTS
 
 TTL_SERVICE = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
@@ -64,21 +68,47 @@ def expired_hold(record: dict[str, Any]) -> str | None:
     return str(order_id) if order_id else None
 
 
-def publish_once(found: list[DomainEvent]) -> list[DomainEvent]:
+ENDED_EARLY = ("CANCELLED", "EXPIRED", "REJECTED", "PAYMENT_FAILED")
+
+
+@dataclass(frozen=True)
+class EndedOrder:
+    order_id: str
+    status: str
+    reason: str
+
+
+def ended_early(record: dict[str, Any]) -> EndedOrder | None:
+    """The order when the record is its move into an early end (cancelled, expired, rejected, unpaid), else
+    None. A cancel or an expiry claims the order first and undoes what it held afterwards: this record is
+    what lets a consumer finish that undo if the claimer died or failed half-way."""
+    if record.get("eventName") != "MODIFY":
+        return None
+    ddb = record.get("dynamodb", {})
+    new, old = stream_image(ddb.get("NewImage")) or {}, stream_image(ddb.get("OldImage")) or {}
+    status = new.get("status")
+    if new.get("sk") != ORDER or status not in ENDED_EARLY or status == old.get("status"):
+        return None
+    return EndedOrder(str(new["orderId"]), str(status), str(new.get("reason") or ""))
+
+
+def publish_once(found: list[DomainEvent], *, lambda_context: LambdaContext | None = None) -> list[DomainEvent]:
     """Publish the events whose ids were not published before; returns those it published.
 
     A stream redelivers records (retries, a replayed shard, a batch split after a partial failure): the
     event id derives from the record, and powertools idempotency on it keeps a redelivery off the bus,
-    so consumers that cannot deduplicate see each event once.
+    so consumers that cannot deduplicate see each event once. Given the invocation's context, a publisher
+    cut off by its timeout leaves its in-progress record only until that timeout, so the stream's retry
+    publishes the event instead of finding it "in progress" until the record's TTL (and never publishing).
     """
-    return [event for event in found if _published_now(event)]
+    return [event for event in found if _published_now(event, lambda_context)]
 
 
 # The prefix keeps the name of the module this publisher used to live in: it is part of every stored key.
 _PUBLISH_ONCE: Once[dict[str, Any]] = Once(key_prefix="order_events.publish", key_jmespath="id")
 
 
-def _published_now(event: DomainEvent) -> bool:
+def _published_now(event: DomainEvent, lambda_context: LambdaContext | None) -> bool:
     """Publish the event unless its id was published before; True when this call published it."""
     fresh: list[bool] = []  # a repeat answers the stored result without publishing: tell them apart
 
@@ -87,5 +117,5 @@ def _published_now(event: DomainEvent) -> bool:
         publish_all([event])
         return {"published": True}
 
-    _PUBLISH_ONCE.run(event.envelope(), publish)
+    _PUBLISH_ONCE.run(event.envelope(), publish, lambda_context=lambda_context)
     return bool(fresh)

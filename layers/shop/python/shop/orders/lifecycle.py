@@ -109,7 +109,9 @@ def create(order_id: str) -> None:
             writes.update(OrderRow(order_id, ORDER), actions=_move_actions("CREATED", None),
                           condition=OrderRow.status == "PENDING")  # fmt: skip
     except TransactWriteError as error:
-        status = load(order_id).status
+        status = load(order_id).status  # re-read: the refusal alone cannot say what happened
+        if status == "PENDING":
+            raise  # not moved: a conflict or throttling, which the caller retries, or a fault to report
         if status != "CREATED":
             raise OrderNoLongerPending(status) from error
 
@@ -134,10 +136,11 @@ def confirm(order_id: str, payment_txn_id: str | None) -> None:
                 condition=OrderRow.status == "CREATED",
             )  # fmt: skip
     except TransactWriteError as error:
-        status = load(order_id).status
+        status = load(order_id).status  # re-read: the refusal alone cannot say what happened
+        if status == "CREATED":
+            raise  # not moved: a conflict or throttling, which the caller retries, or a fault to report
         if status not in ("CONFIRMED", "SHIPPED"):
             raise OrderNoLongerPending(status) from error
-        return
 
 
 def close(order_id: str, status: str, reason: str) -> bool:
