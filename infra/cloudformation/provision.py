@@ -81,6 +81,27 @@ def _random_id(length: int = 10) -> str:
     return "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(length))
 
 
+def _generated_secret(rules: Mapping[str, Any]) -> str:
+    """A value as CloudFormation's GenerateSecretString makes it: PasswordLength characters (32 unless
+    given) from the allowed classes, wrapped in SecretStringTemplate under GenerateStringKey if given."""
+    alphabet = ""
+    if not rules.get("ExcludeLowercase"):
+        alphabet += string.ascii_lowercase
+    if not rules.get("ExcludeUppercase"):
+        alphabet += string.ascii_uppercase
+    if not rules.get("ExcludeNumbers"):
+        alphabet += string.digits
+    if not rules.get("ExcludePunctuation"):
+        alphabet += string.punctuation
+    if rules.get("IncludeSpace"):
+        alphabet += " "
+    alphabet = "".join(c for c in alphabet if c not in str(rules.get("ExcludeCharacters", "")))
+    value = "".join(secrets.choice(alphabet) for _ in range(int(rules.get("PasswordLength", 32))))
+    if "SecretStringTemplate" in rules:
+        return json.dumps({**json.loads(rules["SecretStringTemplate"]), rules["GenerateStringKey"]: value})
+    return value
+
+
 def resolve_parameters(template: Mapping[str, Any], overrides: Mapping[str, str]) -> dict[str, str]:
     declared = template.get("Parameters", {})
     unknown = set(overrides) - set(declared)
@@ -117,12 +138,14 @@ class Provisioner:
         self._events = client("events", endpoints.moto)
         self._cognito = client("cognito-idp", endpoints.moto)
         self._stepfunctions = client("stepfunctions", endpoints.moto)
+        self._secrets = client("secretsmanager", endpoints.moto)
         self._creators: dict[str, Callable[[str, dict[str, Any]], PhysicalResource]] = {
             "AWS::DynamoDB::Table": self._table,
             "AWS::S3::Bucket": self._bucket,
             "AWS::S3::BucketPolicy": self._bucket_policy,
             "AWS::SQS::Queue": self._queue,
             "AWS::SNS::Topic": self._topic,
+            "AWS::SecretsManager::Secret": self._secret,
             "AWS::Events::EventBus": self._event_bus,
             "AWS::Cognito::UserPool": self._user_pool,
             "AWS::Cognito::UserPoolClient": self._user_pool_client,
@@ -302,18 +325,28 @@ class Provisioner:
         for key, value in props.items():
             if key in {"QueueName", "Tags"}:
                 continue
-            attributes[key] = json.dumps(value) if isinstance(value, dict) else str(value).lower() if isinstance(
-                value, bool
-            ) else str(value)
+            attributes[key] = (
+                json.dumps(value)
+                if isinstance(value, dict)
+                else str(value).lower()
+                if isinstance(value, bool)
+                else str(value)
+            )
         url = self._sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
-        return PhysicalResource(
-            logical_id, "", url, {"Arn": _arn("sqs", name), "QueueName": name, "QueueUrl": url}
-        )
+        return PhysicalResource(logical_id, "", url, {"Arn": _arn("sqs", name), "QueueName": name, "QueueUrl": url})
 
     def _topic(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
         name = self._physical_name(logical_id, props.get("TopicName"))
         arn = self._sns.create_topic(Name=name)["TopicArn"]
         return PhysicalResource(logical_id, "", arn, {"TopicArn": arn, "TopicName": name})
+
+    def _secret(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
+        name = self._physical_name(logical_id, props.get("Name"))
+        value = props.get("SecretString")
+        if value is None:
+            value = _generated_secret(props.get("GenerateSecretString") or {})
+        arn = self._secrets.create_secret(Name=name, SecretString=str(value))["ARN"]
+        return PhysicalResource(logical_id, "", arn, {"Id": arn})
 
     def _event_bus(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
         name = str(props["Name"])
@@ -340,19 +373,18 @@ class Provisioner:
         )
 
     def _user_pool_client(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
-        api_members = self._cognito.meta.service_model.operation_model(
-            "CreateUserPoolClient"
-        ).input_shape.members
+        api_members = self._cognito.meta.service_model.operation_model("CreateUserPoolClient").input_shape.members
         request = {key: value for key, value in props.items() if key in api_members}
         request["ClientName"] = str(props.get("ClientName") or logical_id)
         client = self._cognito.create_user_pool_client(**request)["UserPoolClient"]
-        return PhysicalResource(
-            logical_id, "", client["ClientId"], {"ClientSecret": client.get("ClientSecret", "")}
-        )
+        return PhysicalResource(logical_id, "", client["ClientId"], {"ClientSecret": client.get("ClientSecret", "")})
 
     def _user_pool_group(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
-        request = {key: value for key, value in props.items() if key in {"GroupName", "UserPoolId",
-                                                                         "Description", "Precedence"}}
+        request = {
+            key: value
+            for key, value in props.items()
+            if key in {"GroupName", "UserPoolId", "Description", "Precedence"}
+        }
         self._cognito.create_group(**request)
         return PhysicalResource(logical_id, "", str(props["GroupName"]))
 
@@ -420,25 +452,19 @@ class Provisioner:
             for method, operation in operations.items():
                 integration = operation.get("x-amazon-apigateway-integration", {})
                 # .../functions/arn:aws:lambda:REGION:ACCOUNT:function:NAME/invocations
-                function_arn = str(integration.get("uri", "")).split("/functions/", 1)[-1].rsplit(
-                    "/invocations", 1
-                )[0]
+                function_arn = str(integration.get("uri", "")).split("/functions/", 1)[-1].rsplit("/invocations", 1)[0]
                 authorizer, scopes = None, ()
                 for requirement in operation.get("security", []):
                     for scheme_name, scheme_scopes in requirement.items():
                         if scheme_name in authorizers:
                             authorizer, scopes = authorizers[scheme_name], tuple(scheme_scopes)
                 http_method = "ANY" if method == "x-amazon-apigateway-any-method" else method.upper()
-                spec.routes.append(
-                    Route(http_method, path, function_arn.rsplit(":", 1)[-1], authorizer, scopes)
-                )
+                spec.routes.append(Route(http_method, path, function_arn.rsplit(":", 1)[-1], authorizer, scopes))
         cors = body.get("x-amazon-apigateway-cors", {})
         spec.cors_allow_origins = tuple(cors.get("allowOrigins", []))
         assert self._stack is not None
         self._stack.http_apis.append(spec)
-        return PhysicalResource(
-            logical_id, "", api_id, {"ApiEndpoint": self._endpoints.api, "ApiId": api_id}
-        )
+        return PhysicalResource(logical_id, "", api_id, {"ApiEndpoint": self._endpoints.api, "ApiId": api_id})
 
     def _stage(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
         assert self._stack is not None
@@ -489,7 +515,10 @@ class Provisioner:
         if ":iam::" not in role:  # roles are recorded only (no IAM ARN); moto insists on the IAM format
             role = f"arn:aws:iam::{ACCOUNT_ID}:role/{name}-role"
         arn = self._stepfunctions.create_state_machine(
-            name=name, definition=definition, roleArn=role, type=kind,
+            name=name,
+            definition=definition,
+            roleArn=role,
+            type=kind,
         )["stateMachineArn"]
         self._stack.state_machines.append(StateMachineSpec(logical_id, name, arn, definition, kind))
         return PhysicalResource(logical_id, "", arn, {"Arn": arn, "Name": name})

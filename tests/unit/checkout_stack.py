@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities import parameters
 
 from shop import aws, payments
 from shop.cart.tables import Cart
@@ -48,6 +49,7 @@ def _forget_clients() -> None:
     for cached in (settings, cart_settings, checkout_settings, payments.provider, aws.stepfunctions):
         cached.cache_clear()
     forget_wiring()
+    parameters.clear_caches()  # the checkout key, read through powertools parameters
 
 
 @pytest.fixture(autouse=True)
@@ -68,5 +70,7 @@ def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             roleArn="arn:aws:iam::123456789012:role/checkout",
         )  # fmt: skip
         monkeypatch.setenv("CHECKOUT_STATE_MACHINE_ARN", machine["stateMachineArn"])
+        key = boto3.client("secretsmanager").create_secret(Name="checkout-key", SecretString="k" * 64)
+        monkeypatch.setenv("CHECKOUT_KEY_SECRET_ARN", key["ARN"])
         checkout_settings.cache_clear()
         yield dynamodb

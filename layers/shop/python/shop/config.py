@@ -125,6 +125,8 @@ class CheckoutSettings:
     fraud_velocity_limit: int  # payment attempts per user ...
     fraud_velocity_window_seconds: int  # ... within this window
     fraud_blocked_fingerprints: frozenset[str]
+    # The Secrets Manager secret whose value keys the checkout's HMACs (request fingerprints, order ids).
+    checkout_key_secret_arn: str | None
 
 
 def load_checkout_settings(environ: Mapping[str, str]) -> CheckoutSettings:
@@ -147,6 +149,7 @@ def load_checkout_settings(environ: Mapping[str, str]) -> CheckoutSettings:
             for part in (environ.get("FRAUD_BLOCKED_FINGERPRINTS") or "local-0341").split(",")
             if part.strip()
         ),
+        checkout_key_secret_arn=environ.get("CHECKOUT_KEY_SECRET_ARN") or None,
     )
 
 

@@ -17,11 +17,22 @@ _ULID = r"[0-7][0-9A-HJKMNP-TV-Z]{25}"  # 26 chars x 5 bits = 130 >= 128 bits, s
 
 def new_id(prefix: str) -> str:
     value = (time.time_ns() // 1_000_000) << 80 | secrets.randbits(80)
+    return f"{prefix}_{_crockford(value)}"
+
+
+def _crockford(value: int) -> str:
     chars = []
     for _ in range(26):
         chars.append(_CROCKFORD[value & 0x1F])
         value >>= 5
-    return f"{prefix}_{''.join(reversed(chars))}"
+    return "".join(reversed(chars))
+
+
+def keyed_id(prefix: str, digest: bytes) -> str:
+    """An id of the same shape as new_id's, taken from a digest (an HMAC, at least 16 bytes) instead of the
+    clock and randomness: the same digest always gives the same id. It does not sort by creation time."""
+    value = int.from_bytes(digest[:16], "big") >> 3  # 125 bits, so the first character is <= 7 like a ULID's
+    return f"{prefix}_{_crockford(value)}"
 
 
 def is_id(value: str, prefix: str) -> bool:
@@ -35,8 +46,4 @@ def derived_id(prefix: str, name: str, millis: int) -> str:
     "does not exist" write makes the retry a no-op.
     """
     value = millis << 80 | int.from_bytes(hashlib.sha256(name.encode()).digest()[:10], "big")
-    chars = []
-    for _ in range(26):
-        chars.append(_CROCKFORD[value & 0x1F])
-        value >>= 5
-    return f"{prefix}_{''.join(reversed(chars))}"
+    return f"{prefix}_{_crockford(value)}"

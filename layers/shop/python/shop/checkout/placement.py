@@ -4,22 +4,28 @@ The amount the buyer saw must be the server's total (else 409 AMOUNT_MISMATCH); 
 most of a sell-out away at the door (the reservation decides); the card is tokenized here and only the
 token and its last four digits are kept. An Idempotency-Key is required: the same key and body answer the
 same order, the same key with another body is refused.
+
+Retries can only find the first attempt's work: the order id is derived from (buyer, Idempotency-Key)
+(shop.checkout.keys), the order is written only if it does not exist, and the saga execution is named
+after the order, so a retry after a failed StartExecution starts the one saga of the one order. An order
+whose saga never started still has its payment-window hold, so it expires instead of living forever.
 """
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shop import aws, cart, inventory, orders, payments
+from shop.checkout import keys
 from shop.checkout.schemas import CheckoutAccepted, CheckoutRequest
 from shop.config import checkout_settings
 from shop.errors import AmountMismatchError, IdempotencyKeyRequiredError, OutOfStockError, TooManyLinesError
 from shop.idempotency import Once
 from shop.identity import Caller
-from shop.ids import new_id
 
 logger = Logger(child=True)
 
@@ -39,14 +45,23 @@ def place_order(
     """Accept the cart as an order and start its saga; the same key and body answer the same."""
     if not idempotency_key:
         raise IdempotencyKeyRequiredError()
-    # The card number takes part in the payload hash (so another card is another request) but is never
-    # stored: powertools keeps only the hash of the validated part.
-    data = {"userId": caller.user_id, "idempotencyKey": idempotency_key,
-            "body": request.model_dump(mode="json", by_alias=True)}  # fmt: skip
-    return _PLACE_ONCE.run(data, lambda: _place(caller, request), lambda_context=lambda_context)
+    data = {"userId": caller.user_id, "idempotencyKey": idempotency_key, "body": _fingerprinted(request)}
+    return _PLACE_ONCE.run(data, lambda: _place(caller, request, idempotency_key), lambda_context=lambda_context)
 
 
-def _place(caller: Caller, request: CheckoutRequest) -> CheckoutAccepted:
+def _fingerprinted(request: CheckoutRequest) -> dict[str, Any]:
+    """The request as powertools may hash and keep it: the payment details only as keyed fingerprints, so
+    another card is another request, yet the idempotency record says nothing about the card (a plain hash
+    of a number whose last four digits are known is one of ~10^5 candidates)."""
+    body = request.model_dump(mode="json", by_alias=True, exclude_none=True)
+    payment = body.get("paymentInfo", {})
+    for field in ("cardNo", "paymentToken"):
+        if field in payment:
+            payment[field] = keys.fingerprint(field, str(payment[field]))
+    return body
+
+
+def _place(caller: Caller, request: CheckoutRequest, idempotency_key: str) -> CheckoutAccepted:
     found = cart.cart_for_checkout(caller.user_id, request.cart_id)
     if len(found.lines) > inventory.MAX_LINES:
         raise TooManyLinesError(details={"maxLines": inventory.MAX_LINES, "lines": len(found.lines)})
@@ -59,16 +74,26 @@ def _place(caller: Caller, request: CheckoutRequest) -> CheckoutAccepted:
     if short:
         raise OutOfStockError(details=short[0])
     card = payments.provider().tokenize(request.payment_info.card_no)
-    order_id = new_id(orders.ORDER_ID_PREFIX)
-    orders.new_order(
-        order_id=order_id, user_id=caller.user_id, cart_id=found.cart_id, amount=found.totals.total,
-        currency=found.currency, lines=found.lines, totals=totals, card_token=card.token, card_last4=card.last4,
+    order = orders.new_order(
+        order_id=keys.order_id_for(caller.user_id, idempotency_key), user_id=caller.user_id,
+        cart_id=found.cart_id, amount=found.totals.total, currency=found.currency, lines=found.lines,
+        totals=totals, card_token=card.token, card_last4=card.last4,
     )  # fmt: skip
+    _start_saga(order.order_id)
+    logger.info("order accepted", extra={"orderId": order.order_id, "cardLast4": order.card_last4})
+    return CheckoutAccepted(order_id=order.order_id, status=order.status)
+
+
+def _start_saga(order_id: str) -> None:
+    """Start the order's saga; an execution of that name that exists already is the one a previous attempt
+    started (StartExecution with the same name and input answers it without a second execution)."""
     rules = checkout_settings()
-    aws.stepfunctions().start_execution(
-        stateMachineArn=rules.state_machine_arn, name=order_id,
-        input=json.dumps({"orderId": order_id, "paymentWindowSeconds": rules.payment_window_seconds,
-                          "fulfilmentDelaySeconds": rules.fulfilment_delay_seconds}),
-    )  # fmt: skip
-    logger.info("order accepted", extra={"orderId": order_id, "cardLast4": card.last4})
-    return CheckoutAccepted(order_id=order_id, status="PENDING")
+    machine = aws.stepfunctions()
+    try:
+        machine.start_execution(
+            stateMachineArn=rules.state_machine_arn, name=order_id,
+            input=json.dumps({"orderId": order_id, "paymentWindowSeconds": rules.payment_window_seconds,
+                              "fulfilmentDelaySeconds": rules.fulfilment_delay_seconds}),
+        )  # fmt: skip
+    except machine.exceptions.ExecutionAlreadyExists:
+        logger.info("the saga was started before", extra={"orderId": order_id})

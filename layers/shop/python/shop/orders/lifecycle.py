@@ -21,7 +21,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from shop import clock, inventory, payments
 from shop.cart.schemas import TotalsView
 from shop.config import checkout_settings
-from shop.dynamodb import ConditionCheck, condition_failed, find, plain_map, transaction
+from shop.dynamodb import ConditionCheck, cancellation, condition_failed, find, plain_map, transaction
 from shop.errors import OrderNotFoundError, ValidationFailedError
 from shop.identity import Caller
 from shop.ids import is_id
@@ -48,6 +48,8 @@ class OrderNoLongerPending(Exception):
 
 def new_order(*, order_id: str, user_id: str, cart_id: str, amount: int, currency: str, lines: Sequence[Any],
               totals: dict[str, int], card_token: str, card_last4: str) -> OrderRow:  # fmt: skip
+    """The PENDING order, with a hold whose TTL is the payment window (so an order whose saga never
+    started still expires). Idempotent: an order with this id that exists already is answered as it is."""
     now = clock.now_iso()
     order = OrderRow(
         order_id, ORDER, user_id=user_id, cart_id=cart_id, status="PENDING", payment_status="PENDING",
@@ -57,8 +59,19 @@ def new_order(*, order_id: str, user_id: str, cart_id: str, amount: int, currenc
                     name=x.name) for x in lines],
         history=[HistoryEntry(status="PENDING", at=now)],  # type: ignore[no-untyped-call]
     )  # fmt: skip
-    order.save(condition=OrderRow.order_id.does_not_exist())
+    try:
+        with transaction() as writes:
+            writes.save(order, condition=OrderRow.order_id.does_not_exist())  # puts in order: the order is 0
+            writes.save(HoldRow(order_id, HOLD, expires_at=_payment_window_end()))
+    except TransactWriteError as error:
+        if 0 not in cancellation(error).failed:
+            raise
+        return load(order_id)  # placed before: a retry of the same request
     return order
+
+
+def _payment_window_end() -> int:
+    return int(time.time()) + checkout_settings().payment_window_seconds
 
 
 def load(order_id: str) -> OrderRow:
@@ -102,10 +115,9 @@ def transition(order_id: str, to: str, *, reason: str | None = None, extra: Sequ
 # ---------------------------------------------------------------- saga steps (called by shop.checkout.saga)
 def create(order_id: str) -> None:
     """PENDING -> CREATED, with the hold whose TTL is the payment window. Idempotent."""
-    expires_at = int(time.time()) + checkout_settings().payment_window_seconds
     try:
         with transaction() as writes:
-            writes.save(HoldRow(order_id, HOLD, expires_at=expires_at))
+            writes.save(HoldRow(order_id, HOLD, expires_at=_payment_window_end()))
             writes.update(OrderRow(order_id, ORDER), actions=_move_actions("CREATED", None),
                           condition=OrderRow.status == "PENDING")  # fmt: skip
     except TransactWriteError as error:
