@@ -177,3 +177,18 @@ def test_base64_json_bodies_are_read(catalog_app, lambda_context, tables):
     response = post_item(catalog_app, lambda_context, body=raw, headers={"content-type": "application/json"})
     assert response["statusCode"] == 201, response
     assert base64.b64decode(http_event("POST", "/x", body=raw)["body"]) == raw
+
+
+def test_dynamodb_busy_after_botocores_retries_is_503_with_retry_after(catalog_app, lambda_context, monkeypatch):
+    from botocore.exceptions import ClientError
+    from pynamodb.exceptions import GetError
+
+    def throttled(item_id: str) -> None:
+        raise GetError("throttled", ClientError({"Error": {"Code": "ProvisionedThroughputExceededException",
+                                                           "Message": "slow down"}}, "GetItem"))  # fmt: skip
+
+    monkeypatch.setattr(catalog, "get_item", throttled)
+    event = http_event("GET", "/items/itm_x", route="/items/{itemId}", path_parameters={"itemId": "itm_x"})
+    response = catalog_app.lambda_handler(event, lambda_context)
+    assert_error(response, 503, "SERVICE_BUSY")
+    assert response["headers"]["Retry-After"] == "1"

@@ -141,6 +141,15 @@ class TooManyRequestsError(ShopError):
 
 
 # ---------------------------------------------------------------- 503
+class ServiceBusyError(ShopError):
+    """The store is busy or unreachable (throttled, a write in conflict, a fault): nothing was decided, and
+    the same request (with the same Idempotency-Key where one is taken) may be sent again."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    code = "SERVICE_BUSY"
+    default_message = "the service is busy; retry the same request shortly"
+
+
 class SearchUnavailableError(ShopError):
     status = HTTPStatus.SERVICE_UNAVAILABLE
     code = "SEARCH_UNAVAILABLE"

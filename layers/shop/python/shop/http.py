@@ -4,7 +4,8 @@ Every error a client sees is {"error": {"code", "message", "details"}}:
 - ShopError subclasses (shop.errors) answer with their own status and code;
 - field validation answers 422 VALIDATION_FAILED with details {"fields": [{"field", "message", "type"}]};
 - a body that is not JSON, not sent as application/json, or over 64 KiB answers 400;
-- anything unexpected answers 500 INTERNAL_ERROR and is logged with its traceback.
+- DynamoDB busy or unreachable after botocore's own retries answers 503 SERVICE_BUSY with Retry-After;
+- anything else unexpected answers 500 INTERNAL_ERROR and is logged with its traceback.
 """
 
 from __future__ import annotations
@@ -31,11 +32,13 @@ from shop.errors import (
     MalformedJsonError,
     PayloadTooLargeError,
     RouteNotFoundError,
+    ServiceBusyError,
     ShopError,
     UnauthorizedError,
     UnsupportedContentTypeError,
     ValidationFailedError,
 )
+from shop.dynamodb import transient
 from shop.identity import Caller, caller_from_claims
 from shop.validation import field_name
 
@@ -94,6 +97,11 @@ def create_app() -> ShopResolver:
         return _error_response(RouteNotFoundError(f"no route for {event.http_method} {event.path}"))
 
     def render_unexpected(error: Exception) -> Response[Any]:
+        if transient(error):
+            logger.warning("DynamoDB busy or unavailable", extra={"error": repr(error)})
+            response = _error_response(ServiceBusyError())
+            response.headers["Retry-After"] = "1"
+            return response
         logger.exception("unhandled error")
         return _error_response(InternalError(details={"requestId": app.current_event.request_context.request_id}))
 
