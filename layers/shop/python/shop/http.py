@@ -27,6 +27,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
+from shop.dynamodb import transient
 from shop.errors import (
     InternalError,
     MalformedJsonError,
@@ -38,7 +39,6 @@ from shop.errors import (
     UnsupportedContentTypeError,
     ValidationFailedError,
 )
-from shop.dynamodb import transient
 from shop.identity import Caller, caller_from_claims
 from shop.validation import field_name
 
