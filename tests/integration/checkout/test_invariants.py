@@ -4,6 +4,7 @@ named, and only that row."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -120,3 +121,19 @@ def test_the_command_line_prints_each_check_and_exits_0(quick_stack: Stack, orde
     assert "ok    stock reserved = units of RESERVED reservations:" in output
     assert "ok    every order status change is published exactly once:" in output
     assert output.rstrip().endswith("no violations")
+
+
+def test_another_stack_is_named_by_its_outputs_and_the_event_check_is_skipped(
+    quick_stack: Stack, orders: dict[str, str]
+) -> None:
+    # As against LocalStack or AWS: the table names from the outputs, the endpoints from AWS_ENDPOINT_URL*.
+    environment = {**os.environ, **quick_stack.environment, "SHOP_CLOUD_STATE": "/nonexistent/cloud.json"}
+    done = subprocess.run(
+        [sys.executable, "-m", "infra", "reconcile", "--stack-outputs", json.dumps(quick_stack.outputs),
+         "--payment-window", "3"],
+        cwd=ROOT, env=environment, capture_output=True, timeout=120, check=False,
+    )  # fmt: skip
+    output = done.stdout.decode()
+    assert done.returncode == 0, output + done.stderr.decode()
+    assert "SKIP  every order status change is published exactly once: needs the local cloud's event log" in output
+    assert "(window 3 s + slack 30 s)" in output
