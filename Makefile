@@ -10,13 +10,14 @@ PORT ?= 3000
 PARAMS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help install run test unit lint typecheck template-lint openapi bench seed deploy clean check-java
+.PHONY: help install run test unit lint typecheck template-lint openapi bench seed reconcile deploy clean check-java
 
 help:
 	@echo "make run     serve the API on http://127.0.0.1:$(PORT) (DynamoDB Local, moto, functions, gateway)"
 	@echo "make test    unit, integration and end-to-end tests against a local cloud the tests start"
 	@echo "make lint    ruff, mypy and cfn-lint"
 	@echo "make bench   benchmarks; results in docs/benchmarks.md"
+	@echo "make reconcile  check the running cloud's invariants (stock, orders, payments, events, card numbers)"
 	@echo "make deploy  sam build && sam deploy (needs AWS credentials and aws-sam-cli)"
 
 install: $(STAMP) check-java
@@ -68,6 +69,10 @@ bench: install
 N ?= 1000
 seed: install
 	$(PY) scripts/generate_items.py --count $(N) --post http://127.0.0.1:$(PORT)
+
+# Checks the running cloud's invariants (stock, orders, payments, events, no card numbers); exit 1 on a violation.
+reconcile: install
+	$(PY) -m infra reconcile $(RECONCILE_ARGS)
 
 deploy:
 	sam build && sam deploy --config-env $${ENV:-dev}

@@ -5,6 +5,8 @@
     python -m infra invoke FUNCTION [--event FILE] [--invocation-type Event]
     python -m infra events [--follow] [--limit N] [--type T]   the events the buses routed (the event log)
     python -m infra executions [--name ID] [--limit N]         Step Functions executions, state by state
+    python -m infra reconcile [--settle S] [--slack S] [--payment-window S] [--stack-name N | --stack-outputs JSON]
+                                                      check the stack's invariants; exit 1 on a violation
 """
 
 from __future__ import annotations
@@ -210,6 +212,21 @@ def main(argv: list[str] | None = None) -> int:
     executions.add_argument("--name", help="one execution (name or ARN) state by state")
     executions.add_argument("--limit", type=int, default=20)
 
+    reconcile = commands.add_parser(
+        "reconcile", help="check stock, orders, payments, events and card numbers across the stack's tables"
+    )
+    reconcile.add_argument("--settle", type=float, default=10.0,
+                           help="seconds to wait for events not on the bus yet before calling them missing")
+    reconcile.add_argument("--slack", type=float, default=30.0,
+                           help="seconds a step in flight (an unwind, a confirmation) may take before it counts")
+    reconcile.add_argument("--payment-window", type=int, default=None,
+                           help="PaymentWindowSeconds (default: the stack's parameter)")
+    reconcile.add_argument("--no-logs", action="store_true", help="do not scan the local cloud's log files")
+    reconcile.add_argument("--stack-name", default=os.environ.get("SHOP_STACK_NAME"),
+                           help="a deployed stack (outputs and parameters read with CloudFormation)")
+    reconcile.add_argument("--stack-outputs", default=os.environ.get("SHOP_STACK_OUTPUTS"),
+                           help="a stack's outputs as JSON ({\"OrdersTableName\": ...}); AWS_ENDPOINT_URL* apply")
+
     args = parser.parse_args(argv)
     _configure_logging(args.log_level)
     if args.command == "run":
@@ -233,7 +250,31 @@ def main(argv: list[str] | None = None) -> int:
         from infra.stepfunctions.executions import show_executions
 
         return show_executions(_read_state(), name=args.name, limit=args.limit)
+    if args.command == "reconcile":
+        return _reconcile(args)
     return _invoke(args)
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    """Check the invariants of the running local cloud, or of the stack --stack-name/--stack-outputs names."""
+    from infra.reconcile import described_stack, local_target, reconcile, stack_target
+
+    if args.stack_outputs or args.stack_name:
+        environment = dict(os.environ)
+        parameters: dict[str, str] = {}
+        if args.stack_outputs:
+            outputs = json.loads(args.stack_outputs)
+        else:
+            outputs, parameters = described_stack(args.stack_name, environment)
+        target = stack_target(outputs, environment, parameters)
+    else:
+        target = local_target(_read_state())
+    report = reconcile(
+        target, settle=args.settle, slack=args.slack, payment_window_seconds=args.payment_window,
+        scan_logs=not args.no_logs,
+    )  # fmt: skip
+    print(report.text())
+    return 0 if report.ok else 1
 
 
 if __name__ == "__main__":

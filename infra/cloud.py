@@ -194,6 +194,7 @@ class LocalCloud:
             "outputs": {key: str(value) for key, value in self.stack.outputs.items()},
             "functions": sorted(self.stack.functions),
             "environment": environment_for(self.endpoints),
+            "logDir": str(self.config.log_dir),  # the log files `python -m infra reconcile` scans for card numbers
         }
 
     async def _health_route(self, query: Mapping[str, str]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ INFRA_ALLOWED = {
     "events": {"core", "awslambda"},
     "stepfunctions": {"core"},
     "cloudformation": {"core", "awslambda", "apigateway", "dynamodb", "s3", "events", "stepfunctions"},
+    "reconcile": {"core", "events"},  # reads a stack's tables; the local event log through events.inspect
 }
 # shop: contexts depend one way; the shared mechanisms depend on no context.
 SHOP_CONTEXTS = {

@@ -152,3 +152,23 @@ def test_imports_belong_to_their_seller(api, importer, buyer):
     assert refused.status_code == 403 and error_code(refused) == "FORBIDDEN"
     unknown = api.post("/imports", json={"format": "xlsx"}, headers=importer.auth)
     assert unknown.status_code == 422 and error_code(unknown) == "VALIDATION_FAILED"
+
+
+def test_a_second_upload_while_the_import_runs_is_ignored(api, stack):
+    seller = register(api, "seller")
+    rows = [json.dumps({**GOOD, "name": f"Lamp {n}"}) for n in range(150)]
+    started = start(api, seller, "jsonl")
+    upload(started, "\n".join(rows).encode(), "lamps.jsonl")
+    deadline = time.monotonic() + 30
+    while api.get(f"/imports/{started['importId']}", headers=seller.auth).json()["status"] == "PENDING":
+        assert time.monotonic() < deadline, "the import never started"
+        time.sleep(0.05)
+    # The same form used again while the first file is imported: one import takes one file.
+    upload(started, json.dumps({**GOOD, "name": "Intruder lamp"}).encode(), "other.jsonl")
+    report = finished(api, seller, started["importId"], timeout=120)
+    assert (report["status"], report["total"], report["created"]) == ("COMPLETED", 150, 150), report
+    time.sleep(2)  # the second upload's notification has long been delivered: it must have changed nothing
+    items = seller_items(stack, seller.user_id)
+    assert len(items) == 150 and "Intruder lamp" not in {row["name"]["S"] for row in items}
+    again = api.get(f"/imports/{started['importId']}", headers=seller.auth).json()
+    assert (again["status"], again["total"], again["created"]) == ("COMPLETED", 150, 150)

@@ -22,6 +22,7 @@ from shop.errors import (
     ValidationFailedError,
 )
 from shop.identity import caller_from_claims
+from shop.inventory import StockLine
 from tests.unit.shop.apigw_events import SELLER_CLAIMS
 
 SELLER = caller_from_claims(SELLER_CLAIMS)
@@ -151,17 +152,65 @@ def test_cart_for_checkout_refusals(tables):
         cart.cart_for_checkout(USER, CART_ID, now=datetime.now(UTC) + timedelta(hours=1))
 
 
-def test_clear_cart_is_idempotent_per_order(tables):
+def test_a_held_price_does_not_keep_a_withdrawn_item_buyable(tables):
     owner = cart.user_cart(USER)
-    cart.set_line(owner, change(listed(), 1))
-    cart.clear_cart(USER, CART_ID, order_id="ord_1")
-    assert cart.get_cart(owner).lines == []
-    cart.set_line(owner, change(listed(), 1))  # added after the order
-    cart.clear_cart(USER, CART_ID, order_id="ord_1")  # a retried clear of the same order
-    assert len(cart.get_cart(owner).lines) == 1
-    cart.clear_cart("nobody", "cart_nobody", order_id="ord_2")  # no cart: nothing to do
+    mouse = listed()
+    cart.set_line(owner, change(mouse, 1))
+    Item.get(mouse).update(actions=[Item.status.set("INACTIVE")])
+    with pytest.raises(ItemUnavailableError) as refused:  # within the price hold
+        cart.cart_for_checkout(USER, CART_ID)
+    assert refused.value.details == {"itemId": mouse, "variantId": "default"}
+
+
+def test_a_held_price_does_not_keep_a_removed_variant_buyable(tables):
+    owner = cart.user_cart(USER)
+    variants = [{"variantId": "RD-M", "attributes": {"color": "red"}, "stock": 3, "price": 1799},
+                {"variantId": "BL-M", "attributes": {"color": "blue"}, "stock": 3, "price": 1799}]  # fmt: skip
+    shirt = listed(1599, 6, variants=variants)
+    cart.set_line(owner, change(shirt, 1, "RD-M"))
+    item = Item.get(shirt)
+    item.update(actions=[Item.variants.set([v for v in item.variants if v.variant_id != "RD-M"])])
+    with pytest.raises(ItemUnavailableError) as refused:
+        cart.cart_for_checkout(USER, CART_ID)
+    assert refused.value.details == {"itemId": shirt, "variantId": "RD-M"}
+
+
+def bought(item_id, quantity, variant="default"):
+    return [StockLine(item_id, variant, quantity)]
+
+
+def test_remove_bought_takes_out_only_what_the_order_bought_once(tables):
+    owner = cart.user_cart(USER)
+    mouse, pad, cable = listed(), listed(), listed()
+    cart.set_line(owner, change(mouse, 2))
+    cart.set_line(owner, change(pad, 1))
+    # Checked out with 2 mice and 1 pad; while the payment awaited confirmation the buyer raised the mice to
+    # 5 and added a cable.
+    order_lines = [StockLine(mouse, "default", 2), StockLine(pad, "default", 1)]
+    cart.set_line(owner, change(mouse, 5))
+    cart.set_line(owner, change(cable, 1))
+    cart.remove_bought(USER, CART_ID, order_id="ord_1", lines=order_lines)
+    assert [(line.item_id, line.quantity) for line in cart.get_cart(owner).lines] == [(mouse, 3), (cable, 1)]
+    cart.set_line(owner, change(pad, 4))  # added after the order
+    cart.remove_bought(USER, CART_ID, order_id="ord_1", lines=order_lines)  # a retried confirmation
+    assert [(line.item_id, line.quantity) for line in cart.get_cart(owner).lines] == [(mouse, 3), (cable, 1), (pad, 4)]
+    cart.remove_bought(USER, CART_ID, order_id="ord_2", lines=bought(cable, 1) + bought(mouse, 1) + bought(mouse, 2))
+    assert [(line.item_id, line.quantity) for line in cart.get_cart(owner).lines] == [(pad, 4)]
+    cart.remove_bought(USER, CART_ID, order_id="ord_1", lines=order_lines)  # a late retry, after another order
+    assert [(line.item_id, line.quantity) for line in cart.get_cart(owner).lines] == [(pad, 4)]
+    cart.remove_bought("nobody", "cart_nobody", order_id="ord_3", lines=order_lines)  # no cart: nothing to do
     with pytest.raises(CartNotFoundError):
-        cart.clear_cart(USER, "cart_nobody", order_id="ord_3")
+        cart.remove_bought(USER, "cart_nobody", order_id="ord_4", lines=order_lines)
+
+
+def test_without_bought_keeps_the_surplus_and_what_was_not_bought():
+    now = datetime.now(UTC)
+    line = cart.carts.Line("itm_a", "default", "A", 3, 100, now)
+    other = cart.carts.Line("itm_b", "RD", "B", 1, 100, now)
+    assert cart.carts.without_bought([line, other], {("itm_a", "default"): 1}) == [
+        cart.carts.Line("itm_a", "default", "A", 2, 100, now), other]  # fmt: skip
+    assert cart.carts.without_bought([line, other], {("itm_a", "default"): 5, ("itm_b", "RD"): 1}) == []
+    assert cart.carts.without_bought([line], {("itm_b", "default"): 1}) == [line]
 
 
 def test_a_lost_race_is_reapplied_not_lost(tables):

@@ -130,7 +130,7 @@ def test_an_import_creates_good_rows_reports_bad_ones_and_redelivery_creates_not
     assert catalog.get_import(SELLER, started.import_id).status == "PENDING"
     key = upload(started, "\n".join(json.dumps(row) for row in ROWS).encode())
 
-    report = catalog.process_import_upload(BUCKET, key, "etag-1", 100)
+    report = catalog.process_import_upload(BUCKET, key, "etag-1", 100, invocation_id="req-1")
     assert report is not None
     assert (report.status, report.total, report.created, report.failed) == ("COMPLETED", 4, 2, 2)
     assert [(e.row, e.code, e.field) for e in report.errors] == [
@@ -139,16 +139,28 @@ def test_an_import_creates_good_rows_reports_bad_ones_and_redelivery_creates_not
     ]
     assert count(tables, "Items") == 2
 
-    assert catalog.process_import_upload(BUCKET, key, "etag-1", 100) is None  # a finished import takes nothing more
-    # A delivery that arrives while the first is still running (or after it crashed) re-runs every row.
+    # A finished import takes nothing more.
+    assert catalog.process_import_upload(BUCKET, key, "etag-1", 100, invocation_id="req-1") is None
+    assert count(tables, "Items") == 2 and count(tables, "SkuClaims") == 2
+
+
+def test_an_import_being_processed_is_processed_by_its_invocation_only(tables):
+    started = catalog.start_import(SELLER, NewImport(format="jsonl"))
+    key = upload(started, "\n".join(json.dumps(row) for row in ROWS).encode())
+    # The first invocation claimed the import and died before it finished...
     tables.update_item(
         TableName="Imports", Key={"importId": {"S": started.import_id}},
-        UpdateExpression="SET #s = :p", ExpressionAttributeNames={"#s": "status"},
-        ExpressionAttributeValues={":p": {"S": "PROCESSING"}},
+        UpdateExpression="SET #s = :p, processedBy = :r", ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":p": {"S": "PROCESSING"}, ":r": {"S": "req-1"}},
     )  # fmt: skip
-    again = catalog.process_import_upload(BUCKET, key, "etag-1", 100)
-    assert (again.created, again.failed, again.errors) == (2, 2, report.errors)
-    assert count(tables, "Items") == 2 and count(tables, "SkuClaims") == 2
+    # ...so a second S3 event (a duplicate notification, or the seller uploading again) is skipped,
+    assert catalog.process_import_upload(BUCKET, key, "etag-2", 100, invocation_id="req-2") is None
+    assert count(tables, "Items") == 0
+    assert catalog.get_import(SELLER, started.import_id).status == "PROCESSING"
+    # while Lambda's retry of the claiming invocation finishes the job.
+    report = catalog.process_import_upload(BUCKET, key, "etag-1", 100, invocation_id="req-1")
+    assert report is not None and (report.status, report.created, report.failed) == ("COMPLETED", 2, 2)
+    assert catalog.process_import_upload(BUCKET, key, "etag-1", 100, invocation_id="req-1") is None
 
 
 def test_an_import_is_visible_to_its_seller_only(tables):
@@ -164,11 +176,16 @@ def test_an_import_is_visible_to_its_seller_only(tables):
 def test_a_file_that_cannot_be_read_fails_the_import(tables):
     started = catalog.start_import(SELLER, NewImport(format="csv"))
     key = upload(started, b"name,price\nMug,100\n")
-    report = catalog.process_import_upload(BUCKET, key, "e", 20)
+    report = catalog.process_import_upload(BUCKET, key, "e", 20, invocation_id="req-1")
     assert report is not None and report.status == "FAILED" and report.failure_reason.startswith("BAD_CSV_HEADER")
     assert count(tables, "Items") == 0
 
 
 def test_uploads_outside_any_import_are_ignored(tables):
-    assert catalog.process_import_upload(BUCKET, "imports/someone/imp_01ARZ3NDEKTSV4RRFFQ69G5FAV.csv", "e", 1) is None
-    assert catalog.process_import_upload(BUCKET, "elsewhere.csv", "e", 1) is None
+    assert (
+        catalog.process_import_upload(
+            BUCKET, "imports/someone/imp_01ARZ3NDEKTSV4RRFFQ69G5FAV.csv", "e", 1, invocation_id="req-1"
+        )
+        is None
+    )
+    assert catalog.process_import_upload(BUCKET, "elsewhere.csv", "e", 1, invocation_id="req-1") is None

@@ -1,6 +1,7 @@
 """Carts: a signed-in buyer's cart (the same on every device) and guests' carts (by an opaque token), with a
 price snapshot per line, totals (tax by shipping region, shipping), merging a guest cart at login, and the
-hand-off to checkout (cart_for_checkout reprices lines past the price hold; clear_cart once per order).
+hand-off to checkout (cart_for_checkout checks every line is still on sale and reprices lines past the price
+hold; remove_bought takes out what a confirmed order bought, once per order).
 
 - carts: reading and changing carts (versioned conditional writes, retried on a lost race);
 - pricing: the pure rules (totals, tax, shipping, the price-hold window; docs/pricing.md);
@@ -13,7 +14,6 @@ from shop.cart.carts import (
     CheckoutCart,
     CheckoutLine,
     cart_for_checkout,
-    clear_cart,
     empty_cart,
     empty_guest_cart,
     get_cart,
@@ -23,6 +23,7 @@ from shop.cart.carts import (
     merge_guest_cart,
     new_cart_token,
     pricing_policy,
+    remove_bought,
     set_guest_line,
     set_line,
     user_cart,
@@ -35,7 +36,6 @@ __all__ = [
     "CheckoutLine",
     "Totals",
     "cart_for_checkout",
-    "clear_cart",
     "empty_cart",
     "empty_guest_cart",
     "get_cart",
@@ -45,6 +45,7 @@ __all__ = [
     "merge_guest_cart",
     "new_cart_token",
     "pricing_policy",
+    "remove_bought",
     "set_guest_line",
     "set_line",
     "user_cart",

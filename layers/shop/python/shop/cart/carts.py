@@ -50,7 +50,7 @@ from shop.errors import (
     ValidationFailedError,
 )
 from shop.ids import is_id
-from shop.inventory import DEFAULT_VARIANT, available_units
+from shop.inventory import DEFAULT_VARIANT, StockLine, available_units
 
 logger = Logger(child=True)
 
@@ -59,6 +59,9 @@ GUEST_CART_PREFIX = "guest_"
 CART_TOKEN_PREFIX = "ct_"  # noqa: S105  # a prefix, not a secret
 LOW_STOCK_THRESHOLD = 5  # a line is flagged lowStock when at most this many units were available
 WRITE_ATTEMPTS = 3  # a conditional write that loses a race is re-applied this many times in all, then 409
+# Orders whose bought lines a cart remembers having removed: a retried confirmation comes minutes later,
+# never after a buyer placed this many more orders.
+MAX_SETTLED_ORDERS = 20
 
 
 # ---------------------------------------------------------------- the interface checkout calls
@@ -90,8 +93,11 @@ def cart_for_checkout(
     """The user's cart, repriced per the price policy, ready to be reserved and charged.
 
     Lines whose snapshot is older than the hold window (PRICE_HOLD_SECONDS) take the item's current price.
+    Every line's item is checked to be on sale (ACTIVE, its variant still there) whether or not its price
+    is held: the hold keeps a price, not the right to buy a withdrawn item.
     Raises CartNotFoundError (404) if cart_id is not this user's cart; EmptyCartError (422) if it has no
-    lines; ItemUnavailableError (409) if a line's item was withdrawn; PriceChangedError (409 PRICE_CHANGED)
+    lines; ItemUnavailableError (409) if a line's item was withdrawn or its variant removed, naming the
+    first such line; PriceChangedError (409 PRICE_CHANGED)
     if repricing changed the total compared with the stored snapshot (what GET /cart showed). Before
     raising PriceChangedError the new prices are stored, so the buyer's next GET /cart shows the total a
     second checkout will accept. `region` is the shipping region for tax (default: the configured one).
@@ -105,15 +111,16 @@ def cart_for_checkout(
         raise EmptyCartError(details={"cartId": cart_id})
     lines = [_line(row) for row in cart.lines]
     shown = cart_totals(lines, policy, tax_region)
+    # Read concurrently, one offer per line: on sale or not decides for held lines too.
+    offers = _offers(line.key for line in lines)
+    withdrawn = [line for line in lines if offers[line.key] is None]
+    if withdrawn:
+        raise ItemUnavailableError(
+            "an item in the cart is no longer on sale; remove it and check out again",
+            details={"itemId": withdrawn[0].item_id, "variantId": withdrawn[0].variant_id},
+        )
     stale = [line for line in lines if not price_is_held(line.price_taken_at, now, policy.price_hold)]
     if stale:
-        offers = _offers(line.key for line in stale)
-        withdrawn = [line for line in stale if offers[line.key] is None]
-        if withdrawn:
-            raise ItemUnavailableError(
-                "an item in the cart is no longer on sale; remove it and check out again",
-                details={"itemId": withdrawn[0].item_id, "variantId": withdrawn[0].variant_id},
-            )
         prices = {key: offer.unit_price for key, offer in offers.items() if offer is not None}
         lines = reprice(lines, prices, now=now, hold=policy.price_hold)
         repriced = cart_totals(lines, policy, tax_region)
@@ -134,23 +141,29 @@ def cart_for_checkout(
     )
 
 
-def clear_cart(user_id: str, cart_id: str, *, order_id: str) -> None:
-    """Empty the user's cart once their order is confirmed; idempotent per order.
+def remove_bought(user_id: str, cart_id: str, *, order_id: str, lines: Iterable[StockLine]) -> None:
+    """Take out of the cart what a confirmed order bought, and nothing else; idempotent per order.
 
-    The cart remembers the last order that cleared it, so a retry of the same order's clear never empties
-    lines the buyer added afterwards. A cart that no longer exists is already clear. Raises
-    CartNotFoundError (404) if cart_id is not this user's cart.
+    Each bought line's quantity is subtracted from the cart's line of the same item and variant, which
+    goes when nothing is left of it: lines the buyer added while the payment awaited confirmation stay, and
+    so do units they added to a bought line. The cart remembers the last orders it settled
+    (MAX_SETTLED_ORDERS), so a retried confirmation removes nothing a second time. A cart that no longer
+    exists has nothing to remove. Raises CartNotFoundError (404) if cart_id is not this user's cart.
     """
     owner = _checkout_owner(user_id, cart_id)
+    bought: dict[tuple[str, str], int] = {}
+    for line in lines:  # an order may list one variant twice
+        bought[(line.item_id, line.variant_id)] = bought.get((line.item_id, line.variant_id), 0) + line.quantity
 
-    def empty_for_order(row: Cart) -> bool:
-        if row.last_order_id == order_id:
+    def remove_for_order(row: Cart) -> bool:
+        settled = list(row.settled_orders or [])
+        if order_id in settled:
             return False
-        row.lines = []
-        row.last_order_id = order_id
+        row.lines = [_row(line) for line in without_bought([_line(r) for r in row.lines], bought)]
+        row.settled_orders = [*settled, order_id][-MAX_SETTLED_ORDERS:]
         return True
 
-    _mutate_existing(owner, empty_for_order, clock.now())
+    _mutate_existing(owner, remove_for_order, clock.now())
 
 
 # ---------------------------------------------------------------- owners
@@ -409,6 +422,17 @@ def merge_lines(
     return list(merged.values())
 
 
+def without_bought(lines: Sequence[Line], bought: Mapping[tuple[str, str], int]) -> list[Line]:
+    """The lines left once the bought units are taken out: a line keeps what exceeds the order's quantity
+    (units the buyer added after checking out), a line bought whole goes, a line not bought stays as it is."""
+    left = []
+    for line in lines:
+        quantity = line.quantity - bought.get(line.key, 0)
+        if quantity > 0:
+            left.append(line if quantity == line.quantity else replace(line, quantity=quantity))
+    return left
+
+
 # ---------------------------------------------------------------- storage
 def _load(owner: CartOwner, now: datetime) -> Cart | None:
     """The live cart row (strongly consistent); an expired row DynamoDB has not swept yet reads as absent."""
@@ -422,8 +446,7 @@ def _load_for_write(owner: CartOwner, now: datetime) -> Cart | None:
     """The row to write over: an expired row keeps its version (so the write stays conditional) but no lines."""
     cart = _read_row(owner)
     if cart is not None and _is_expired(cart, now):
-        cart.lines = []
-        cart.last_order_id = None
+        cart.lines = []  # the settled orders stay: a late retried confirmation must still find its order there
     return cart
 
 

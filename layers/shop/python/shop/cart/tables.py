@@ -41,7 +41,8 @@ class Cart(Model):
     user_id = UnicodeAttribute(null=True, attr_name="userId")  # absent on guest carts
     currency = UnicodeAttribute()
     lines = ListAttribute[CartLine](of=CartLine, default=list)
-    last_order_id = UnicodeAttribute(null=True, attr_name="lastOrderId")  # makes clear_cart idempotent
+    # The last orders whose bought lines were removed (newest last): makes remove_bought idempotent per order.
+    settled_orders = ListAttribute[str](attr_name="settledOrders", default=list)
     version = VersionAttribute()  # every write is conditional on it: no lost update across devices
     updated_at = UnicodeAttribute(attr_name="updatedAt")
     expires_at = TTLAttribute(attr_name="expiresAt")

@@ -5,8 +5,13 @@
    as POST /items (NewItem) and onboarded through the same path (compliance, SKU claim, one transaction).
 3. get_import: progress, counts and per-row errors, for the seller who started it.
 
-Redelivery creates nothing twice: row n of an import always gets the same item id (derived from the
-import id and n), and the item is written only if that id does not exist yet.
+One import is processed by one invocation: processing claims the import with a conditional write
+(PENDING -> PROCESSING, recording the invocation's id), so a second S3 event for it (a duplicate
+notification, or the seller uploading again with the same form while the first file is imported) is
+logged and skipped, and a finished import takes no other file. Only Lambda's own retry of the claiming
+invocation (same request id) goes on with the job. Redelivery creates nothing twice anyway: row n of an
+import always gets the same item id (derived from the import id and n), and the item is written only if
+that id does not exist yet.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from shop.catalog.items import onboard_item_once
 from shop.catalog.schemas import ImportStarted, ImportView, NewImport, NewItem, RowErrorView, UploadForm
 from shop.catalog.tables import ITEM_ID_PREFIX, ImportJob, ImportRowError
 from shop.config import catalog_settings, required
-from shop.dynamodb import find
+from shop.dynamodb import condition_failed, find
 from shop.errors import ForbiddenError, ImportNotFoundError, ShopError
 from shop.identity import Caller
 from shop.ids import derived_id, is_id, new_id
@@ -131,8 +136,13 @@ def get_import(caller: Caller, import_id: str) -> ImportView:
 
 
 # ---------------------------------------------------------------- processing an upload
-def process_import_upload(bucket: str, key: str, etag: str, size: int) -> ImportView | None:
-    """Import the file an S3 notification reports; None when the object is no import's or already done."""
+def process_import_upload(bucket: str, key: str, etag: str, size: int, *, invocation_id: str) -> ImportView | None:
+    """Import the file an S3 notification reports; None when the object is no import's, or its import is
+    being processed by another invocation or is finished.
+
+    `invocation_id` names the invocation that processes it (the Lambda request id, which Lambda keeps when it
+    retries an asynchronous invocation), so a retry of the claiming invocation resumes the job.
+    """
     key = unquote_plus(key)
     match = _KEY.match(key)
     job = _load(match["import_id"]) if match else None
@@ -145,7 +155,12 @@ def process_import_upload(bucket: str, key: str, etag: str, size: int) -> Import
         # imported already; a different file needs a new import, so its rows are not mixed into this report.
         logger.info("import already finished; upload ignored", extra={"importId": job.import_id, "eTag": etag})
         return None
-    _mark(job, status=PROCESSING)
+    if not _claim(job, invocation_id):
+        logger.info(
+            "import is being processed by another invocation; upload ignored",
+            extra={"importId": job.import_id, "eTag": etag, "processedBy": job.processed_by},
+        )
+        return None
     try:
         if size > MAX_UPLOAD_BYTES:
             raise ImportFileError("FILE_TOO_LARGE", f"the file is {size} bytes; at most {MAX_UPLOAD_BYTES} are taken")
@@ -359,6 +374,24 @@ def _load(import_id: str) -> ImportJob | None:
     if not is_id(import_id, IMPORT_ID_PREFIX):
         return None
     return find(ImportJob, import_id)
+
+
+def _claim(job: ImportJob, invocation_id: str) -> bool:
+    """PENDING -> PROCESSING for this invocation, conditionally; True when this invocation may process the
+    import (it claimed it now, or claimed it before and is being retried). `job` is refreshed either way."""
+    try:
+        job.update(
+            actions=[ImportJob.status.set(PROCESSING), ImportJob.processed_by.set(invocation_id),
+                     ImportJob.updated_at.set(clock.now_iso())],
+            condition=(ImportJob.status == PENDING)
+            | ((ImportJob.status == PROCESSING) & (ImportJob.processed_by == invocation_id)),
+        )  # fmt: skip
+    except UpdateError as error:
+        if not condition_failed(error):
+            raise
+        job.refresh(consistent_read=True)
+        return False
+    return True
 
 
 def _mark(job: ImportJob, *, status: str, errors: list[RowError] | None = None, **counts: Any) -> None:

@@ -100,6 +100,9 @@ class ImportJob(Model):
     format = UnicodeAttribute()
     object_key = UnicodeAttribute(attr_name="objectKey")
     status = UnicodeAttribute()  # PENDING -> PROCESSING -> COMPLETED | FAILED
+    # The Lambda request id of the invocation that claimed the import (PENDING -> PROCESSING): only it, or
+    # Lambda's retry of it, processes the file.
+    processed_by = UnicodeAttribute(null=True, attr_name="processedBy")
     total = NumberAttribute(default=0)
     created = NumberAttribute(default=0)
     failed = NumberAttribute(default=0)

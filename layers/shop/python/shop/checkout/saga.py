@@ -10,7 +10,7 @@ idempotent, so the state machine may retry any of them:
     create_order       (CREATED + hold)   fail_order (PAYMENT_FAILED / EXPIRED / CANCELLED / REJECTED)
     process_payment    (charge once)      refund_payment (refund a capture, end a pending payment)
     await_confirmation (task token)       -
-    confirm_order      (CONFIRMED + sale) -
+    confirm_order      (CONFIRMED + sale, the bought lines out of the cart) -
     ship_order         (SHIPPED)          -
 
 Errors are raised, never returned: their class names are what the state machine's Retry and Catch match.
@@ -107,9 +107,11 @@ def confirm_order(event: dict[str, Any]) -> dict[str, Any]:
         raise OrderNoLongerPending(str(error)) from error
     try:
         order = orders.load(event["orderId"])
-        cart.clear_cart(order.user_id, order.cart_id, order_id=order.order_id)
+        # Only what this order bought: lines added while the payment awaited confirmation stay in the cart.
+        bought = inventory.stock_lines(order.lines)
+        cart.remove_bought(order.user_id, order.cart_id, order_id=order.order_id, lines=bought)
     except Exception:  # the order stands; a cart left full is a nuisance the buyer can fix, not a failure
-        logger.exception("could not empty the cart", extra={"orderId": event["orderId"]})
+        logger.exception("could not take the bought lines out of the cart", extra={"orderId": event["orderId"]})
     return {"status": "CONFIRMED"}
 
 

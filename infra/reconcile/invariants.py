@@ -1,0 +1,246 @@
+"""The shop's invariants over its stored rows, as pure functions of decoded DynamoDB items (no I/O).
+
+The names of statuses and event types are the shop's data contract (layers/shop/python/shop: inventory.stock,
+orders.lifecycle and orders.events, payments.charges); they are repeated here rather than imported so the
+checker reads a stack's tables as they are, without the layer's configuration, and can check any deployed
+version of it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from infra.reconcile.report import Check
+
+Row = Mapping[str, Any]
+
+# Reservation rows (OrdersTable, sk RESERVATION).
+RESERVED, COMMITTED, RELEASED, RETURNED = "RESERVED", "COMMITTED", "RELEASED", "RETURNED"
+# Order rows (OrdersTable, sk ORDER).
+PENDING, CREATED, CONFIRMED, SHIPPED = "PENDING", "CREATED", "CONFIRMED", "SHIPPED"
+ENDED_UNPAID = frozenset({"REJECTED", "PAYMENT_FAILED", "EXPIRED", "CANCELLED"})
+TERMINAL = ENDED_UNPAID | {SHIPPED}
+WAITING_FOR_PAYMENT = frozenset({PENDING, CREATED})
+PAID = frozenset({CONFIRMED, SHIPPED})
+# Payment rows: money is held in CAPTURED; these states hold it (or may) for a moment while the provider is
+# asked, and must not outlast an ended order by more than the slack.
+CAPTURED = "CAPTURED"
+IN_FLIGHT = frozenset({"PROCESSING", "REQUIRES_CONFIRMATION", "CHARGING", "CONFIRMING", "REFUNDING", "VOIDING"})
+# An order's status -> the event its change publishes (shop.orders.events.ORDER_EVENTS).
+ORDER_EVENT_TYPES: Mapping[str, str] = {
+    "CREATED": "OrderCreated", "CONFIRMED": "OrderConfirmed", "EXPIRED": "OrderExpired",
+    "CANCELLED": "OrderCancelled", "REJECTED": "OrderRejected", "PAYMENT_FAILED": "OrderPaymentFailed",
+    "SHIPPED": "OrderShipped",
+}  # fmt: skip
+ORDER_EVENT_SOURCE = "shop.orders"
+
+
+@dataclass(frozen=True)
+class Rules:
+    now: datetime
+    payment_window: timedelta  # PaymentWindowSeconds of the stack
+    slack: timedelta  # how long a step in flight (an unwind, a publish) may take before it counts as stuck
+
+
+def parse_time(text: Any) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _int(value: Any) -> int:
+    return int(value) if value is not None else 0
+
+
+def _order_key(order_id: str) -> str:
+    return f"order {order_id}"
+
+
+# ---------------------------------------------------------------- stock
+def check_stock(stock: Sequence[Row], reservations: Sequence[Row]) -> list[Check]:
+    """Per SKU: no negative count; reserved = units of RESERVED reservations; sold = units of COMMITTED ones."""
+    held: dict[tuple[str, str], int] = defaultdict(int)
+    sold: dict[tuple[str, str], int] = defaultdict(int)
+    for reservation in reservations:
+        target = {RESERVED: held, COMMITTED: sold}.get(str(reservation.get("status")))
+        if target is None:
+            continue
+        for line in reservation.get("lines") or []:
+            target[(str(line["itemId"]), str(line["variantId"]))] += _int(line.get("quantity"))
+    non_negative = Check("stock counts are never negative", unit="stock rows")
+    reserved_matches = Check("stock reserved = units of RESERVED reservations", unit="stock rows")
+    sold_matches = Check("stock sold = units of COMMITTED reservations", unit="stock rows")
+    seen: set[tuple[str, str]] = set()
+    for row in stock:
+        key = (str(row["itemId"]), str(row["variantId"]))
+        seen.add(key)
+        where = f"stock {key[0]}/{key[1]}"
+        counts = {name: _int(row.get(name)) for name in ("available", "reserved", "sold")}
+        for check in (non_negative, reserved_matches, sold_matches):
+            check.checked += 1
+        negative = {name: count for name, count in counts.items() if count < 0}
+        if negative:
+            non_negative.violation(where, ", ".join(f"{name} is {count}" for name, count in negative.items()))
+        if counts["reserved"] != held.get(key, 0):
+            reserved_matches.violation(
+                where, f"reserved is {counts['reserved']} but RESERVED reservations hold {held.get(key, 0)}"
+            )
+        if counts["sold"] != sold.get(key, 0):
+            sold_matches.violation(
+                where, f"sold is {counts['sold']} but COMMITTED reservations sold {sold.get(key, 0)}"
+            )
+    for key in sorted(set(held) - seen):
+        reserved_matches.violation(f"stock {key[0]}/{key[1]}", f"no stock row, yet reservations hold {held[key]}")
+    for key in sorted(set(sold) - seen):
+        sold_matches.violation(f"stock {key[0]}/{key[1]}", f"no stock row, yet reservations sold {sold[key]}")
+    conserved = Check(
+        "stock available + reserved + sold = units stocked", skipped=True,
+        note="the tables keep no record of units stocked (onboarding and restocks add to available only)",
+    )  # fmt: skip
+    return [non_negative, reserved_matches, sold_matches, conserved]
+
+
+# ---------------------------------------------------------------- orders, payments, reservations
+def check_orders(
+    orders: Sequence[Row], reservations: Sequence[Row], payments: Sequence[Row], rules: Rules
+) -> list[Check]:
+    """Each order's status against its window, its payment and its reservation; each capture against its order."""
+    reservation_of = {str(row["orderId"]): row for row in reservations}
+    payment_of = {str(row["orderId"]): row for row in payments if row.get("orderId") is not None}
+    order_of = {str(row["orderId"]): row for row in orders}
+
+    legal = Check(
+        "every order is ended, CONFIRMED, or waiting for payment within its window", unit="orders",
+        note=f"window {rules.payment_window.total_seconds():g} s + slack {rules.slack.total_seconds():g} s",
+    )  # fmt: skip
+    paid_sold = Check("CONFIRMED/SHIPPED orders have a CAPTURED payment and a COMMITTED reservation", unit="orders")
+    ended_clean = Check("ended unpaid orders hold no stock and no money", unit="orders")
+    for order_id, order in sorted(order_of.items()):
+        reservation, payment = reservation_of.get(order_id), payment_of.get(order_id)
+        holds = (
+            None if reservation is None else str(reservation.get("status")),
+            None if payment is None else str(payment.get("status")),
+        )
+        _check_status(legal, order, rules)
+        if order.get("status") in PAID:
+            _check_paid(paid_sold, order, *holds)
+        elif order.get("status") in ENDED_UNPAID:
+            _check_ended(ended_clean, order, *holds, rules)
+    return [legal, paid_sold, ended_clean, _check_captures(payments, order_of, rules)]
+
+
+def _check_status(check: Check, order: Row, rules: Rules) -> None:
+    check.checked += 1
+    status, created = str(order.get("status")), parse_time(order.get("createdAt"))
+    if status in WAITING_FOR_PAYMENT:
+        if created is None or rules.now - created > rules.payment_window + rules.slack:
+            check.violation(_order_key(order["orderId"]), f"still {status} since {order.get('createdAt')}, "
+                            "past its payment window")  # fmt: skip
+    elif status not in TERMINAL and status != CONFIRMED:
+        check.violation(_order_key(order["orderId"]), f"unknown status {status!r}")
+
+
+def _check_paid(check: Check, order: Row, reservation: str | None, payment: str | None) -> None:
+    check.checked += 1
+    where, status = _order_key(order["orderId"]), order.get("status")
+    if payment != CAPTURED:
+        check.violation(where, f"{status} but its payment is {payment or 'missing'}")
+    if reservation != COMMITTED:
+        check.violation(where, f"{status} but its reservation is {reservation or 'missing'}")
+
+
+def _check_ended(check: Check, order: Row, reservation: str | None, payment: str | None, rules: Rules) -> None:
+    check.checked += 1
+    updated = parse_time(order.get("updatedAt"))
+    if updated is not None and rules.now - updated <= rules.slack:
+        return  # ended a moment ago: the unwind (payment, then stock, then the order) may still be running
+    where, status = _order_key(order["orderId"]), order.get("status")
+    if reservation not in (None, RELEASED, RETURNED):
+        check.violation(where, f"{status} but its reservation is still {reservation} (stock held)")
+    if payment == CAPTURED:
+        check.violation(where, f"{status} but its payment is still CAPTURED (money held)")
+    elif payment in IN_FLIGHT and rules.now - (updated or rules.now) > rules.payment_window + rules.slack:
+        # A charge that raced the cancel or expiry ends when the saga's own wait times out: the payment window.
+        check.violation(where, f"{status} since {order.get('updatedAt')} but its payment is still {payment}")
+
+
+def _check_captures(payments: Sequence[Row], order_of: Mapping[str, Row], rules: Rules) -> Check:
+    check = Check("every CAPTURED payment belongs to a CONFIRMED/SHIPPED order", unit="payments")
+    for payment in sorted(payments, key=lambda row: str(row.get("paymentId"))):
+        if payment.get("status") != CAPTURED:
+            continue
+        check.checked += 1
+        where = f"payment {payment.get('paymentId')}"
+        order = order_of.get(str(payment.get("orderId")))
+        if order is None:
+            check.violation(where, f"CAPTURED for order {payment.get('orderId')}, which does not exist")
+            continue
+        status, updated = str(order.get("status")), parse_time(payment.get("updatedAt"))
+        # Captured a moment ago: the saga confirms the order next. An ended order is reported by _check_ended.
+        confirming = status == CREATED and updated is not None and rules.now - updated <= rules.slack
+        if status in WAITING_FOR_PAYMENT and not confirming:
+            check.violation(where, f"CAPTURED but order {order.get('orderId')} is still {status}")
+    return check
+
+
+# ---------------------------------------------------------------- events
+@dataclass(frozen=True)
+class EventMismatch:
+    order_id: str
+    event_type: str
+    expected: int  # 0 or 1
+    published: int
+
+
+def expected_order_events(orders: Iterable[Row]) -> Counter[tuple[str, str]]:
+    """(order id, event type) for every status change after PENDING in each order's history, once each."""
+    expected: Counter[tuple[str, str]] = Counter()
+    for order in orders:
+        for entry in order.get("history") or []:
+            event_type = ORDER_EVENT_TYPES.get(str(entry.get("status")))
+            if event_type is not None:
+                expected[(str(order["orderId"]), event_type)] += 1
+    return expected
+
+
+def published_order_events(events: Iterable[Mapping[str, Any]]) -> Counter[tuple[str, str]]:
+    """(order id, event type) of each order event on the bus, counted as often as it was put on the bus."""
+    published: Counter[tuple[str, str]] = Counter()
+    types = set(ORDER_EVENT_TYPES.values())
+    for event in events:
+        if event.get("detail-type") not in types or event.get("source") != ORDER_EVENT_SOURCE:
+            continue
+        detail = event.get("detail")
+        data = detail.get("data") if isinstance(detail, Mapping) else None
+        if isinstance(data, Mapping) and data.get("orderId"):
+            published[(str(data["orderId"]), str(event["detail-type"]))] += 1
+    return published
+
+
+def event_mismatches(
+    expected: Counter[tuple[str, str]], published: Counter[tuple[str, str]], orders: Iterable[str] | None = None
+) -> list[EventMismatch]:
+    """Every (order, type) not published exactly once: missing (0), duplicated (>1), or published without
+    the status change (for the orders given; events of orders that no longer exist are not judged)."""
+    known = set(orders) if orders is not None else {order_id for order_id, _ in expected}
+    keys = set(expected) | {key for key in published if key[0] in known}
+    return [
+        EventMismatch(order_id, event_type, expected[(order_id, event_type)], published[(order_id, event_type)])
+        for order_id, event_type in sorted(keys)
+        if published[(order_id, event_type)] != 1 or expected[(order_id, event_type)] != 1
+    ]
+
+
+def describe_mismatch(mismatch: EventMismatch) -> str:
+    if mismatch.published == 0:
+        return f"{mismatch.event_type} was never published"
+    if mismatch.expected == 0:
+        return f"{mismatch.event_type} published {mismatch.published} time(s) without that status change"
+    return f"{mismatch.event_type} published {mismatch.published} times"
