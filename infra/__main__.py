@@ -1,10 +1,11 @@
 """Command line of the local cloud.
 
-    python -m infra run [--port 3000] [--parameter-overrides K=V ...] [--no-seed]
+    python -m infra run [--port 3000] [--parameter-overrides K=V ...] [--no-seed] [--faults SPEC]
     python -m infra env [--json]                      variables that point an SDK/CLI/tests at it
-    python -m infra invoke FUNCTION [--event FILE] [--invocation-type Event]
+    python -m infra invoke FUNCTION [--event FILE] [--invocation-type Event] [--faults SPEC]
     python -m infra events [--follow] [--limit N] [--type T]   the events the buses routed (the event log)
     python -m infra executions [--name ID] [--limit N]         Step Functions executions, state by state
+    python -m infra faults [SPEC|off|show] [--url URL]         fault injection on the running cloud
 """
 
 from __future__ import annotations
@@ -95,6 +96,18 @@ async def _seed_then_prewarm(cloud: LocalCloud, seed: bool) -> None:
     cloud.prewarm_in_background()
 
 
+FAULTS_HELP = "fault injection from the start, e.g. dynamodb.conflict=0.2 (default: LOCAL_FAULTS; docs/local-cloud.md)"
+
+
+def _check_faults(spec: str) -> None:
+    from infra.faults.spec import FaultSpecError, parse
+
+    try:
+        parse(spec)
+    except FaultSpecError as error:
+        raise SystemExit(f"--faults: {error}") from None
+
+
 def _state_file() -> Path:
     # Tests run their own cloud with its own state file and point the CLI at it this way.
     return Path(os.environ.get("SHOP_CLOUD_STATE", STATE_FILE))
@@ -170,7 +183,7 @@ def _invoke(args: argparse.Namespace) -> int:
         return _invoke_through(state["endpoints"]["lambda"], args.function, payload, args.invocation_type)
     config = CloudConfig(
         api_port=0, lambda_port=0, seed=False, prewarm=False, state_file=None,
-        parameter_overrides=_overrides(args.parameter_overrides),
+        parameter_overrides=_overrides(args.parameter_overrides), faults=args.faults,
     )
     return _run_loop(_invoke_in_fresh_cloud(config, args.function, payload, args.invocation_type))
 
@@ -191,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--template", type=Path, default=None, help="SAM template (default template.yaml)")
     run.add_argument("--ttl-sweep-seconds", type=float, default=float(os.environ.get("TTL_SWEEP_SECONDS", "1")),
                      help="how often expired items are deleted from tables with TTL (default 1)")
+    run.add_argument("--faults", metavar="SPEC", default=None, help=FAULTS_HELP)
 
     env = commands.add_parser("env", help="print the variables that point SDKs and tests at the cloud")
     env.add_argument("--json", action="store_true")
@@ -200,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     invoke.add_argument("--event", help="JSON event file, or - for standard input (default {})")
     invoke.add_argument("--invocation-type", default="RequestResponse", choices=["RequestResponse", "Event"])
     invoke.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE")
+    invoke.add_argument("--faults", metavar="SPEC", default=None, help=f"{FAULTS_HELP}, for a cloud started to invoke")
 
     events = commands.add_parser("events", help="the events the local buses routed (the cloud's event log)")
     events.add_argument("--follow", "-f", action="store_true")
@@ -210,8 +225,15 @@ def main(argv: list[str] | None = None) -> int:
     executions.add_argument("--name", help="one execution (name or ARN) state by state")
     executions.add_argument("--limit", type=int, default=20)
 
+    faults = commands.add_parser("faults", help="show, set or clear fault injection on the running cloud")
+    faults.add_argument("spec", nargs="?", default=None, metavar="SPEC|off|show",
+                        help="e.g. dynamodb.conflict=0.2,lambda.kill=SagaFunction:1 (docs/local-cloud.md)")
+    faults.add_argument("--url", help="the cloud's API URL (default: the running cloud's, from its state file)")
+
     args = parser.parse_args(argv)
     _configure_logging(args.log_level)
+    if getattr(args, "faults", None) and args.command in ("run", "invoke"):
+        _check_faults(args.faults)
     if args.command == "run":
         config = CloudConfig(
             api_port=args.port, lambda_port=args.lambda_port, seed=not args.no_seed,
@@ -222,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.template:
             config.template = args.template.resolve()
         config.ttl_sweep_seconds = args.ttl_sweep_seconds
+        config.faults = args.faults
         return _run_loop(_run(config))
     if args.command == "env":
         return _env(args.json)
@@ -229,6 +252,10 @@ def main(argv: list[str] | None = None) -> int:
         from infra.events.inspect import show_events
 
         return show_events(_read_state(), follow=args.follow, limit=args.limit, type=args.type)
+    if args.command == "faults":
+        from infra.faults.client import command
+
+        return command(args.url or _read_state()["endpoints"]["api"], args.spec)
     if args.command == "executions":
         from infra.stepfunctions.executions import show_executions
 
