@@ -290,6 +290,7 @@ def _load_faults(config: dict[str, str]) -> Any:
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module.install(config["spec_file"], config["counts_file"])
 
