@@ -100,12 +100,14 @@ FAULTS_HELP = "fault injection from the start, e.g. dynamodb.conflict=0.2 (defau
 
 
 def _check_faults(spec: str) -> None:
+    """A fault spec that does not parse stops the command before a cloud starts (names are checked later,
+    against the stack, and stop the start too)."""
     from infra.faults.spec import FaultSpecError, parse
 
     try:
         parse(spec)
     except FaultSpecError as error:
-        raise SystemExit(f"--faults: {error}") from None
+        raise SystemExit(f"invalid fault spec (--faults / LOCAL_FAULTS): {error}") from None
 
 
 def _state_file() -> Path:
@@ -188,6 +190,25 @@ def _invoke(args: argparse.Namespace) -> int:
     return _run_loop(_invoke_in_fresh_cloud(config, args.function, payload, args.invocation_type))
 
 
+def _run_command(args: argparse.Namespace) -> int:
+    config = CloudConfig(
+        api_port=args.port, lambda_port=args.lambda_port, seed=not args.no_seed,
+        parameter_overrides=_overrides(args.parameter_overrides), state_file=args.state_file,
+    )
+    if args.log_dir:
+        config.log_dir = args.log_dir
+    if args.template:
+        config.template = args.template.resolve()
+    config.ttl_sweep_seconds = args.ttl_sweep_seconds
+    config.faults = args.faults
+    from infra.faults.spec import FaultSpecError
+
+    try:
+        return _run_loop(_run(config))
+    except FaultSpecError as error:  # a function, table or queue the stack does not have
+        raise SystemExit(f"invalid fault spec (--faults / LOCAL_FAULTS): {error}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra", description="The marketplace's local cloud.")
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "info"))
@@ -232,20 +253,10 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     _configure_logging(args.log_level)
-    if getattr(args, "faults", None) and args.command in ("run", "invoke"):
-        _check_faults(args.faults)
+    if args.command in ("run", "invoke"):
+        _check_faults(args.faults if args.faults is not None else os.environ.get("LOCAL_FAULTS", ""))
     if args.command == "run":
-        config = CloudConfig(
-            api_port=args.port, lambda_port=args.lambda_port, seed=not args.no_seed,
-            parameter_overrides=_overrides(args.parameter_overrides), state_file=args.state_file,
-        )
-        if args.log_dir:
-            config.log_dir = args.log_dir
-        if args.template:
-            config.template = args.template.resolve()
-        config.ttl_sweep_seconds = args.ttl_sweep_seconds
-        config.faults = args.faults
-        return _run_loop(_run(config))
+        return _run_command(args)
     if args.command == "env":
         return _env(args.json)
     if args.command == "events":

@@ -105,6 +105,8 @@ class WorkerFaults:
         self.outage_key = ""
         self.outage_until = 0.0
         self._stamp: tuple[int, int, int] | None = None
+        # What the function's own environment says (the template may set it): back to it when cleared.
+        self._provider_default = os.environ.get(PROVIDER_VARIABLE)
 
     # ------------------------------------------------------------------ the spec
 
@@ -134,6 +136,8 @@ class WorkerFaults:
         provider = str(state.get("provider", ""))
         if provider:
             os.environ[PROVIDER_VARIABLE] = provider
+        elif self._provider_default is not None:
+            os.environ[PROVIDER_VARIABLE] = self._provider_default
         else:
             os.environ.pop(PROVIDER_VARIABLE, None)
 

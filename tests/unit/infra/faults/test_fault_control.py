@@ -85,3 +85,14 @@ def test_an_outage_starts_when_it_is_set(control):
     state = json.loads(control.spec_file.read_text())
     assert state["outage"]["key"] == "dynamodb.outage"
     assert 0 < control.describe()["outageSecondsLeft"] <= 2.5
+
+
+def test_a_provider_variable_of_the_function_itself_comes_back_when_faults_are_cleared(control, monkeypatch):
+    monkeypatch.setenv(PROVIDER_VARIABLE, "slow=1")  # e.g. set by the template
+    worker = WorkerFaults(str(control.spec_file), str(control.counts_file))
+    control.set("provider.fail=1")
+    worker.refresh()
+    assert os.environ[PROVIDER_VARIABLE] == "fail=1"
+    control.clear()
+    worker.refresh()
+    assert os.environ[PROVIDER_VARIABLE] == "slow=1"
