@@ -110,8 +110,9 @@ def test_a_killed_worker_fails_its_invocation_as_a_crashed_runtime_and_the_next_
 def test_step_functions_retries_a_killed_task_on_runtime_exit_error(faults: RunningCloud) -> None:
     set_faults(faults, f"lambda.kill={FUNCTION}:1")
     sfn = faults.client("stepfunctions")
+    key = uuid.uuid4().hex  # named: moto lists an unnamed execution without a name, which `executions` needs
     started = sfn.start_execution(stateMachineArn=faults.state["outputs"]["FaultMachineArn"],
-                                  input=json.dumps({"key": uuid.uuid4().hex}))  # fmt: skip
+                                  name=f"killed-{key}", input=json.dumps({"key": key}))  # fmt: skip
 
     def ended() -> dict[str, Any] | None:
         described = sfn.describe_execution(executionArn=started["executionArn"])
