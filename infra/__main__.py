@@ -1,12 +1,13 @@
 """Command line of the local cloud.
 
-    python -m infra run [--port 3000] [--parameter-overrides K=V ...] [--no-seed]
+    python -m infra run [--port 3000] [--parameter-overrides K=V ...] [--no-seed] [--faults SPEC]
     python -m infra env [--json]                      variables that point an SDK/CLI/tests at it
-    python -m infra invoke FUNCTION [--event FILE] [--invocation-type Event]
+    python -m infra invoke FUNCTION [--event FILE] [--invocation-type Event] [--faults SPEC]
     python -m infra events [--follow] [--limit N] [--type T]   the events the buses routed (the event log)
     python -m infra executions [--name ID] [--limit N]         Step Functions executions, state by state
     python -m infra reconcile [--settle S] [--slack S] [--payment-window S] [--stack-name N | --stack-outputs JSON]
                                                       check the stack's invariants; exit 1 on a violation
+    python -m infra faults [SPEC|off|show] [--url URL]         fault injection on the running cloud
 """
 
 from __future__ import annotations
@@ -97,6 +98,20 @@ async def _seed_then_prewarm(cloud: LocalCloud, seed: bool) -> None:
     cloud.prewarm_in_background()
 
 
+FAULTS_HELP = "fault injection from the start, e.g. dynamodb.conflict=0.2 (default: LOCAL_FAULTS; docs/local-cloud.md)"
+
+
+def _check_faults(spec: str) -> None:
+    """A fault spec that does not parse stops the command before a cloud starts (names are checked later,
+    against the stack, and stop the start too)."""
+    from infra.faults.spec import FaultSpecError, parse
+
+    try:
+        parse(spec)
+    except FaultSpecError as error:
+        raise SystemExit(f"invalid fault spec (--faults / LOCAL_FAULTS): {error}") from None
+
+
 def _state_file() -> Path:
     # Tests run their own cloud with its own state file and point the CLI at it this way.
     return Path(os.environ.get("SHOP_CLOUD_STATE", STATE_FILE))
@@ -172,9 +187,28 @@ def _invoke(args: argparse.Namespace) -> int:
         return _invoke_through(state["endpoints"]["lambda"], args.function, payload, args.invocation_type)
     config = CloudConfig(
         api_port=0, lambda_port=0, seed=False, prewarm=False, state_file=None,
-        parameter_overrides=_overrides(args.parameter_overrides),
+        parameter_overrides=_overrides(args.parameter_overrides), faults=args.faults,
     )
     return _run_loop(_invoke_in_fresh_cloud(config, args.function, payload, args.invocation_type))
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    config = CloudConfig(
+        api_port=args.port, lambda_port=args.lambda_port, seed=not args.no_seed,
+        parameter_overrides=_overrides(args.parameter_overrides), state_file=args.state_file,
+    )
+    if args.log_dir:
+        config.log_dir = args.log_dir
+    if args.template:
+        config.template = args.template.resolve()
+    config.ttl_sweep_seconds = args.ttl_sweep_seconds
+    config.faults = args.faults
+    from infra.faults.spec import FaultSpecError
+
+    try:
+        return _run_loop(_run(config))
+    except FaultSpecError as error:  # a function, table or queue the stack does not have
+        raise SystemExit(f"invalid fault spec (--faults / LOCAL_FAULTS): {error}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -193,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--template", type=Path, default=None, help="SAM template (default template.yaml)")
     run.add_argument("--ttl-sweep-seconds", type=float, default=float(os.environ.get("TTL_SWEEP_SECONDS", "1")),
                      help="how often expired items are deleted from tables with TTL (default 1)")
+    run.add_argument("--faults", metavar="SPEC", default=None, help=FAULTS_HELP)
 
     env = commands.add_parser("env", help="print the variables that point SDKs and tests at the cloud")
     env.add_argument("--json", action="store_true")
@@ -202,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     invoke.add_argument("--event", help="JSON event file, or - for standard input (default {})")
     invoke.add_argument("--invocation-type", default="RequestResponse", choices=["RequestResponse", "Event"])
     invoke.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE")
+    invoke.add_argument("--faults", metavar="SPEC", default=None, help=f"{FAULTS_HELP}, for a cloud started to invoke")
 
     events = commands.add_parser("events", help="the events the local buses routed (the cloud's event log)")
     events.add_argument("--follow", "-f", action="store_true")
@@ -226,26 +262,27 @@ def main(argv: list[str] | None = None) -> int:
                            help="a deployed stack (outputs and parameters read with CloudFormation)")
     reconcile.add_argument("--stack-outputs", default=os.environ.get("SHOP_STACK_OUTPUTS"),
                            help="a stack's outputs as JSON ({\"OrdersTableName\": ...}); AWS_ENDPOINT_URL* apply")
+    faults = commands.add_parser("faults", help="show, set or clear fault injection on the running cloud")
+    faults.add_argument("spec", nargs="?", default=None, metavar="SPEC|off|show",
+                        help="e.g. dynamodb.conflict=0.2,lambda.kill=SagaFunction:1 (docs/local-cloud.md)")
+    faults.add_argument("--url", help="the cloud's API URL (default: the running cloud's, from its state file)")
 
     args = parser.parse_args(argv)
     _configure_logging(args.log_level)
+    if args.command in ("run", "invoke"):
+        _check_faults(args.faults if args.faults is not None else os.environ.get("LOCAL_FAULTS", ""))
     if args.command == "run":
-        config = CloudConfig(
-            api_port=args.port, lambda_port=args.lambda_port, seed=not args.no_seed,
-            parameter_overrides=_overrides(args.parameter_overrides), state_file=args.state_file,
-        )
-        if args.log_dir:
-            config.log_dir = args.log_dir
-        if args.template:
-            config.template = args.template.resolve()
-        config.ttl_sweep_seconds = args.ttl_sweep_seconds
-        return _run_loop(_run(config))
+        return _run_command(args)
     if args.command == "env":
         return _env(args.json)
     if args.command == "events":
         from infra.events.inspect import show_events
 
         return show_events(_read_state(), follow=args.follow, limit=args.limit, type=args.type)
+    if args.command == "faults":
+        from infra.faults.client import command
+
+        return command(args.url or _read_state()["endpoints"]["api"], args.spec)
     if args.command == "executions":
         from infra.stepfunctions.executions import show_executions
 

@@ -12,6 +12,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import shutil
+import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,6 +26,8 @@ from infra.core import processes
 from infra.core.activity import Activity
 from infra.core.aws import Endpoints
 from infra.events.log import EventLog
+from infra.faults.control import FAULTS_PATH, FaultControl
+from infra.faults.spec import Resources, parse
 
 if TYPE_CHECKING:
     import uvicorn
@@ -54,6 +59,11 @@ class CloudConfig:
     seed: bool = True
     prewarm: bool = True
     ttl_sweep_seconds: float = 1.0  # how often expired items are deleted (DynamoDB Local never does)
+    faults: str | None = None  # the fault spec to start with (infra.faults.spec); None: LOCAL_FAULTS, if set
+
+    @property
+    def fault_spec(self) -> str:
+        return self.faults if self.faults is not None else os.environ.get("LOCAL_FAULTS", "")
 
 
 class LocalCloud:
@@ -72,10 +82,13 @@ class LocalCloud:
         self.started_at = 0.0
         self.event_log = EventLog()  # what the buses routed: GET /_local/events
         self.activity = Activity()  # whether functions run: idle pollers rest
+        self.faults: FaultControl | None = None  # fault injection (infra.faults), set up once provisioned
+        self._faults_dir: Path | None = None
 
     async def start(self) -> None:
         began = time.monotonic()
         config = self.config
+        parse(config.fault_spec)  # a spec that cannot parse stops the start before anything runs
         ports = {
             "api": config.api_port or processes.free_port(),
             "lambda": config.lambda_port or processes.free_port(),
@@ -121,20 +134,25 @@ class LocalCloud:
         await asyncio.to_thread(processes.configure_moto, moto.url)
         provisioner = Provisioner(self.endpoints, config.template.parent, config.stack_name)
         self.stack = await asyncio.to_thread(provisioner.provision, translated, parameters)
+        self.faults = faults = self._fault_control(self.stack)
 
         self.runtime = FunctionRuntime(self.stack.functions, self.endpoints, log_dir=config.log_dir,
-                                       activity=self.activity)  # fmt: skip
+                                       activity=self.activity, faults=self.faults)  # fmt: skip
         if len(self.stack.http_apis) > 1:
             raise processes.ServiceError("the local gateway serves one HTTP API per template")
         # A template without an HTTP API (e.g. a test fixture) still gets the local routes on the gateway port.
         api = self.stack.http_apis[0] if self.stack.http_apis else HttpApiSpec("NoHttpApi", "none", "$default")
-        local_routes = {"/health": self._health_route, EVENTS_PATH: http_route(self.event_log)}
-        self._gateway = create_gateway_app(api, self.runtime, self.endpoints, local_routes=local_routes)
+        local_routes = {"/health": self._health_route, EVENTS_PATH: http_route(self.event_log),
+                        FAULTS_PATH: faults.http_get}  # fmt: skip
+        local_actions = {f"POST {FAULTS_PATH}": faults.http_set, f"DELETE {FAULTS_PATH}": faults.http_clear}
+        self._gateway = create_gateway_app(
+            api, self.runtime, self.endpoints, local_routes=local_routes, local_actions=local_actions
+        )
         await self._serve(self._gateway, ports["api"])
         await self._serve(create_lambda_api_app(self.runtime), ports["lambda"])
         self._components = build_components(
             self.stack, runtime=self.runtime, endpoints=self.endpoints, ttl_sweep_seconds=config.ttl_sweep_seconds,
-            event_log=self.event_log, activity=self.activity,
+            event_log=self.event_log, activity=self.activity, faults=self.faults,
         )  # fmt: skip
         # Independent of each other; each waits for its own readiness (e.g. shard iterators).
         await asyncio.gather(*(component.start() for component in self._components))
@@ -143,6 +161,23 @@ class LocalCloud:
         if config.state_file:
             config.state_file.parent.mkdir(parents=True, exist_ok=True)
             config.state_file.write_text(json.dumps(self.describe(), indent=2))
+
+    def _fault_control(self, stack: LocalStack) -> FaultControl:
+        """The cloud's FaultControl, its files next to the state file (a private temporary folder without one),
+        checking names against this stack and starting with the configured spec."""
+        if self.config.state_file is not None:
+            self._faults_dir = self.config.state_file.parent / "faults"
+        else:
+            self._faults_dir = Path(tempfile.mkdtemp(prefix="local-cloud-faults-"))
+        resources = Resources(
+            tables={key: res.ref for key, res in stack.physical("AWS::DynamoDB::Table").items()},
+            queues={key: res.attributes.get("QueueName", res.ref.rsplit("/", 1)[-1])
+                    for key, res in stack.physical("AWS::SQS::Queue").items()},
+            functions=set(stack.functions),
+        )  # fmt: skip
+        control = FaultControl(self._faults_dir, resources)
+        control.set(self.config.fault_spec)
+        return control
 
     def prewarm_in_background(self) -> None:
         """Warm one worker per function, one function at a time, after `ready`.
@@ -235,6 +270,8 @@ class LocalCloud:
             await asyncio.to_thread(service.stop)
         if self.config.state_file:
             self.config.state_file.unlink(missing_ok=True)
+        if self._faults_dir is not None:
+            shutil.rmtree(self._faults_dir, ignore_errors=True)
 
 
 def build_components(
@@ -245,13 +282,15 @@ def build_components(
     ttl_sweep_seconds: float,
     event_log: EventLog,
     activity: Activity,
+    faults: FaultControl | None = None,
 ) -> list[Component]:
     """The component registry: every event source of the stack, from each service's `components(...)`.
 
     They start in this order and stop in reverse. The sweeper and the stream mappings share one
     TtlDeletions, so a REMOVE record the sweeper caused is marked as the TTL service's, and one Activity
     with the function runtime, so idle stream pollers rest until something runs; the EventBridge router
-    records every event it routes in `event_log`.
+    records every event it routes in `event_log`; stream and SQS mappings duplicate and reorder what
+    `faults` says.
     """
     from infra.dynamodb import streams, ttl
     from infra.events import bus
@@ -260,9 +299,9 @@ def build_components(
 
     ttl_deletions = ttl.TtlDeletions()
     return [
-        *streams.components(stack.event_source_mappings, runtime, endpoints, ttl_deletions, activity),
+        *streams.components(stack.event_source_mappings, runtime, endpoints, ttl_deletions, activity, faults=faults),
         *ttl.components(stack.ttl_tables, endpoints, ttl_sweep_seconds, ttl_deletions, activity),
-        *event_source.components(stack.event_source_mappings, runtime, endpoints),
+        *event_source.components(stack.event_source_mappings, runtime, endpoints, faults),
         *notifications.components(stack.bucket_notifications, runtime, endpoints),
         *bus.components(stack.event_rules, runtime, endpoints, event_log),
     ]

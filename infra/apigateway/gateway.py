@@ -3,9 +3,10 @@
 Per request, in API Gateway's order: throttling (a token bucket per client IP), the 10 MB body limit,
 CORS preflight, route selection, the route's JWT authorizer, then the Lambda proxy integration with
 payload format 2.0 (event built here, response mapped back). The local GET routes the cloud hands over
-(`/health`, `/_local/events`: path -> async handler of the query) are answered by the gateway itself,
-never throttled and never routed to a function; a handler's ValueError is a 400. Every response carries
-`apigw-requestid`.
+(`/health`, `/_local/events`: path -> async handler of the query) and its local actions (other methods,
+e.g. `POST /_local/faults`: "METHOD path" -> async handler of the query and the body) are answered by the
+gateway itself, never throttled and never routed to a function; a handler's ValueError is a 400. Every
+response carries `apigw-requestid`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 LocalRoute = Callable[[Mapping[str, str]], Awaitable[Any]]  # the query -> a JSON-serialisable answer
+LocalAction = Callable[[Mapping[str, str], bytes], Awaitable[Any]]  # the query and the body -> an answer
 
 log = logging.getLogger("infra.apigateway")
 
@@ -207,11 +209,14 @@ class Gateway:
         endpoints: Endpoints,
         local_routes: Mapping[str, LocalRoute],
         verifier: JwtVerifier | None = None,
+        *,
+        local_actions: Mapping[str, LocalAction] | None = None,
     ) -> None:
         self.api = api
         self.runtime = runtime
         self.endpoints = endpoints
         self.local_routes = dict(local_routes)
+        self.local_actions = dict(local_actions or {})
         self.router = Router(api.routes)
         self.verifier = verifier or JwtVerifier(endpoints)
         self.buckets = TokenBuckets(api.throttle.rate_per_second, api.throttle.burst) if api.throttle else None
@@ -235,8 +240,13 @@ class Gateway:
         origin = None
         try:
             local = self.local_routes.get(path) if method == "GET" else None
+            action = self.local_actions.get(f"{method} {path}") if local is None and self.local_actions else None
             if local is not None:
                 status, headers, body, function = 200, list(_JSON), await self._local(local, scope), "-"
+            elif action is not None:
+                request_body = await _read_body(receive)
+                answer = await self._local(lambda query: action(query, request_body), scope)
+                status, headers, body, function = 200, list(_JSON), answer, "-"
             else:
                 request = _Request.parse(scope, request_id)
                 origin = request.headers.get("origin")
@@ -480,7 +490,8 @@ def create_gateway_app(
     endpoints: Endpoints,
     *,
     local_routes: Mapping[str, LocalRoute],
+    local_actions: Mapping[str, LocalAction] | None = None,
 ) -> Gateway:
-    """The ASGI app of one HTTP API, with the cloud's own GET routes (e.g. {"/health": handler}).
-    `await app.aclose()` at shutdown releases its JWKS HTTP client."""
-    return Gateway(api, runtime, endpoints, local_routes)
+    """The ASGI app of one HTTP API, with the cloud's own GET routes (e.g. {"/health": handler}) and actions
+    (e.g. {"POST /_local/faults": handler}). `await app.aclose()` at shutdown releases its JWKS HTTP client."""
+    return Gateway(api, runtime, endpoints, local_routes, local_actions=local_actions)

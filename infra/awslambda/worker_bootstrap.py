@@ -5,8 +5,9 @@ folder and an environment that holds only what Lambda would set. The parent talk
 with length-prefixed frames (the formats are defined in infra.awslambda.workers and repeated here, because this
 file must run without the infra package on sys.path):
 
-    parent -> child  INVOKE  >QIHH deadline_epoch_ms, payload_len, request_id_len, arn_len
-                             + request_id + invoked_arn + payload (JSON bytes)
+    parent -> child  INVOKE  >QIHHB deadline_epoch_ms, payload_len, request_id_len, arn_len, flags
+                             + request_id + invoked_arn + payload (JSON bytes); flags: DIE_AFTER (the
+                             fault lambda.kill: exit once the handler has run, its answer unsent)
     child -> parent  >BIdI   kind, max_rss_kb, duration_ms, body_len + body
                              kind READY (after init; body = init error JSON or empty),
                              OK (body = the handler's JSON result) or ERROR (body = error JSON)
@@ -30,9 +31,10 @@ from collections.abc import Callable
 from struct import Struct
 from typing import Any, BinaryIO
 
-INVOKE = Struct(">QIHH")
+INVOKE = Struct(">QIHHB")
 RESPONSE = Struct(">BIdI")
 READY, OK, ERROR = 1, 2, 3
+DIE_AFTER = 1
 
 _OWN_FILE = os.path.abspath(__file__)
 _OWN_DIR = os.path.dirname(_OWN_FILE)
@@ -169,11 +171,12 @@ def _error_body(error_type: str, message: str, stack: list[str], request_id: str
 
 
 class Runtime:
-    def __init__(self, frames_in: BinaryIO, frames_out: int) -> None:
+    def __init__(self, frames_in: BinaryIO, frames_out: int, faults: Any = None) -> None:
         self.frames_in = frames_in
         self.frames_out = frames_out
         self.handler: Handler | None = None
         self.init_error: InitError | None = None
+        self.faults = faults  # infra/faults/worker.py's WorkerFaults, when the cloud injects faults
 
     def send(self, kind: int, duration_ms: float, body: bytes) -> None:
         max_rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -206,14 +209,16 @@ class Runtime:
             header = read(header_size)
             if len(header) < header_size:
                 return  # the parent closed the pipe: the environment is being shut down
-            deadline_ms, payload_len, rid_len, arn_len = INVOKE.unpack(header)
+            deadline_ms, payload_len, rid_len, arn_len, flags = INVOKE.unpack(header)
             rest = read(rid_len + arn_len + payload_len)
             request_id = rest[:rid_len].decode()
             invoked_arn = rest[rid_len : rid_len + arn_len].decode()
-            self.invoke(request_id, invoked_arn, deadline_ms, rest[rid_len + arn_len :])
+            self.invoke(request_id, invoked_arn, deadline_ms, rest[rid_len + arn_len :], flags)
 
-    def invoke(self, request_id: str, invoked_arn: str, deadline_ms: int, payload: bytes) -> None:
+    def invoke(self, request_id: str, invoked_arn: str, deadline_ms: int, payload: bytes, flags: int = 0) -> None:
         started = time.perf_counter()
+        if self.faults is not None:
+            self.faults.refresh()
         _request_filter.request_id = request_id
         os.environ["_X_AMZN_TRACE_ID"] = _trace_id()
         kind, body = OK, b""
@@ -232,6 +237,8 @@ class Runtime:
             else:
                 kind, body = self._call(self.handler, event, LambdaContext(request_id, deadline_ms, invoked_arn))
         _flush_std()
+        if flags & DIE_AFTER:
+            os._exit(1)  # the handler's writes are done and its answer is lost: Runtime.ExitError, exit status 1
         self.send(kind, (time.perf_counter() - started) * 1000, body)
 
     @staticmethod
@@ -275,6 +282,19 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(0)
 
 
+def _load_faults(config: dict[str, str]) -> Any:
+    """infra/faults/worker.py, loaded by path under a private name (handlers cannot import it), installed."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_local_cloud_faults", config["module"])
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module.install(config["spec_file"], config["counts_file"])
+
+
 def main() -> None:
     config = json.loads(sys.argv[1])
     _die_with_parent(int(config["parent_pid"]))
@@ -294,7 +314,9 @@ def main() -> None:
     sys.path[:] = [task_root, *layers, *rest]
 
     _install_root_handler()
-    runtime = Runtime(frames_in, frames_out)
+    # Before the handler is imported, so that clients created at import time are hooked too.
+    faults = _load_faults(config["faults"]) if config.get("faults") else None
+    runtime = Runtime(frames_in, frames_out, faults)
     runtime.init(os.environ.get("_HANDLER", ""))
     runtime.serve()
 

@@ -37,15 +37,17 @@ from infra.awslambda.logs import FunctionLog, LogStream
 from infra.awslambda.models import FunctionSpec
 from infra.core.activity import Activity
 from infra.core.aws import Endpoints
+from infra.faults.control import FaultControl
 
 log = logging.getLogger("infra.awslambda")
 
 BOOTSTRAP = Path(__file__).resolve().with_name("worker_bootstrap.py")
 
 # Frame formats, shared with worker_bootstrap.py (which cannot import this module).
-INVOKE = struct.Struct(">QIHH")  # deadline_epoch_ms, payload_len, request_id_len, arn_len
+INVOKE = struct.Struct(">QIHHB")  # deadline_epoch_ms, payload_len, request_id_len, arn_len, flags
 RESPONSE = struct.Struct(">BIdI")  # kind, max_rss_kb, duration_ms, body_len
 READY, OK, ERROR = 1, 2, 3
+DIE_AFTER = 1  # flag: the worker exits once its handler has run (the fault lambda.kill)
 
 INIT_TIMEOUT_SECONDS = 10.0  # Lambda's limit for the init phase of an on-demand environment
 _SIGNAL_WORDS = {
@@ -165,7 +167,9 @@ class _Worker:
 
     # ---------------------------------------------------------------- invocations
 
-    def invoke(self, request_id: str, payload: bytes, invoked_arn: str, capture: bool) -> asyncio.Future[InvokeResult]:
+    def invoke(
+        self, request_id: str, payload: bytes, invoked_arn: str, capture: bool, die_after: bool = False
+    ) -> asyncio.Future[InvokeResult]:
         spec = self.pool.spec
         invocation = _Invocation(request_id, self.loop.create_future(), capture)
         self.current = invocation
@@ -177,7 +181,8 @@ class _Worker:
         arn = invoked_arn.encode()
         deadline_ms = int(time.time() * 1000) + spec.timeout_seconds * 1000
         assert self.stdin is not None
-        self.stdin.write(INVOKE.pack(deadline_ms, len(payload), len(rid), len(arn)) + rid + arn + payload)
+        flags = DIE_AFTER if die_after else 0
+        self.stdin.write(INVOKE.pack(deadline_ms, len(payload), len(rid), len(arn), flags) + rid + arn + payload)
         invocation.timer = self.loop.call_later(spec.timeout_seconds, self._timed_out, invocation)
         return invocation.future
 
@@ -430,8 +435,10 @@ class FunctionRuntime:
         event_retry_delays: Sequence[float] = (1.0, 2.0),
         fork_workers: bool | None = None,  # default: yes, unless LOCAL_WORKERS_FORK=0
         activity: Activity | None = None,
+        faults: FaultControl | None = None,  # fault injection: DynamoDB errors in workers, killed workers
     ) -> None:
         self.functions = dict(functions)
+        self.faults = faults
         self.activity = activity or Activity()  # told of every invocation, so idle pollers can rest
         self.endpoints = endpoints
         self.log_dir = log_dir
@@ -505,7 +512,8 @@ class FunctionRuntime:
             pool.function_log.runtime_lines(f"{message}\nRuntime.ExitError\n", request_id, logging.ERROR)
             return InvokeResult(_error_payload("Runtime.ExitError", message, request_id), "Unhandled", request_id, 0.0)
         invoked_arn = name_or_arn if name_or_arn.startswith("arn:") else spec.arn
-        return await worker.invoke(request_id, payload, invoked_arn, capture_log)
+        die_after = self.faults is not None and self.faults.kill_next(spec.name)
+        return await worker.invoke(request_id, payload, invoked_arn, capture_log, die_after)
 
     async def invoke_event(self, name_or_arn: str, payload: bytes) -> str:
         """An Event invocation: queued, run in the background, retried twice on error like Lambda's."""
@@ -596,12 +604,12 @@ class FunctionRuntime:
         if self.fork_server is not None and not self.fork_server.broken:
             try:
                 await self.fork_server.start()
-                config = json.dumps({"layers": layers, "parent_pid": self.fork_server.pid})
+                config = json.dumps({"layers": layers, "parent_pid": self.fork_server.pid, **self._faults_config()})
                 environment, cwd = self.environment(spec), str(spec.code_dir)
                 return await self.fork_server.spawn(protocol_factory, config, environment, cwd)
             except ForkServerError as error:
                 log.warning("%s: %s; starting the worker by exec", spec.name, error)
-        config = json.dumps({"layers": layers, "parent_pid": os.getpid()})
+        config = json.dumps({"layers": layers, "parent_pid": os.getpid(), **self._faults_config()})
         transport, _ = await asyncio.get_running_loop().subprocess_exec(
             protocol_factory,
             self.python, "-s", str(BOOTSTRAP), config,
@@ -609,6 +617,9 @@ class FunctionRuntime:
             cwd=str(spec.code_dir), env=self.environment(spec), start_new_session=True,
         )  # fmt: skip
         return transport
+
+    def _faults_config(self) -> dict[str, Any]:
+        return {"faults": self.faults.worker_config()} if self.faults is not None else {}
 
     def _pool(self, spec: FunctionSpec) -> _Pool:
         if self.closing:

@@ -42,6 +42,7 @@ from infra.core.aws import Endpoints
 from infra.core.clients import local_client
 from infra.dynamodb.ttl import SERVICE_IDENTITY, TtlDeletions
 from infra.events import patterns
+from infra.faults.control import FaultControl
 
 if TYPE_CHECKING:
     from infra.core.components import Component
@@ -199,6 +200,7 @@ class StreamMapping:
         *,
         ttl_deletions: TtlDeletions,
         activity: Activity,
+        faults: FaultControl | None = None,
     ) -> None:
         match = STREAM_ARN.match(spec.event_source_arn)
         assert match is not None
@@ -211,6 +213,7 @@ class StreamMapping:
         self._executor = executor
         self._ttl = ttl_deletions
         self._activity = activity
+        self._faults = faults
         self._streams = local_client("dynamodbstreams", endpoints.dynamodb, endpoints.region)
         self._sqs = local_client("sqs", endpoints.moto, endpoints.region)
         self._sns = local_client("sns", endpoints.moto, endpoints.region)
@@ -357,6 +360,9 @@ class StreamMapping:
                 if buffer:
                     first_buffered = time.monotonic()
                 await self._deliver(batch, shard.shard_id)
+                if self._faults is not None and self._faults.chance("stream.duplicate", self.table):
+                    # As after a retry whose first success went unrecorded: the whole batch once more.
+                    await self._deliver(batch, shard.shard_id)
                 shard.checkpoint = batch[-1]["dynamodb"]["SequenceNumber"] if buffer else read_up_to
                 continue
             if iterator is None and not buffer:
@@ -523,6 +529,8 @@ def components(
     endpoints: Endpoints,
     ttl_deletions: TtlDeletions,
     activity: Activity,
+    *,
+    faults: FaultControl | None = None,
 ) -> list[Component]:
     """A component per mapping of the stack that reads a DynamoDB stream (the others are not ours)."""
     mappings = [spec for spec in mappings if is_stream_mapping(spec)]
@@ -533,7 +541,7 @@ def components(
     # Components stop in reverse order: the pool closer goes first so it stops after every mapping.
     result: list[Component] = [_ExecutorCloser(executor)]
     result += [
-        StreamMapping(spec, runtime, endpoints, executor, ttl_deletions=ttl_deletions, activity=activity)
+        StreamMapping(spec, runtime, endpoints, executor, ttl_deletions=ttl_deletions, activity=activity, faults=faults)
         for spec in mappings
     ]
     return result

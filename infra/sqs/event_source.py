@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from infra.awslambda.workers import FunctionRuntime
     from infra.core.aws import Endpoints
     from infra.core.components import Component
+    from infra.faults.control import FaultControl
 
 log = logging.getLogger("infra.sqs")
 
@@ -128,8 +129,12 @@ def failed_items(payload: bytes, message_ids: set[str]) -> set[str] | None:  # n
 class SqsEventSource:
     """One SQS event source mapping: its pollers (infra.core.poller), from receive to delete."""
 
-    def __init__(self, spec: EventSourceMappingSpec, runtime: FunctionRuntime, moto_url: str, region: str) -> None:
+    def __init__(
+        self, spec: EventSourceMappingSpec, runtime: FunctionRuntime, moto_url: str, region: str,
+        faults: FaultControl | None = None,
+    ) -> None:  # fmt: skip
         props = spec.properties
+        self.faults = faults
         self.spec = spec
         self.runtime = runtime
         self.region = region
@@ -206,8 +211,17 @@ class SqsEventSource:
             records = [record for record, match in zip(records, matches, strict=True) if match]
             if not messages:
                 return []
+        duplicates: list[dict[str, Any]] = []
+        if self.faults is not None and not self.queue_name.endswith(".fifo"):  # a FIFO group's order holds
+            records, duplicates = _faulty(records, self.faults, self.queue_name)
         payload = json.dumps({"Records": records}).encode()
         result = await self.runtime.invoke(self.spec.function_name, payload)
+        if duplicates:
+            # SQS is at-least-once: these messages come back once more, as if a delete had been lost.
+            again = await self.runtime.invoke(self.spec.function_name, json.dumps({"Records": duplicates}).encode())
+            if again.function_error is not None:
+                log.warning("%s: duplicated delivery of %d message(s) failed (%s)", self.name, len(duplicates),
+                            _error_summary(again.payload))  # fmt: skip
         if result.function_error is not None:
             log.warning(
                 "%s: batch of %d failed (%s); the messages return after the visibility timeout",
@@ -228,6 +242,19 @@ class SqsEventSource:
         return [m for m in messages if m["MessageId"] not in failed]
 
 
+def _faulty(
+    records: list[dict[str, Any]], faults: FaultControl, queue: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The batch as the faults sqs.reorder (shuffled) and sqs.duplicate (each message at the rate: delivered
+    again in a batch of its own) make it."""
+    if len(records) > 1 and faults.chance("sqs.reorder", queue):
+        shuffled = list(records)
+        faults.rng.shuffle(shuffled)
+        records = shuffled if shuffled != records else records[::-1]  # a reordering that changes nothing is none
+    duplicates = [record for record in records if faults.chance("sqs.duplicate", queue)]
+    return records, duplicates
+
+
 def _error_summary(payload: bytes) -> str:
     try:
         error = json.loads(payload)
@@ -237,11 +264,14 @@ def _error_summary(payload: bytes) -> str:
 
 
 def components(
-    mappings: list[EventSourceMappingSpec], runtime: FunctionRuntime, endpoints: Endpoints
+    mappings: list[EventSourceMappingSpec],
+    runtime: FunctionRuntime,
+    endpoints: Endpoints,
+    faults: FaultControl | None = None,
 ) -> list[Component]:
     """A component per mapping of the stack that reads an SQS queue (the others are not ours)."""
     return [
-        SqsEventSource(mapping, runtime, endpoints.moto, endpoints.region)
+        SqsEventSource(mapping, runtime, endpoints.moto, endpoints.region, faults)
         for mapping in mappings
         if mapping.event_source_arn.startswith("arn:aws:sqs:")
     ]

@@ -17,10 +17,11 @@ SHOP = ROOT / "layers" / "shop" / "python"
 # moto_server.py, seed.py) put everything together and may import anything.
 INFRA_ALLOWED = {
     "core": set(),
-    "awslambda": {"core"},
+    "faults": set(),  # the worker side runs without infra on sys.path; the rest needs nothing else
+    "awslambda": {"core", "faults"},
     "apigateway": {"core", "awslambda"},
-    "dynamodb": {"core", "awslambda", "events"},  # FilterCriteria use the EventBridge pattern matcher
-    "sqs": {"core", "awslambda", "events"},
+    "dynamodb": {"core", "awslambda", "events", "faults"},  # FilterCriteria use the EventBridge pattern matcher
+    "sqs": {"core", "awslambda", "events", "faults"},
     "s3": {"core", "awslambda"},
     "events": {"core", "awslambda"},
     "stepfunctions": {"core"},

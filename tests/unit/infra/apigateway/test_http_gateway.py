@@ -32,7 +32,15 @@ def _serve(loop_thread: Any, runtime: FunctionRuntime, api: HttpApiSpec) -> str:
     async def health() -> dict[str, Any]:
         return {"status": "ok", "functions": runtime.stats()}
 
-    app = create_gateway_app(api, runtime, runtime.endpoints, local_routes={"/health": lambda query: health()})
+    async def action(query: Any, body: bytes) -> dict[str, Any]:
+        if body == b"bad":
+            raise ValueError("a bad body")
+        return {"query": dict(query), "body": body.decode()}
+
+    app = create_gateway_app(
+        api, runtime, runtime.endpoints, local_routes={"/health": lambda query: health()},
+        local_actions={"POST /_local/action": action},
+    )  # fmt: skip
     url: str = loop_thread.serve(app)
     return url
 
@@ -215,6 +223,15 @@ def test_cors_preflight_and_headers(api):
     assert preflight.headers["access-control-allow-headers"] == "authorization,content-type"
     response = api.get("/items/42", headers={"Origin": "https://shop.example"})
     assert response.headers["access-control-allow-origin"] == "*"
+
+
+def test_a_local_action_gets_the_query_and_body_before_any_route_could_match(api):
+    response = api.post("/_local/action?x=1", content=b"spec=1")  # ANY /{proxy+} would match it otherwise
+    assert response.status_code == 200
+    assert response.json() == {"query": {"x": "1"}, "body": "spec=1"}
+    refused = api.post("/_local/action", content=b"bad")
+    assert (refused.status_code, refused.json()) == (400, {"message": "a bad body"})
+    assert api.get("/_local/action").json()["routeKey"] == "ANY /{proxy+}"  # only its method is the action's
 
 
 def test_health_is_answered_by_the_gateway(api):
