@@ -23,7 +23,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -211,7 +211,7 @@ def _run_command(args: argparse.Namespace) -> int:
         raise SystemExit(f"invalid fault spec (--faults / LOCAL_FAULTS): {error}") from None
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m infra", description="The marketplace's local cloud.")
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "info"))
     commands = parser.add_subparsers(dest="command", required=True)
@@ -266,30 +266,37 @@ def main(argv: list[str] | None = None) -> int:
     faults.add_argument("spec", nargs="?", default=None, metavar="SPEC|off|show",
                         help="e.g. dynamodb.conflict=0.2,lambda.kill=SagaFunction:1 (docs/local-cloud.md)")
     faults.add_argument("--url", help="the cloud's API URL (default: the running cloud's, from its state file)")
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     _configure_logging(args.log_level)
     if args.command in ("run", "invoke"):
         _check_faults(args.faults if args.faults is not None else os.environ.get("LOCAL_FAULTS", ""))
-    if args.command == "run":
-        return _run_command(args)
-    if args.command == "env":
-        return _env(args.json)
-    if args.command == "events":
-        from infra.events.inspect import show_events
+    commands: dict[str, Callable[[argparse.Namespace], int]] = {
+        "run": _run_command, "env": lambda a: _env(a.json), "events": _events, "faults": _faults,
+        "executions": _executions, "reconcile": _reconcile, "invoke": _invoke,
+    }  # fmt: skip
+    return commands[args.command](args)
 
-        return show_events(_read_state(), follow=args.follow, limit=args.limit, type=args.type)
-    if args.command == "faults":
-        from infra.faults.client import command
 
-        return command(args.url or _read_state()["endpoints"]["api"], args.spec)
-    if args.command == "executions":
-        from infra.stepfunctions.executions import show_executions
+def _events(args: argparse.Namespace) -> int:
+    from infra.events.inspect import show_events
 
-        return show_executions(_read_state(), name=args.name, limit=args.limit)
-    if args.command == "reconcile":
-        return _reconcile(args)
-    return _invoke(args)
+    return show_events(_read_state(), follow=args.follow, limit=args.limit, type=args.type)
+
+
+def _faults(args: argparse.Namespace) -> int:
+    from infra.faults.client import command
+
+    return command(args.url or _read_state()["endpoints"]["api"], args.spec)
+
+
+def _executions(args: argparse.Namespace) -> int:
+    from infra.stepfunctions.executions import show_executions
+
+    return show_executions(_read_state(), name=args.name, limit=args.limit)
 
 
 def _reconcile(args: argparse.Namespace) -> int:
