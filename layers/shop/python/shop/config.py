@@ -115,6 +115,9 @@ def cart_settings() -> CartSettings:
 class CheckoutSettings:
     orders_table: str
     payments_table: str
+    # The local payment provider's ledger (its own records, shared by every worker); only the functions that
+    # call the provider are given it.
+    provider_ledger_table: str | None
     state_machine_arn: str | None  # only the checkout function starts executions
     payment_window_seconds: int
     fulfilment_delay_seconds: int
@@ -125,6 +128,8 @@ class CheckoutSettings:
     fraud_velocity_limit: int  # payment attempts per user ...
     fraud_velocity_window_seconds: int  # ... within this window
     fraud_blocked_fingerprints: frozenset[str]
+    # The payment reconciler leaves younger payments alone: a saga, a cancel or an expiry may hold them.
+    reconcile_older_than_seconds: int
 
 
 def load_checkout_settings(environ: Mapping[str, str]) -> CheckoutSettings:
@@ -134,6 +139,7 @@ def load_checkout_settings(environ: Mapping[str, str]) -> CheckoutSettings:
     return CheckoutSettings(
         orders_table=environ["ORDERS_TABLE"],
         payments_table=environ["PAYMENTS_TABLE"],
+        provider_ledger_table=environ.get("PROVIDER_LEDGER_TABLE") or None,
         state_machine_arn=environ.get("CHECKOUT_STATE_MACHINE_ARN") or None,
         payment_window_seconds=int(environ.get("PAYMENT_WINDOW_SECONDS") or 300),
         fulfilment_delay_seconds=int(environ.get("FULFILMENT_DELAY_SECONDS") or 60),
@@ -147,12 +153,20 @@ def load_checkout_settings(environ: Mapping[str, str]) -> CheckoutSettings:
             for part in (environ.get("FRAUD_BLOCKED_FINGERPRINTS") or "local-0341").split(",")
             if part.strip()
         ),
+        reconcile_older_than_seconds=int(environ.get("RECONCILE_OLDER_THAN_SECONDS") or 120),
     )
 
 
 @cache
 def checkout_settings() -> CheckoutSettings:
     return load_checkout_settings(os.environ)
+
+
+def payment_provider_faults() -> str:
+    """PAYMENT_PROVIDER_FAULTS (e.g. "fail=0.05,timeout=0.02,slow=0.1"): the faults the local payment
+    provider injects, parsed by shop.payments.provider. Read on every call, unlike every other setting, so
+    the local cloud's fault injection can turn faults on and off in a running worker; absent on AWS."""
+    return os.environ.get("PAYMENT_PROVIDER_FAULTS", "")
 
 
 # ---------------------------------------------------------------- catalog onboarding and imports (shop.catalog)
