@@ -34,7 +34,7 @@ def get_order(order_id: Annotated[str, Path(alias="orderId")]) -> OrderView:
 
 @app.post(
     "/orders/<orderId>/cancel", summary="Cancel an order that has not shipped", tags=["orders"],
-    security=http.BEARER_AUTH, responses=http.documented_responses(200, "The cancelled order", [401, 404, 409]),
+    security=http.BEARER_AUTH, responses=http.documented_responses(200, "The cancelled order", [401, 404, 409, 503]),
 )  # fmt: skip
 def cancel_order(order_id: Annotated[str, Path(alias="orderId")]) -> OrderView:
     return checkout.cancel_order(http.authenticated_caller(app), order_id)

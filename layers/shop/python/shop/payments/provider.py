@@ -144,10 +144,9 @@ class LocalPaymentProvider:
 
     # ------------------------------------------------------------ cards
     def tokenize(self, card_number: str) -> CardToken:
-        digits = re.sub(r"\D", "", card_number)
-        if not 13 <= len(digits) <= 19:
-            raise InvalidCardError("a card number has 13 to 19 digits")
-        return self.test_card(digits[-4:])
+        # In test mode only the last four digits matter (they choose the test card), so a masked number is
+        # tokenized like a full one; the forms a request may use are checked before (payments.card_for).
+        return self.test_card(re.sub(r"\D", "", card_number)[-4:])
 
     def test_card(self, last4: str) -> CardToken:
         """A token for the test card ending in `last4` (what a masked number in a test request stands for)."""
