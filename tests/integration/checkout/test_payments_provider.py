@@ -99,3 +99,32 @@ def test_the_reconciler_is_deployed_and_runs(local_only: Stack) -> None:
     payload = json.loads(invoked["Payload"].read())
     assert "FunctionError" not in invoked, payload
     assert {"checked", "counts", "settled", "unsettled"} <= payload.keys()
+
+
+def payment_status(stack: Stack, payment_id: str) -> str | None:
+    found = (
+        stack.client("dynamodb")
+        .get_item(
+            TableName=stack.outputs["PaymentsTableName"], Key={"paymentId": {"S": payment_id}}, ConsistentRead=True
+        )
+        .get("Item")
+    )
+    return None if found is None else str(found["status"]["S"])
+
+
+def test_a_cancel_while_the_charge_is_retried_holds_no_money(stack: Stack, api: httpx.Client, item: str) -> None:
+    """0119 fails at the provider once, so the payment waits CHARGING for the saga's retry: a cancel then voids
+    it at the provider, and the retried charge takes nothing. (If the retry wins the race, the cancel refunds.)"""
+    buyer, accepted = place(api, item, "0119")
+    order = wait_order(api, buyer, accepted["orderId"], {"CREATED", "CONFIRMED"})
+    deadline = time.monotonic() + 10
+    while payment_status(stack, order["paymentId"]) is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    cancelled = api.post(f"/orders/{accepted['orderId']}/cancel", headers=buyer.auth)
+    assert cancelled.status_code == 200, cancelled.text
+    ended = cancelled.json()["paymentStatus"]
+    assert ended in ("CANCELLED", "REFUNDED"), cancelled.json()
+    entry = wait_ledger(stack, order["paymentId"], "VOIDED" if ended == "CANCELLED" else "REFUNDED")
+    time.sleep(3)  # the saga's retried charge, if any, has run by now
+    assert ledger(stack, order["paymentId"]) == entry  # still no money held
+    assert wait_order(api, buyer, accepted["orderId"])["status"] == "CANCELLED"
