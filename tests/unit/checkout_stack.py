@@ -17,15 +17,18 @@ from shop.config import cart_settings, checkout_settings, settings
 from shop.idempotency import forget_wiring
 from shop.inventory.tables import ReservationRow, Stock
 from shop.orders.tables import HoldRow, OrderRow
+from shop.payments.provider import LedgerEntry
 from shop.payments.tables import PaymentRow
 from tests.unit.moto_tables import mocked_tables, use_environment
 
 TABLES = {"ItemsTable": "Items", "InventoryTable": "Inventory", "CartsTable": "Carts",
-          "IdempotencyTable": "Idempotency", "OrdersTable": "Orders", "PaymentsTable": "Payments"}  # fmt: skip
+          "IdempotencyTable": "Idempotency", "OrdersTable": "Orders", "PaymentsTable": "Payments",
+          "PaymentProviderLedgerTable": "PaymentProviderLedger"}  # fmt: skip
 CHECKOUT_ENVIRONMENT = {
     "CARTS_TABLE": "Carts",
     "ORDERS_TABLE": "Orders",
     "PAYMENTS_TABLE": "Payments",
+    "PROVIDER_LEDGER_TABLE": "PaymentProviderLedger",
     "PAYMENT_WINDOW_SECONDS": "300",
     "FULFILMENT_DELAY_SECONDS": "60",
     "FRAUD_MAX_AMOUNT": "100000",
@@ -38,7 +41,7 @@ CHECKOUT_ENVIRONMENT = {
     "SHIPPING_FLAT_FEE": "0",
     "FREE_SHIPPING_THRESHOLD": "0",
 }
-MODELS = (Item, Stock, Cart, OrderRow, HoldRow, ReservationRow, PaymentRow)
+MODELS = (Item, Stock, Cart, OrderRow, HoldRow, ReservationRow, PaymentRow, LedgerEntry)
 
 
 def _forget_clients() -> None:

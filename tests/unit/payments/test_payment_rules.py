@@ -12,7 +12,8 @@ PROVIDER = LocalPaymentProvider()
 
 def authorize(last4: str, attempt: int = 1) -> str:
     token = PROVIDER.tokenize(f"4111 1111 1111 {last4}").token
-    return PROVIDER.authorize(payment_id="pay_1", token=token, amount=100, currency="USD", attempt=attempt).outcome
+    return PROVIDER.authorize(payment_id=f"pay_{last4}", token=token, amount=100, currency="USD",
+                              attempt=attempt).outcome  # fmt: skip
 
 
 # 0341 is approved by the provider (the fraud rules refuse it), 0666 kills its worker only with test hooks.
@@ -21,11 +22,11 @@ def authorize(last4: str, attempt: int = 1) -> str:
     [("0002", "DECLINED"), ("9995", "INSUFFICIENT_FUNDS"), ("3220", "REQUIRES_CONFIRMATION"), ("4242", "APPROVED"),
      ("0341", "APPROVED"), ("0666", "APPROVED")],
 )  # fmt: skip
-def test_test_cards_by_last_four_digits(last4: str, outcome: str) -> None:
+def test_test_cards_by_last_four_digits(tables, last4: str, outcome: str) -> None:
     assert authorize(last4) == outcome
 
 
-def test_transient_card_fails_once_then_is_approved() -> None:
+def test_transient_card_fails_once_then_is_approved(tables) -> None:
     with pytest.raises(ProviderUnavailableError):
         authorize("0119", attempt=1)
     assert authorize("0119", attempt=2) == "APPROVED"
@@ -89,7 +90,7 @@ def test_failures_are_recorded_and_retries_change_nothing(tables) -> None:
 def test_transient_error_then_capture_on_retry(tables) -> None:
     with pytest.raises(payments.PaymentProviderUnavailable):
         charge("t", "0119")
-    assert status("t") == "PROCESSING"
+    assert status("t") == "CHARGING"
     assert charge("t", "0119").status == "CAPTURED"
 
 

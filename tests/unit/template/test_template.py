@@ -35,3 +35,20 @@ def test_every_function_has_a_log_group_with_retention():
         if resource["Type"] == "AWS::Serverless::Function":
             group = resource["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
             assert "RetentionInDays" in resources[group]["Properties"], name
+
+
+def test_every_function_that_calls_the_payment_provider_reaches_its_ledger():
+    """A function that voids, refunds, confirms or reconciles payments needs the provider's ledger table (env
+    and policy); the reconciler runs on a schedule and becomes an EventBridge rule."""
+    template = load_template(ROOT / "template.yaml")
+    resources = template["Resources"]
+    for name in ("OrdersFunction", "PaymentsFunction", "SagaFunction", "OrderUnwindFunction",
+                 "PaymentsReconcilerFunction"):  # fmt: skip
+        properties = resources[name]["Properties"]
+        assert properties["Environment"]["Variables"]["PROVIDER_LEDGER_TABLE"] == {"Ref": "PaymentProviderLedgerTable"}
+        assert {"DynamoDBCrudPolicy": {"TableName": {"Ref": "PaymentProviderLedgerTable"}}} in properties["Policies"]
+    schedule = resources["PaymentsReconcilerFunction"]["Properties"]["Events"]["EveryFiveMinutes"]
+    assert schedule == {"Type": "Schedule", "Properties": {"Schedule": "rate(5 minutes)"}}
+    translated = translate(template, ROOT, resolve_parameters(template, {}))
+    rules = [r for r in translated["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
+    assert any(r["Properties"].get("ScheduleExpression") == "rate(5 minutes)" for r in rules)

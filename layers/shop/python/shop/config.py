@@ -115,6 +115,9 @@ def cart_settings() -> CartSettings:
 class CheckoutSettings:
     orders_table: str
     payments_table: str
+    # The local payment provider's ledger (its own records, shared by every worker); only the functions that
+    # call the provider are given it.
+    provider_ledger_table: str | None
     state_machine_arn: str | None  # only the checkout function starts executions
     payment_window_seconds: int
     fulfilment_delay_seconds: int
@@ -127,6 +130,8 @@ class CheckoutSettings:
     fraud_blocked_fingerprints: frozenset[str]
     # The Secrets Manager secret whose value keys the checkout's HMACs (request fingerprints, order ids).
     checkout_key_secret_arn: str | None
+    # The payment reconciler leaves younger payments alone: a saga, a cancel or an expiry may hold them.
+    reconcile_older_than_seconds: int
 
 
 def load_checkout_settings(environ: Mapping[str, str]) -> CheckoutSettings:
@@ -136,6 +141,7 @@ def load_checkout_settings(environ: Mapping[str, str]) -> CheckoutSettings:
     return CheckoutSettings(
         orders_table=environ["ORDERS_TABLE"],
         payments_table=environ["PAYMENTS_TABLE"],
+        provider_ledger_table=environ.get("PROVIDER_LEDGER_TABLE") or None,
         state_machine_arn=environ.get("CHECKOUT_STATE_MACHINE_ARN") or None,
         payment_window_seconds=int(environ.get("PAYMENT_WINDOW_SECONDS") or 300),
         fulfilment_delay_seconds=int(environ.get("FULFILMENT_DELAY_SECONDS") or 60),
@@ -150,12 +156,20 @@ def load_checkout_settings(environ: Mapping[str, str]) -> CheckoutSettings:
             if part.strip()
         ),
         checkout_key_secret_arn=environ.get("CHECKOUT_KEY_SECRET_ARN") or None,
+        reconcile_older_than_seconds=int(environ.get("RECONCILE_OLDER_THAN_SECONDS") or 120),
     )
 
 
 @cache
 def checkout_settings() -> CheckoutSettings:
     return load_checkout_settings(os.environ)
+
+
+def payment_provider_faults() -> str:
+    """PAYMENT_PROVIDER_FAULTS (e.g. "fail=0.05,timeout=0.02,slow=0.1"): the faults the local payment
+    provider injects, parsed by shop.payments.provider. Read on every call, unlike every other setting, so
+    the local cloud's fault injection can turn faults on and off in a running worker; absent on AWS."""
+    return os.environ.get("PAYMENT_PROVIDER_FAULTS", "")
 
 
 # ---------------------------------------------------------------- catalog onboarding and imports (shop.catalog)

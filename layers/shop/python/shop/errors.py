@@ -156,6 +156,13 @@ class SearchUnavailableError(ShopError):
     default_message = "search is temporarily unavailable; retry shortly"
 
 
+class PaymentProviderUnavailableError(ShopError):
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    code = "PAYMENT_PROVIDER_UNAVAILABLE"
+    # Retrying is safe: the payment remembers where it stopped and the provider call is idempotent.
+    default_message = "the payment provider is temporarily unavailable; retry shortly"
+
+
 # ---------------------------------------------------------------- cart (shop.cart)
 class CartNotFoundError(ShopError):
     status = HTTPStatus.NOT_FOUND

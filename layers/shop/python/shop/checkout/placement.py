@@ -73,7 +73,7 @@ def _place(caller: Caller, request: CheckoutRequest, idempotency_key: str) -> Ch
     short = inventory.shortages(inventory.stock_lines(found.lines))
     if short:
         raise OutOfStockError(details=short[0])
-    card = payments.provider().tokenize(request.payment_info.card_no)
+    card = payments.card_for(request.payment_info.card_no, request.payment_info.payment_token)
     order = orders.new_order(
         order_id=keys.order_id_for(caller.user_id, idempotency_key), user_id=caller.user_id,
         cart_id=found.cart_id, amount=found.totals.total, currency=found.currency, lines=found.lines,

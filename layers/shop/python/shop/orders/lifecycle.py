@@ -81,6 +81,12 @@ def load(order_id: str) -> OrderRow:
     return order
 
 
+def status_of(order_id: str) -> str | None:
+    """The order's status, None when there is no such order (what the payment reconciler asks)."""
+    order = find(OrderRow, order_id, ORDER)
+    return None if order is None else str(order.status)
+
+
 def _move_actions(to: str, reason: str | None) -> list[Any]:
     now = clock.now_iso()
     entry = HistoryEntry(status=to, at=now, reason=reason)  # type: ignore[no-untyped-call]

@@ -1,17 +1,33 @@
-"""Charges: one idempotent charge per order, its states, refunds and fraud rules.
+"""Charges: one idempotent charge per order, its states, voids, refunds and fraud rules.
 
-States: PROCESSING -> CAPTURED | REQUIRES_CONFIRMATION | DECLINED | INSUFFICIENT_FUNDS | FRAUD_REJECTED;
-REQUIRES_CONFIRMATION -> CAPTURED (the customer approved) | EXPIRED (window over, order cancelled);
-CAPTURED -> REFUNDED. Every move is a conditional write from its allowed previous state, so the saga,
-the expiry consumer and the customer can race safely. The payment id is derived from the order id: a
-retried charge finds the same row and the provider sees the same idempotency key.
+States (every move one conditional write from the states allowed before it, ALLOWED_FROM):
 
-Failures the saga acts on are exceptions whose class names its Catch/Retry rules match by name.
+    CHARGING ──authorize──> CAPTURED | REQUIRES_CONFIRMATION | DECLINED | INSUFFICIENT_FUNDS
+    CHARGING ──fraud rules──> FRAUD_REJECTED
+    REQUIRES_CONFIRMATION ──> CONFIRMING ──confirm──> CAPTURED
+    CHARGING | REQUIRES_CONFIRMATION | CONFIRMING ──> VOIDING ──void──> CANCELLED | EXPIRED
+    CAPTURED ──> REFUNDING ──refund──> REFUNDED
+    CAPTURED ──> CANCELLED | REFUNDED   (the reconciler only: the provider says the money is gone)
+
+The intermediate state (CHARGING, CONFIRMING, VOIDING, REFUNDING) is written BEFORE the provider is
+called, so a worker that dies in between leaves a trace: whoever finds it (a retry, the other party of a
+race, the reconciler) repeats the provider call with the same idempotency key, and the provider answers
+the same. Voids and refunds always go through the provider (`void:<paymentId>`, `refund:<paymentId>`).
+
+A cancel or an expiry racing a charge: the void moves CHARGING -> VOIDING and voids at the provider. If the
+authorize reached the provider first, the void releases it; if the void came first, the provider keeps a
+VOIDED entry and the late authorize answers VOIDED. Either way the charge's write to CAPTURED then fails
+and no money is held; a charge that finds a void half done finishes it itself.
+
+The payment id is derived from the order id: a retried charge finds the same row and the provider sees the
+same idempotency key. Failures the saga acts on are exceptions whose class names its Catch/Retry rules
+match by name.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -23,9 +39,9 @@ from pynamodb.exceptions import PutError, UpdateError
 from shop import aws, clock
 from shop.config import checkout_settings
 from shop.dynamodb import condition_failed, find
-from shop.errors import PaymentNotConfirmableError, PaymentNotFoundError
+from shop.errors import PaymentNotConfirmableError, PaymentNotFoundError, PaymentProviderUnavailableError
 from shop.identity import Caller
-from shop.payments.provider import LocalPaymentProvider, PaymentProvider, ProviderUnavailableError
+from shop.payments.provider import LocalPaymentProvider, PaymentProvider, ProviderPayment, ProviderUnavailableError
 from shop.payments.tables import PaymentRow
 
 logger = Logger(child=True)
@@ -55,6 +71,26 @@ _FAILURE_TYPES: dict[str, type[Exception]] = {
     "DECLINED": PaymentDeclined, "INSUFFICIENT_FUNDS": InsufficientFunds, "FRAUD_REJECTED": FraudRejected,
 }  # fmt: skip
 
+# PROCESSING is CHARGING's former name: rows written before the rename are charged and voided the same way.
+CHARGING = ("CHARGING", "PROCESSING")
+ALLOWED_FROM: dict[str, tuple[str, ...]] = {
+    "CAPTURED": (*CHARGING, "CONFIRMING"),
+    "REQUIRES_CONFIRMATION": CHARGING,
+    "DECLINED": CHARGING,
+    "INSUFFICIENT_FUNDS": CHARGING,
+    "FRAUD_REJECTED": CHARGING,
+    "CONFIRMING": ("REQUIRES_CONFIRMATION",),
+    "VOIDING": (*CHARGING, "REQUIRES_CONFIRMATION", "CONFIRMING"),
+    "CANCELLED": ("VOIDING",),
+    "EXPIRED": ("VOIDING",),
+    "REFUNDING": ("CAPTURED",),
+    "REFUNDED": ("REFUNDING",),
+}
+INTERMEDIATE = frozenset({*CHARGING, "CONFIRMING", "VOIDING", "REFUNDING"})
+ENDED_AS = ("CANCELLED", "EXPIRED")
+_STATUS_OF_OUTCOME = {"APPROVED": "CAPTURED", "REQUIRES_CONFIRMATION": "REQUIRES_CONFIRMATION",
+                      "DECLINED": "DECLINED", "INSUFFICIENT_FUNDS": "INSUFFICIENT_FUNDS"}  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Charge:
@@ -79,16 +115,13 @@ def charge(*, order_id: str, user_id: str, amount: int, currency: str, card_toke
     row = _start_attempt(
         payment_id, order_id=order_id, user_id=user_id, amount=amount, currency=currency, last4=card_last4
     )
-    if row.status in ("CAPTURED", "REQUIRES_CONFIRMATION"):
-        return Charge(payment_id, row.status, row.provider_txn_id)
-    if row.status in _FAILURE_TYPES:
-        raise _FAILURE_TYPES[row.status](row.failure_reason or row.status)
-    if row.status != "PROCESSING":
-        raise PaymentVoided(row.status)
+    if row.status not in CHARGING:
+        return _charged_before(row)
 
     reason = _fraud_reason(row, card_fingerprint or f"local-{card_last4}")
     if reason:
-        _finish(row, "FRAUD_REJECTED", failure_reason=reason)
+        if not _move(row, "FRAUD_REJECTED", [PaymentRow.failure_reason.set(reason)]):
+            return _charged_before(_reload(row))
         raise FraudRejected(reason)
     try:
         result = provider().authorize(
@@ -97,14 +130,19 @@ def charge(*, order_id: str, user_id: str, amount: int, currency: str, card_toke
     except ProviderUnavailableError as error:
         logger.warning("payment provider unavailable", extra={"paymentId": payment_id, "attempt": row.attempts})
         raise PaymentProviderUnavailable(str(error)) from error
-    if result.outcome == "APPROVED":
-        _finish(row, "CAPTURED", txn_id=result.txn_id)
-        return Charge(payment_id, "CAPTURED", result.txn_id)
-    if result.outcome == "REQUIRES_CONFIRMATION":
-        _finish(row, "REQUIRES_CONFIRMATION", txn_id=result.txn_id)
-        return Charge(payment_id, "REQUIRES_CONFIRMATION", result.txn_id)
-    _finish(row, result.outcome, failure_reason=result.outcome)
-    raise _FAILURE_TYPES[result.outcome](result.outcome)
+    status = _STATUS_OF_OUTCOME.get(result.outcome)
+    if status is None:  # VOIDED or REFUNDED: the payment was ended at the provider before this authorize
+        if _move(row, "VOIDING", [PaymentRow.ends_as.set(_ended_as(result.void_reason))]):
+            _finish_void(row)
+        return _charged_before(_reload(row))
+    actions: list[Any] = [PaymentRow.provider_txn_id.set(result.txn_id)]
+    if status in _FAILURE_TYPES:
+        actions.append(PaymentRow.failure_reason.set(status))
+    if not _move(row, status, actions, from_states=CHARGING):
+        # Ended (or charged by a concurrent retry) meanwhile: answer from the row as it is now; a void it
+        # finds half done is finished here, so the provider's authorization never outlives the payment.
+        return _charged_before(_reload(row))
+    return _charged_before(row)
 
 
 def await_confirmation(order_id: str, task_token: str) -> None:
@@ -113,7 +151,7 @@ def await_confirmation(order_id: str, task_token: str) -> None:
     try:
         PaymentRow(payment_id).update(
             actions=[PaymentRow.task_token.set(task_token), PaymentRow.updated_at.set(clock.now_iso())],
-            condition=PaymentRow.status == "REQUIRES_CONFIRMATION",
+            condition=PaymentRow.status.is_in("REQUIRES_CONFIRMATION", "CONFIRMING"),
         )
         return
     except UpdateError as error:
@@ -134,53 +172,44 @@ def confirm(caller: Caller, payment_id: str) -> PaymentRow:
         raise PaymentNotFoundError(details={"paymentId": payment_id})
     if row.status == "CAPTURED":
         return row  # confirmed before: answer the same
-    if row.status != "REQUIRES_CONFIRMATION":
+    if row.status == "REQUIRES_CONFIRMATION" and not _move(row, "CONFIRMING", []):
+        row = _reload(row)
+        if row.status == "CAPTURED":
+            return row
+    if row.status != "CONFIRMING":  # a confirm left half done by a dead worker is resumed, anything else is 409
         raise PaymentNotConfirmableError(details={"paymentId": payment_id, "status": row.status})
-    provider().confirm(payment_id=payment_id, txn_id=row.provider_txn_id or "")
-    try:
-        row.update(
-            actions=[PaymentRow.status.set("CAPTURED"), PaymentRow.updated_at.set(clock.now_iso())],
-            condition=PaymentRow.status == "REQUIRES_CONFIRMATION",
-        )
-    except UpdateError as error:
-        if not condition_failed(error):
-            raise
-        current = get_payment_row(payment_id)
-        if current is not None and current.status == "CAPTURED":
-            return current
-        raise PaymentNotConfirmableError(
-            details={"paymentId": payment_id, "status": None if current is None else current.status}
-        ) from error
-    if row.task_token:
-        _send_success(row.task_token)
+    _finish_confirm(row)
+    if row.status != "CAPTURED":
+        raise PaymentNotConfirmableError(details={"paymentId": payment_id, "status": row.status})
     return row
 
 
 def void_or_refund(order_id: str, *, ended_as: str = "EXPIRED") -> str | None:
-    """Undo the order's payment, whatever it reached: refund a capture, end a pending one. Idempotent.
+    """Undo the order's payment, whatever it reached, through the provider: refund a capture, void a
+    pending one (it ends `ended_as`: CANCELLED or EXPIRED). Idempotent; resumes a void or refund a dead
+    worker left half done.
 
-    Returns the payment's final status, None when there was never a payment. A saga parked on the
+    Returns the payment's final status, None when there was never a payment (the provider is still told,
+    so a charge that starts after this finds the payment voided and takes nothing). A saga parked on the
     payment is told (SendTaskFailure), so it compensates now instead of at its own timeout.
     """
     payment_id = payment_id_for(order_id)
-    for _ in range(3):
+    for _ in range(5):
         row = get_payment_row(payment_id)
         if row is None:
-            return None
-        if row.status == "CAPTURED":
-            refund_id = provider().refund(
-                payment_id=payment_id, txn_id=row.provider_txn_id or "", amount=int(row.amount)
-            )
-            if _move(row, "CAPTURED", "REFUNDED", [PaymentRow.refund_id.set(refund_id)]):
-                logger.info("payment refunded", extra={"paymentId": payment_id})
-                return "REFUNDED"
-        elif row.status in ("PROCESSING", "REQUIRES_CONFIRMATION"):
-            if _move(row, row.status, ended_as, []):
-                if row.task_token:
-                    _send_failure(row.task_token, "OrderExpired" if ended_as == "EXPIRED" else "OrderCancelled")
-                return ended_as
-        else:
-            return str(row.status)
+            _provider_call(lambda: provider().void(payment_id=payment_id, idempotency_key=f"void:{payment_id}",
+                                                   reason=ended_as))  # fmt: skip
+            if get_payment_row(payment_id) is None:
+                return None
+            continue  # a charge started meanwhile: undo it like any other
+        if row.status == "VOIDING" or (
+            row.status in ALLOWED_FROM["VOIDING"] and _move(row, "VOIDING", [PaymentRow.ends_as.set(ended_as)])
+        ):
+            return _finish_void(row)
+        if row.status == "REFUNDING" or (row.status == "CAPTURED" and _move(row, "REFUNDING", [])):
+            return _finish_refund(row)
+        if row.status not in INTERMEDIATE and row.status != "CAPTURED":
+            return str(row.status)  # ended before: REFUNDED, CANCELLED, EXPIRED or a failed charge
     raise RuntimeError(f"payment {payment_id} kept changing")
 
 
@@ -188,13 +217,75 @@ def get_payment_row(payment_id: str) -> PaymentRow | None:
     return find(PaymentRow, payment_id)
 
 
+# ---------------------------------------------------------------- the provider calls after an intermediate state
+def _finish_void(row: PaymentRow) -> str:
+    """VOIDING -> (provider.void) -> CANCELLED | EXPIRED; tells a saga parked on the payment."""
+    ended = _ended_as(row.ends_as)
+    _provider_call(lambda: provider().void(payment_id=row.payment_id, idempotency_key=f"void:{row.payment_id}",
+                                           reason=ended))  # fmt: skip
+    if _move(row, ended, [], from_states=("VOIDING",)):
+        logger.info("payment voided", extra={"paymentId": row.payment_id, "status": ended})
+        if row.task_token:
+            _send_failure(row.task_token, "OrderExpired" if ended == "EXPIRED" else "OrderCancelled")
+        return ended
+    return str(_reload(row).status)
+
+
+def _finish_refund(row: PaymentRow) -> str:
+    """REFUNDING -> (provider.refund) -> REFUNDED."""
+    refunded = _provider_call(lambda: provider().refund(
+        payment_id=row.payment_id, idempotency_key=f"refund:{row.payment_id}", amount=int(row.amount)
+    ))  # fmt: skip
+    actions = [PaymentRow.refund_id.set(refunded.refund_id)] if refunded.refund_id else []
+    if _move(row, "REFUNDED", actions, from_states=("REFUNDING",)):
+        logger.info("payment refunded", extra={"paymentId": row.payment_id})
+        return "REFUNDED"
+    return str(_reload(row).status)
+
+
+def _finish_confirm(row: PaymentRow) -> None:
+    """CONFIRMING -> (provider.confirm) -> CAPTURED, and the waiting saga woken; `row` is left as it is now."""
+    confirmed = _provider_call(lambda: provider().confirm(
+        payment_id=row.payment_id, idempotency_key=f"confirm:{row.payment_id}"
+    ))  # fmt: skip
+    if confirmed.status == "CAPTURED" and _move(row, "CAPTURED", [], from_states=("CONFIRMING",)):
+        # the write answered the row as stored, so a token parked while we were confirming is seen here
+        if row.task_token:
+            _send_success(row.task_token)
+        return
+    fresh = _reload(row)
+    row.status, row.task_token = fresh.status, fresh.task_token
+
+
+def _provider_call(call: Callable[[], ProviderPayment]) -> ProviderPayment:
+    try:
+        result = call()
+    except ProviderUnavailableError as error:
+        # The intermediate state stays: a retry (or the reconciler) repeats the call with the same key.
+        raise PaymentProviderUnavailableError(details={"reason": str(error)}) from error
+    return result
+
+
 # ---------------------------------------------------------------- internals
+def _charged_before(row: PaymentRow) -> Charge:
+    """What charge answers for a payment past CHARGING (a retry, or another party moved it)."""
+    if row.status == "CAPTURED":
+        return Charge(row.payment_id, "CAPTURED", row.provider_txn_id)
+    if row.status in ("REQUIRES_CONFIRMATION", "CONFIRMING"):
+        return Charge(row.payment_id, "REQUIRES_CONFIRMATION", row.provider_txn_id)
+    if row.status in _FAILURE_TYPES:
+        raise _FAILURE_TYPES[row.status](row.failure_reason or row.status)
+    if row.status == "VOIDING":
+        _finish_void(row)  # a void left half done: finish it, so no authorization outlives the payment
+    raise PaymentVoided(str(_reload(row).status))
+
+
 def _start_attempt(
     payment_id: str, *, order_id: str, user_id: str, amount: int, currency: str, last4: str
 ) -> PaymentRow:
     now = clock.now_iso()
     row = PaymentRow(
-        payment_id, order_id=order_id, user_id=user_id, amount=amount, currency=currency, status="PROCESSING",
+        payment_id, order_id=order_id, user_id=user_id, amount=amount, currency=currency, status="CHARGING",
         card_last4=last4, attempts=1, created_at=now, updated_at=now,
     )  # fmt: skip
     try:
@@ -206,7 +297,7 @@ def _start_attempt(
     existing = PaymentRow(payment_id)
     try:
         existing.update(actions=[PaymentRow.attempts.add(1), PaymentRow.updated_at.set(now)],
-                        condition=PaymentRow.status == "PROCESSING")  # fmt: skip
+                        condition=PaymentRow.status.is_in(*CHARGING))  # fmt: skip
         return existing
     except UpdateError as error:
         if not condition_failed(error):
@@ -229,26 +320,30 @@ def _fraud_reason(row: PaymentRow, fingerprint: str) -> str | None:
     return None
 
 
-def _finish(row: PaymentRow, status: str, *, txn_id: str | None = None, failure_reason: str | None = None) -> None:
-    actions: list[Any] = [PaymentRow.failure_reason.set(failure_reason)] if failure_reason else []
-    if txn_id:
-        actions.append(PaymentRow.provider_txn_id.set(txn_id))
-    if not _move(row, "PROCESSING", status, actions):
-        current = get_payment_row(row.payment_id)
-        raise PaymentVoided(None if current is None else current.status)
+def _ended_as(reason: str | None) -> str:
+    return reason if reason in ENDED_AS else "EXPIRED"
 
 
-def _move(row: PaymentRow, from_status: str, to_status: str, actions: list[Any]) -> bool:
+def _move(row: PaymentRow, to_status: str, actions: list[Any], *, from_states: tuple[str, ...] | None = None) -> bool:
+    """One conditional move from the states allowed before `to_status` (or the narrower `from_states`); on
+    success `row` holds the stored row (the update answers ALL_NEW). False if the row was elsewhere."""
+    allowed = from_states or ALLOWED_FROM[to_status]
     try:
         row.update(
             actions=[PaymentRow.status.set(to_status), PaymentRow.updated_at.set(clock.now_iso()), *actions],
-            condition=PaymentRow.status == from_status,
+            condition=PaymentRow.status.is_in(*allowed),
         )
         return True
     except UpdateError as error:
         if not condition_failed(error):
             raise
         return False
+
+
+def _reload(row: PaymentRow) -> PaymentRow:
+    found = get_payment_row(row.payment_id)
+    assert found is not None  # payment rows are never deleted
+    return found
 
 
 def _send_success(token: str) -> None:

@@ -35,6 +35,9 @@ class PaymentRow(Model):
     card_last4 = UnicodeAttribute(attr_name="cardLast4")
     provider_txn_id = UnicodeAttribute(attr_name="providerTxnId", null=True)
     refund_id = UnicodeAttribute(attr_name="refundId", null=True)
+    # Set with VOIDING: how the payment ends once the provider voided it (CANCELLED or EXPIRED), so a void
+    # resumed by another worker or the reconciler ends it the same way.
+    ends_as = UnicodeAttribute(attr_name="endsAs", null=True)
     task_token = UnicodeAttribute(attr_name="taskToken", null=True)
     attempts = NumberAttribute(default=0)
     created_at = UnicodeAttribute(attr_name="createdAt")
