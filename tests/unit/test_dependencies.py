@@ -25,6 +25,7 @@ INFRA_ALLOWED = {
     "s3": {"core", "awslambda"},
     "events": {"core", "awslambda"},
     "stepfunctions": {"core"},
+    "cognito": set(),
     "cloudformation": {"core", "awslambda", "apigateway", "dynamodb", "s3", "events", "stepfunctions"},
     "reconcile": {"core", "events"},  # reads a stack's tables; the local event log through events.inspect
 }
