@@ -33,7 +33,7 @@ RETRIED = {(503, "SERVICE_BUSY"), (409, "REQUEST_IN_PROGRESS"), (409, "CART_CONF
 
 @pytest.fixture
 def chaos(local_only: Stack) -> Iterator[Stack]:
-    set_faults(local_only, CHAOS)
+    """The session's local cloud, its faults cleared afterwards whatever happens (they are the whole cloud's)."""
     try:
         yield local_only
     finally:
@@ -57,6 +57,7 @@ def test_a_flash_sale_under_faults_keeps_every_promise(chaos: Stack, api: httpx.
         buyers = list(pool.map(lambda _: register(api, "buyer"), range(BUYERS)))
         carts = list(pool.map(lambda b: fill_cart(api, b, item), buyers))
 
+    set_faults(chaos, CHAOS)  # the set-up above ran without faults: only the sale is under them
     with ThreadPoolExecutor(32) as pool:
         answers = list(pool.map(lambda bc: place_until_decided(api, *bc), zip(buyers, carts, strict=True)))
         accepted = [(b, a.json()["orderId"]) for b, a in zip(buyers, answers, strict=True) if a.status_code == 202]
