@@ -71,7 +71,7 @@ def test_real_checkouts_leave_no_violation(quick_stack: Stack, orders: dict[str,
     assert report.check(RESERVED_CHECK).checked >= 1
     assert report.check("every order status change is published exactly once").checked >= 3 * 2
     assert report.check(CARDS_CHECK).checked > 0
-    assert report.check("stock available + reserved + sold = units stocked").skipped
+    assert report.check("stock available + reserved + sold = units stocked").checked >= 1
 
 
 def test_a_stock_row_reserved_behind_the_shops_back_is_named(quick_stack: Stack, item: str, orders: dict) -> None:

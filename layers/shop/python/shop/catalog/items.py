@@ -167,7 +167,11 @@ def restock(seller: Caller, item_id: str, variant_id: str | None, quantity: int)
             writes.condition_check(Item, item_id, condition=Item.seller_id == seller.user_id)
             writes.update(
                 Stock(item_id, variant),
-                actions=[Stock.available.add(quantity), Stock.updated_at.set(clock.now_iso())],
+                actions=[
+                    Stock.available.add(quantity),
+                    Stock.stocked.add(quantity),
+                    Stock.updated_at.set(clock.now_iso()),
+                ],
                 condition=Stock.item_id.exists(),
             )
     except TransactWriteError as error:
@@ -279,11 +283,13 @@ def _onboard(seller_id: str, new_item: NewItem, item_id: str | None = None) -> I
     )
     if new_item.variants:
         stock = [
-            Stock(item_id, variant_id, available=variant.stock, updated_at=now)
+            Stock(item_id, variant_id, available=variant.stock, stocked=variant.stock, updated_at=now)
             for variant_id, variant in zip(variant_ids, new_item.variants, strict=True)
         ]
     else:
-        stock = [Stock(item_id, DEFAULT_VARIANT, available=new_item.quantity, updated_at=now)]
+        stock = [
+            Stock(item_id, DEFAULT_VARIANT, available=new_item.quantity, stocked=new_item.quantity, updated_at=now)
+        ]
 
     claim = None
     if new_item.sku is not None:

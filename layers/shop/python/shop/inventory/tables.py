@@ -27,6 +27,9 @@ class Stock(Model):
     # existed have neither; read them as 0. available + reserved + sold only changes on restock.
     reserved = NumberAttribute(null=True)
     sold = NumberAttribute(null=True)
+    # Every unit ever put on sale: onboarding's quantity plus each restock. Nothing else changes it, so
+    # available + reserved + sold = stocked always (infra.reconcile checks it). Absent on older rows.
+    stocked = NumberAttribute(null=True)
     updated_at = UnicodeAttribute(attr_name="updatedAt")
 
 
