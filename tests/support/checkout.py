@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.support.users import User, register
+from tests.support.users import User, new_item, register
 
 CARD = "4242 4242 4242 {last4}"
 TERMINAL = {"CONFIRMED", "SHIPPED", "REJECTED", "PAYMENT_FAILED", "EXPIRED", "CANCELLED"}
@@ -52,3 +52,21 @@ def place(api: httpx.Client, item: str, last4: str) -> tuple[User, dict[str, Any
     assert answer.status_code == 202, answer.text
     assert answer.headers["location"] == f"/orders/{answer.json()['orderId']}"
     return buyer, answer.json()
+
+
+def listed_item(api: httpx.Client, quantity: int = 50, price: int = 1200) -> str:
+    """A new seller's new item with `quantity` units on sale; its id."""
+    seller = register(api, "seller")
+    created = api.post("/items", headers=seller.auth, json=new_item(quantity=quantity, price=price))
+    assert created.status_code == 201, created.text
+    return str(created.json()["itemId"])
+
+
+def confirm_payment(api: httpx.Client, buyer: User, payment_id: str, timeout: float = 10) -> httpx.Response:
+    """The buyer approves a payment that needs it (card 3220), as soon as the saga has charged it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        confirmed = api.post(f"/payments/{payment_id}/confirm", headers=buyer.auth)
+        if confirmed.status_code == 200 or time.monotonic() > deadline:
+            return confirmed
+        time.sleep(0.1)

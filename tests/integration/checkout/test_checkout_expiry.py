@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from tests.conftest import QUICK_PAYMENT_WINDOW_SECONDS, Stack
-from tests.support.checkout import place, wait_order
+from tests.support.checkout import listed_item, place, wait_order
 from tests.support.events import wait_for_event
-from tests.support.users import User, new_item, register
+from tests.support.users import User
 
 
 @pytest.fixture(scope="module")
@@ -31,10 +31,7 @@ def short_api(short_stack: Stack) -> Iterator[httpx.Client]:
 
 @pytest.fixture(scope="module")
 def listing(short_api: httpx.Client) -> str:
-    seller = register(short_api, "seller")
-    created = short_api.post("/items", headers=seller.auth, json=new_item(quantity=50, price=1200))
-    assert created.status_code == 201, created.text
-    return str(created.json()["itemId"])
+    return listed_item(short_api)
 
 
 def event_of(stack: Stack, event_type: str, order_id: str) -> dict[str, Any]:

@@ -3,12 +3,10 @@ confirming an order takes out of the cart only what the order bought."""
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import pytest
 
-from tests.support.checkout import checkout, fill_cart, wait_order
+from tests.support.checkout import checkout, confirm_payment, fill_cart, wait_order
 from tests.support.polling import eventually
 from tests.support.users import User, error_code, new_item, register
 
@@ -40,12 +38,7 @@ def test_confirmation_leaves_what_the_buyer_added_while_paying(api: httpx.Client
     order = wait_order(api, buyer, accepted.json()["orderId"], {"CREATED"})
     fill_cart(api, buyer, bought, 3)  # one more unit of the bought item
     fill_cart(api, buyer, added, 1)  # and another item
-    deadline = time.monotonic() + 10
-    while True:  # the payment exists once the saga charged it
-        confirmed = api.post(f"/payments/{order['paymentId']}/confirm", headers=buyer.auth)
-        if confirmed.status_code == 200 or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
+    confirmed = confirm_payment(api, buyer, order["paymentId"])
     assert confirmed.status_code == 200, confirmed.text
     assert wait_order(api, buyer, order["orderId"], {"CONFIRMED", "SHIPPED"})["status"] in ("CONFIRMED", "SHIPPED")
 

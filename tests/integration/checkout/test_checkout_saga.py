@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.support.checkout import checkout, fill_cart, place, stock_of, wait_order
+from tests.support.checkout import checkout, confirm_payment, fill_cart, place, stock_of, wait_order
 from tests.support.users import User, error_code, new_item, register
 
 
@@ -54,12 +54,7 @@ def test_payment_outcomes(api: httpx.Client, item: str, last4: str, status: str,
 def test_confirmation_given(api: httpx.Client, item: str) -> None:
     buyer, accepted = place(api, item, "3220")
     order = wait_order(api, buyer, accepted["orderId"], {"CREATED"})
-    deadline = time.monotonic() + 10
-    while True:  # the payment exists once the saga charged it
-        confirmed = api.post(f"/payments/{order['paymentId']}/confirm", headers=buyer.auth)
-        if confirmed.status_code == 200 or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
+    confirmed = confirm_payment(api, buyer, order["paymentId"])
     assert confirmed.status_code == 200, confirmed.text
     assert wait_order(api, buyer, accepted["orderId"])["status"] == "CONFIRMED"
 

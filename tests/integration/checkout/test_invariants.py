@@ -18,8 +18,8 @@ import pytest
 
 from infra.reconcile import CARDS_CHECK, Report, Violation, local_target, reconcile
 from tests.conftest import QUICK_PAYMENT_WINDOW_SECONDS, Stack
-from tests.support.checkout import checkout, fill_cart, wait_order
-from tests.support.users import new_item, register
+from tests.support.checkout import checkout, fill_cart, listed_item, wait_order
+from tests.support.users import register
 
 RESERVED_CHECK = "stock reserved = units of RESERVED reservations"
 ROOT = Path(__file__).resolve().parents[3]
@@ -33,10 +33,7 @@ def quick_api(quick_stack: Stack) -> Iterator[httpx.Client]:
 
 @pytest.fixture(scope="module")
 def item(quick_api: httpx.Client) -> str:
-    seller = register(quick_api, "seller")
-    created = quick_api.post("/items", headers=seller.auth, json=new_item(quantity=50, price=1200))
-    assert created.status_code == 201, created.text
-    return str(created.json()["itemId"])
+    return listed_item(quick_api)
 
 
 @pytest.fixture(scope="module")
