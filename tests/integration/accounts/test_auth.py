@@ -70,6 +70,14 @@ def test_invalid_registration_is_422(api, body):
     assert response.json()["error"]["details"]
 
 
+@pytest.mark.parametrize("path", ["/auth/login", "/auth/register"])
+def test_a_body_that_is_not_utf8_is_400_not_500(api, path):
+    answer = api.post(path, content=b'{"email": "caf\xe9@example.com", "password": "x"}',
+                      headers={"content-type": "application/json"})  # fmt: skip
+    assert answer.status_code == 400, answer.text
+    assert error_code(answer) == "MALFORMED_JSON"
+
+
 def test_bad_credentials_get_one_answer_whether_or_not_the_user_exists(api, buyer):
     wrong_password = api.post("/auth/login", json={"email": buyer.email, "password": "Wrong-Passw0rd"})
     no_such_user = api.post("/auth/login", json={"email": unique_email("ghost"), "password": "Wrong-Passw0rd"})
@@ -138,9 +146,9 @@ def test_forged_token_is_401(api, seller):
 
 def test_token_from_another_user_pool_is_401(api, stack):
     cognito = stack.client("cognito-idp")
-    pool = cognito.create_user_pool(
-        PoolName=f"other-{int(time.time() * 1000)}", UsernameAttributes=["email"]
-    )["UserPool"]["Id"]
+    pool = cognito.create_user_pool(PoolName=f"other-{int(time.time() * 1000)}", UsernameAttributes=["email"])[
+        "UserPool"
+    ]["Id"]
     client_id = cognito.create_user_pool_client(
         UserPoolId=pool, ClientName="other", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
     )["UserPoolClient"]["ClientId"]

@@ -29,6 +29,11 @@ def listing(text: str = "A fine mug", price: int = 100, category: str | None = N
         "rhino   horn",
         "\uff49\uff56\uff4f\uff52\uff59 comb",  # full-width letters
         "i\u0301vory",
+        "coun\u00adterfeit bag",  # a soft hyphen
+        "iv\u200bory",  # a zero-width space
+        "counter\u200dfeit",  # a zero-width joiner
+        "rhino\u2060 horn",  # a word joiner
+        "iv\u2066ory",  # a bidi isolate
     ],
 )
 def test_banned_terms_are_found_whatever_their_spelling(text):

@@ -53,3 +53,23 @@ def test_bad_changes_name_their_field(body, field):
     with pytest.raises(ValidationError) as refused:
         ItemChanges.model_validate(body)
     assert field in [field_name(e["loc"]) for e in refused.value.errors()]
+
+
+def test_invisible_characters_are_removed_before_storing():
+    item = NewItem.model_validate(
+        {**BASE, "name": "Co\u00adffee\u200b Mug\ufeff", "description": "Stone\u2060ware\u200e"}
+    )
+    assert (item.name, item.description) == ("Coffee Mug", "Stoneware")
+
+
+def test_joiners_and_emoji_selectors_are_kept():
+    name = "\u0915\u094d\u200d\u0937 tea \U0001f468\u200d\U0001f469\u200d\U0001f467 \u2764\ufe0f"
+    assert NewItem.model_validate({**BASE, "name": name}).name == name
+
+
+@pytest.mark.parametrize("control", ["\u202e", "\u202d", "\u2066", "\u200f"])
+def test_bidi_controls_are_refused_in_names_and_removed_from_descriptions(control):
+    with pytest.raises(ValidationError) as refused:
+        NewItem.model_validate({**BASE, "name": f"photo{control}gpj.exe"})
+    assert [(field_name(e["loc"]), e["type"]) for e in refused.value.errors()] == [("name", "bidi_control")]
+    assert NewItem.model_validate({**BASE, "description": f"see {control}here"}).description == "see here"

@@ -192,3 +192,12 @@ def test_dynamodb_busy_after_botocores_retries_is_503_with_retry_after(catalog_a
     response = catalog_app.lambda_handler(event, lambda_context)
     assert_error(response, 503, "SERVICE_BUSY")
     assert response["headers"]["Retry-After"] == "1"
+
+
+@pytest.mark.parametrize(
+    "raw", [b'{"name": "\xff\xfe"}', b'{"name": "caf\xe9"}', b"\xc3\x28"], ids=["bytes", "latin-1", "truncated"]
+)
+def test_a_body_that_is_not_utf8_is_400_malformed_json(catalog_app, lambda_context, raw):
+    # The gateway sends a body that is not valid UTF-8 text base64-encoded, as API Gateway does.
+    response = post_item(catalog_app, lambda_context, body=raw, headers={"content-type": "application/json"})
+    assert_error(response, 400, "MALFORMED_JSON")

@@ -3,13 +3,15 @@
 Every error a client sees is {"error": {"code", "message", "details"}}:
 - ShopError subclasses (shop.errors) answer with their own status and code;
 - field validation answers 422 VALIDATION_FAILED with details {"fields": [{"field", "message", "type"}]};
-- a body that is not JSON, not sent as application/json, or over 64 KiB answers 400;
+- a body that is not JSON (or not UTF-8 text), not sent as application/json, or over 64 KiB answers 400;
 - DynamoDB busy or unreachable after botocore's own retries answers 503 SERVICE_BUSY with Retry-After;
 - anything else unexpected answers 500 INTERNAL_ERROR and is logged with its traceback.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
@@ -198,6 +200,17 @@ def _check_body(event: Mapping[str, Any]) -> None:
     method = str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
     if method in _METHODS_WITH_BODY and not _is_json(_header(event, "content-type")):
         raise UnsupportedContentTypeError(details={"contentType": _header(event, "content-type")})
+    if event.get("isBase64Encoded") and not _is_utf8(body):
+        # API Gateway base64-encodes a body that is not text; JSON is UTF-8 text (RFC 8259), so it is unreadable.
+        raise MalformedJsonError("the request body is not valid UTF-8 text")
+
+
+def _is_utf8(encoded: str) -> bool:
+    try:
+        base64.b64decode(encoded, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):  # UnicodeDecodeError is a ValueError
+        return False
+    return True
 
 
 def _body_size(body: str, *, base64_encoded: bool) -> int:

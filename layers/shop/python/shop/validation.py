@@ -53,10 +53,31 @@ class ViewModel(BaseModel):
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
+# Bidirectional controls reorder what is displayed (an override can make "gpj.exe" read "exe.jpg"): refused in
+# single-line text such as names, removed from descriptions.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Zero-width (non-)joiners are kept in stored text: Indic and Persian spelling and emoji sequences need them.
+_JOINERS = frozenset("\u200c\u200d")
+# Default-ignorable code points that are not format characters (Cf): invisible fillers and selectors.
+_IGNORABLE_FILLERS = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e\u180f\u3164\uffa0")
+
+
+def is_default_ignorable(ch: str) -> bool:
+    """Invisible when displayed (Unicode's Default_Ignorable_Code_Point, as far as text here needs it):
+    format characters (soft hyphen, zero-width space, joiners, bidi controls, tags), fillers, variation
+    selectors."""
+    code = ord(ch)
+    return (
+        unicodedata.category(ch) == "Cf" or ch in _IGNORABLE_FILLERS
+        or 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
+    )  # fmt: skip
+
+
 def normalise_line(value: str) -> str:
-    """NFC, control characters removed, every run of whitespace (line breaks included) made one space."""
+    """NFC, control and invisible format characters removed (soft hyphens, zero-width spaces, bidi controls;
+    joiners and variation selectors kept), every run of whitespace (line breaks included) made one space."""
     value = unicodedata.normalize("NFC", value)
-    kept = "".join(ch if ch.isspace() or not _is_control(ch) else "" for ch in value)
+    kept = "".join(ch if ch.isspace() or not _removed(ch) else "" for ch in value)
     return " ".join(kept.split())
 
 
@@ -66,9 +87,12 @@ def normalise_paragraphs(value: str) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(normalise_line(line) for line in lines)).strip()
 
 
-def _is_control(ch: str) -> bool:
-    # Cc: C0/C1 controls; Cs: lone surrogates, which JSON "\ud800" escapes can produce and UTF-8 cannot encode.
-    return unicodedata.category(ch) in ("Cc", "Cs")
+def _removed(ch: str) -> bool:
+    # Cc: C0/C1 controls; Cs: lone surrogates, which JSON "\ud800" escapes can produce and UTF-8 cannot encode;
+    # invisible format characters and fillers, which can hide a word from screening or spoof a name.
+    if unicodedata.category(ch) in ("Cc", "Cs"):
+        return True
+    return is_default_ignorable(ch) and ch not in _JOINERS and not 0xFE00 <= ord(ch) <= 0xFE0F
 
 
 @dataclass(frozen=True)
@@ -95,6 +119,10 @@ class Text:
         return json_schema
 
     def normalise(self, value: str) -> str:
+        if not self.multiline and any(ch in BIDI_CONTROLS for ch in value):
+            raise PydanticCustomError(
+                "bidi_control", "Text must not contain bidirectional control characters (they reorder what is shown)"
+            )
         value = normalise_paragraphs(value) if self.multiline else normalise_line(value)
         if self.case == "lower":
             value = value.lower()

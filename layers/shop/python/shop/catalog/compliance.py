@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from shop.errors import BannedTermError, PriceOutOfRangeError
+from shop.validation import is_default_ignorable
 
 DATA = Path(__file__).parent / "data"
 
@@ -57,12 +58,15 @@ class PriceRules:
 
 
 def fold(text: str) -> str:
-    """Text as the banned-term matcher compares it: compatibility forms, no accents, case-folded.
+    """Text as the banned-term matcher compares it: no invisible characters, compatibility forms, no
+    accents, case-folded.
 
-    NFKC turns compatibility look-alikes (full-width letters, ligatures) into plain ones, so a term
-    spelled in full-width letters or with combining accents is still caught.
+    Invisible characters go first (a soft hyphen or a zero-width space or joiner inside a banned word
+    would otherwise hide it); NFKC turns compatibility look-alikes (full-width letters, ligatures) into
+    plain ones, so a term spelled in full-width letters or with combining accents is still caught.
     """
-    decomposed = unicodedata.normalize("NFKD", text)
+    visible = "".join(ch for ch in text if not is_default_ignorable(ch))
+    decomposed = unicodedata.normalize("NFKD", visible)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return unicodedata.normalize("NFKC", stripped).casefold()
 
