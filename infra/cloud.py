@@ -200,6 +200,10 @@ class LocalCloud:
             uvicorn.Config(
                 app, host=processes.HOST, port=port, loop="none", http="httptools", lifespan="off",
                 log_level="warning", access_log=False, timeout_keep_alive=75,
+                # uvicorn trusts X-Forwarded-For from loopback by default, and every client here is on
+                # loopback: a client rotating that header would get a fresh throttling bucket per request.
+                # The peer address is the client, as API Gateway sees it.
+                proxy_headers=False,
             )
         )
         # The cloud handles SIGINT/SIGTERM itself and stops the servers in order.

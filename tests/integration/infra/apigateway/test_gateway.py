@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -91,6 +92,27 @@ def test_burst_over_the_limit_is_429_with_retry_after_per_client(stack, local_on
     assert int(throttled[0].headers["retry-after"]) >= 1
     with httpx.Client(base_url=stack.api_url, timeout=30) as polite:
         assert polite.get("/_diagnostics/noop").status_code == 200
+
+
+def test_a_client_cannot_escape_throttling_by_forging_x_forwarded_for(stack, local_only):
+    """From 127.0.0.1, the address every local client has and the one uvicorn trusted forwarded headers
+    from: each request claiming another address must still draw from the one bucket of its real peer."""
+    burst = int(stack.outputs.get("ThrottlingBurstLimit", 0) or 400)
+    rate = int(stack.outputs.get("ThrottlingRateLimit", 0) or 200)
+    transport = httpx.HTTPTransport(local_address="127.0.0.1")
+    with httpx.Client(base_url=stack.api_url, transport=transport, timeout=30) as forger:
+
+        def hit(n: int) -> httpx.Response:  # every request claims to come from another address
+            return forger.get("/_diagnostics/noop", headers={"X-Forwarded-For": f"10.0.{n // 250}.{n % 250}"})
+
+        throttled: list[httpx.Response] = []
+        with ThreadPoolExecutor(8) as pool:
+            for _round in range(6):
+                throttled = [r for r in pool.map(hit, range(burst)) if r.status_code == 429]
+                if throttled:
+                    break
+    time.sleep(burst / rate + 0.5)  # the tests that follow share this address: let its bucket refill
+    assert throttled, "a rotating X-Forwarded-For escaped throttling"
 
 
 def test_lambda_invoke_api_speaks_boto3(local_only):
