@@ -134,6 +134,15 @@ def api(stack: Stack) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
+def quick_api(quick_stack: Stack) -> Iterator[Any]:
+    """An HTTP client of the quick-clock cloud (quick_stack)."""
+    import httpx
+
+    with httpx.Client(base_url=quick_stack.api_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
 def seller(api: Any) -> Any:
     from tests.support.users import register
 

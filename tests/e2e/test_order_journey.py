@@ -10,20 +10,12 @@ import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from infra.launcher import ROOT
-from tests.conftest import Stack
 from tests.support.users import new_item, register
-
-
-@pytest.fixture(scope="module")
-def quick_api(quick_stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=quick_stack.api_url, timeout=30) as client:
-        yield client
 
 
 def test_empty_cart_to_shipped_order(quick_api: httpx.Client) -> None:

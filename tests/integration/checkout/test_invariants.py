@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +22,6 @@ from tests.support.users import register
 
 RESERVED_CHECK = "stock reserved = units of RESERVED reservations"
 ROOT = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture(scope="module")
-def quick_api(quick_stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=quick_stack.api_url, timeout=30) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")
@@ -106,17 +99,23 @@ def test_a_card_number_written_into_an_order_is_found(quick_stack: Stack, orders
     assert checked(quick_stack, settle=0).ok
 
 
+def reconciled_by_the_command_line(arguments: list[str], environment: dict[str, str]) -> str:
+    """`python -m infra reconcile ARGUMENTS`, which must exit 0; what it printed."""
+    done = subprocess.run(
+        [sys.executable, "-m", "infra", "reconcile", *arguments],
+        cwd=ROOT, env=environment, capture_output=True, timeout=120, check=False,
+    )  # fmt: skip
+    output = done.stdout.decode()
+    assert done.returncode == 0, output + done.stderr.decode()
+    return output
+
+
 def test_the_command_line_prints_each_check_and_exits_0(quick_stack: Stack, orders: dict[str, str]) -> None:
     assert quick_stack.cloud is not None
     environment = {**os.environ, "SHOP_CLOUD_STATE": str(quick_stack.cloud.workdir / "cloud.json")}
     for name in ("SHOP_STACK_NAME", "SHOP_STACK_OUTPUTS"):  # those would point it at another stack
         environment.pop(name, None)
-    done = subprocess.run(
-        [sys.executable, "-m", "infra", "reconcile", "--settle", "5", "--no-logs"],
-        cwd=ROOT, env=environment, capture_output=True, timeout=120, check=False,
-    )  # fmt: skip
-    output = done.stdout.decode()
-    assert done.returncode == 0, output + done.stderr.decode()
+    output = reconciled_by_the_command_line(["--settle", "5", "--no-logs"], environment)
     assert "ok    stock reserved = units of RESERVED reservations:" in output
     assert "ok    every order status change is published exactly once:" in output
     assert output.rstrip().endswith("no violations")
@@ -127,12 +126,8 @@ def test_another_stack_is_named_by_its_outputs_and_the_event_check_is_skipped(
 ) -> None:
     # As against LocalStack or AWS: the table names from the outputs, the endpoints from AWS_ENDPOINT_URL*.
     environment = {**os.environ, **quick_stack.environment, "SHOP_CLOUD_STATE": "/nonexistent/cloud.json"}
-    done = subprocess.run(
-        [sys.executable, "-m", "infra", "reconcile", "--stack-outputs", json.dumps(quick_stack.outputs),
-         "--payment-window", "3"],
-        cwd=ROOT, env=environment, capture_output=True, timeout=120, check=False,
-    )  # fmt: skip
-    output = done.stdout.decode()
-    assert done.returncode == 0, output + done.stderr.decode()
+    output = reconciled_by_the_command_line(
+        ["--stack-outputs", json.dumps(quick_stack.outputs), "--payment-window", "3"], environment
+    )
     assert "SKIP  every order status change is published exactly once: needs the local cloud's event log" in output
     assert "(window 3 s + slack 30 s)" in output

@@ -31,13 +31,17 @@ def checkout_key() -> bytes:
     return value.encode() if isinstance(value, str) else bytes(value)
 
 
+def _mac(*parts: str) -> hmac.HMAC:
+    """HMAC-SHA256 under the checkout key of the parts, joined by a separator no part contains."""
+    return hmac.new(checkout_key(), "\x1f".join(parts).encode(), hashlib.sha256)
+
+
 def fingerprint(purpose: str, value: str) -> str:
     """A keyed fingerprint of a secret value: equal values give equal fingerprints, and without the key
     nothing can be learnt from one, not even by trying every candidate."""
-    return hmac.new(checkout_key(), f"{purpose}\x1f{value}".encode(), hashlib.sha256).hexdigest()
+    return _mac(purpose, value).hexdigest()
 
 
 def order_id_for(user_id: str, idempotency_key: str) -> str:
     """The one order id a buyer's Idempotency-Key can ever name."""
-    digest = hmac.new(checkout_key(), f"order\x1f{user_id}\x1f{idempotency_key}".encode(), hashlib.sha256).digest()
-    return keyed_id(ORDER_ID_PREFIX, digest)
+    return keyed_id(ORDER_ID_PREFIX, _mac("order", user_id, idempotency_key).digest())

@@ -40,11 +40,19 @@ ORDER_EVENTS = RowEvents(
 _KINDS: dict[str, RowEvents] = {"PAYMENT": PAYMENT_EVENTS, "RESERVATION": RESERVATION_EVENTS, "ORDER": ORDER_EVENTS}
 
 
-def events_for(record: dict[str, Any]) -> list[DomainEvent]:
-    """The domain events one stream record stands for (none for most changes)."""
+def _moved(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The row's new image when the record changes its status (an insert with a status counts), else None."""
+    if record.get("eventName") == "REMOVE":
+        return None
     ddb = record.get("dynamodb", {})
     new, old = stream_image(ddb.get("NewImage")) or {}, stream_image(ddb.get("OldImage")) or {}
-    if record.get("eventName") == "REMOVE" or new.get("status") == old.get("status"):
+    return None if new.get("status") == old.get("status") else new
+
+
+def events_for(record: dict[str, Any]) -> list[DomainEvent]:
+    """The domain events one stream record stands for (none for most changes)."""
+    new = _moved(record)
+    if new is None:
         return []
     # Payments rows have no sort key; the Orders table's rows say their kind in `sk` (HOLD has no status).
     row_kind = "PAYMENT" if "paymentId" in new and "sk" not in new else str(new.get("sk"))
@@ -82,14 +90,10 @@ def ended_early(record: dict[str, Any]) -> EndedOrder | None:
     """The order when the record is its move into an early end (cancelled, expired, rejected, unpaid), else
     None. A cancel or an expiry claims the order first and undoes what it held afterwards: this record is
     what lets a consumer finish that undo if the claimer died or failed half-way."""
-    if record.get("eventName") != "MODIFY":
+    new = _moved(record) if record.get("eventName") == "MODIFY" else None
+    if new is None or new.get("sk") != ORDER or new.get("status") not in ENDED_EARLY:
         return None
-    ddb = record.get("dynamodb", {})
-    new, old = stream_image(ddb.get("NewImage")) or {}, stream_image(ddb.get("OldImage")) or {}
-    status = new.get("status")
-    if new.get("sk") != ORDER or status not in ENDED_EARLY or status == old.get("status"):
-        return None
-    return EndedOrder(str(new["orderId"]), str(status), str(new.get("reason") or ""))
+    return EndedOrder(str(new["orderId"]), str(new["status"]), str(new.get("reason") or ""))
 
 
 def publish_once(found: list[DomainEvent], *, lambda_context: LambdaContext | None = None) -> list[DomainEvent]:
