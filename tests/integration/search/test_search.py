@@ -49,6 +49,27 @@ def test_a_forged_cursor_is_refused(api):
     assert response.status_code == 400 and error_code(response) == "INVALID_CURSOR"
 
 
+def test_cursors_signed_with_the_stacks_secret_page_through_every_hit(api, seller):
+    marker = uuid.uuid4().hex[:8]
+    made = set()
+    for n in range(3):
+        created = api.post("/items", headers=seller.auth, json=new_item(name=f"Paged Lamp {marker} {n}"))
+        assert created.status_code == 201, created.text
+        made.add(created.json()["itemId"])
+    for item_id in made:
+        _wait_for(api, {"term": marker, "size": 100}, item_id)
+    seen: list[str] = []
+    params: dict[str, Any] = {"term": marker, "size": 1, "sort": "newest"}
+    while True:
+        page = api.get("/items", params=params)
+        assert page.status_code == 200, page.text
+        seen += [item["itemId"] for item in page.json()["items"]]
+        if not page.json()["nextCursor"]:
+            break
+        params["cursor"] = page.json()["nextCursor"]
+    assert sorted(seen) == sorted(made)
+
+
 def test_size_out_of_range_is_a_validation_error(api):
     for size in (0, 101):
         response = api.get("/items", params={"size": size})

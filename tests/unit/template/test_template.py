@@ -52,3 +52,13 @@ def test_every_function_that_calls_the_payment_provider_reaches_its_ledger():
     translated = translate(template, ROOT, resolve_parameters(template, {}))
     rules = [r for r in translated["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
     assert any(r["Properties"].get("ScheduleExpression") == "rate(5 minutes)" for r in rules)
+
+
+def test_no_secret_has_a_default_value():
+    # A default secret is a secret everyone who reads the template knows; keys are generated per stack.
+    template = load_template(ROOT / "template.yaml")
+    for name, parameter in template["Parameters"].items():
+        assert not (parameter.get("NoEcho") and "Default" in parameter), name
+    for name, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::SecretsManager::Secret":
+            assert "GenerateSecretString" in resource["Properties"], name

@@ -11,6 +11,7 @@ from shop.search.port import Filters, SearchEngine, SearchRequest, Sort
 from shop.search.query import build_words
 from shop.search.schemas import Facets, ItemSummary, SearchPage
 from shop.search.settings import SearchSettings, search_settings
+from shop.search.settings import cursor_key as signing_key
 
 SUGGEST_FIELDS = {"name": 10.0, "brand": 6.0}
 SUGGEST_LIMIT = 10
@@ -46,7 +47,7 @@ def search_items(
 ) -> SearchPage:
     """One page of results: {items, nextCursor, total, facets}. Facets and total describe the whole query."""
     filters = filters or Filters()
-    key = cursor_key or search_settings().cursor_key
+    key = cursor_key or signing_key()
     words = build_words(term)
     effective_sort: Sort = sort if (words or sort != "relevance") else "newest"
     query_id = cursor.fingerprint([engine.name, [asdict(word) for word in words], asdict(filters), effective_sort])
