@@ -12,28 +12,17 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool
-from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.ses.models import ses_backends
 
 from infra.cognito import verification
+from tests.support.cognito import install_verification
 
 PASSWORD = "Correct-Horse-9"
 
 
 @pytest.fixture
 def cognito(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    # install() patches moto's classes for good (it runs in the moto server's own process): undo it after.
-    for owner, name in (
-        (CognitoIdpBackend, "sign_up"),
-        (CognitoIdpUserPool, "get_user_extra_data_by_client_id"),
-    ):
-        monkeypatch.setattr(owner, name, getattr(owner, name))
-    for name in ("get_user_attribute_verification_code", "verify_user_attribute"):
-        monkeypatch.setattr(CognitoIdpResponse, name, None, raising=False)
-    monkeypatch.setattr(verification, "_ORIGINALS", {})
-    monkeypatch.setattr(verification, "_CODES", verification._Codes())
-    verification.install()
+    install_verification(monkeypatch)
     with mock_aws():
         yield boto3.client("cognito-idp", region_name="us-east-1")
 
