@@ -18,6 +18,9 @@
     events/           EventBridge rules and schedules (bus, patterns, input, schedules, targets), the event
                       log served at GET /_local/events (log) and `python -m infra events` (inspect)
     stepfunctions/    moto's interpreter hooks (hooks) and `python -m infra executions` (executions)
+    cognito/          version-pinned moto fixes: a lock (moto_hooks), the email verification flow whose codes
+                      go through moto's SES (verification); the mailbox at GET /_local/mail and
+                      `python -m infra mail` (mail)
 
 Each service package keeps the records the provisioner builds for it in models.py. Dependencies point
 one way: core <- awslambda <- the other services; cloudformation builds the services' models; only

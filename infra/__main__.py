@@ -8,6 +8,7 @@
     python -m infra reconcile [--settle S] [--slack S] [--payment-window S] [--stack-name N | --stack-outputs JSON]
                                                       check the stack's invariants; exit 1 on a violation
     python -m infra faults [SPEC|off|show] [--url URL]         fault injection on the running cloud
+    python -m infra mail [--to ADDRESS]               what the user pool emailed (verification codes)
 """
 
 from __future__ import annotations
@@ -266,6 +267,9 @@ def _parser() -> argparse.ArgumentParser:
     faults.add_argument("spec", nargs="?", default=None, metavar="SPEC|off|show",
                         help="e.g. dynamodb.conflict=0.2,lambda.kill=SagaFunction:1 (docs/local-cloud.md)")
     faults.add_argument("--url", help="the cloud's API URL (default: the running cloud's, from its state file)")
+    mail = commands.add_parser("mail", help="the mail the local cloud sent (email verification codes)")
+    mail.add_argument("--to", help="only the mail sent to this address")
+    mail.add_argument("--url", help="the cloud's API URL (default: the running cloud's, from its state file)")
     return parser
 
 
@@ -276,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         _check_faults(args.faults if args.faults is not None else os.environ.get("LOCAL_FAULTS", ""))
     commands: dict[str, Callable[[argparse.Namespace], int]] = {
         "run": _run_command, "env": lambda a: _env(a.json), "events": _events, "faults": _faults,
-        "executions": _executions, "reconcile": _reconcile, "invoke": _invoke,
+        "executions": _executions, "reconcile": _reconcile, "invoke": _invoke, "mail": _mail,
     }  # fmt: skip
     return commands[args.command](args)
 
@@ -291,6 +295,12 @@ def _faults(args: argparse.Namespace) -> int:
     from infra.faults.client import command
 
     return command(args.url or _read_state()["endpoints"]["api"], args.spec)
+
+
+def _mail(args: argparse.Namespace) -> int:
+    from infra.cognito.mail import show_mail
+
+    return show_mail(args.url or _read_state()["endpoints"]["api"], args.to)
 
 
 def _executions(args: argparse.Namespace) -> int:

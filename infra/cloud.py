@@ -122,6 +122,8 @@ class LocalCloud:
         from infra.awslambda.workers import FunctionRuntime
         from infra.cloudformation.provision import Provisioner, resolve_parameters
         from infra.cloudformation.template import load_template, translate
+        from infra.cognito.mail import MAIL_PATH
+        from infra.cognito.mail import http_route as mail_route
         from infra.events.log import http_route
 
         template = load_template(config.template)
@@ -143,7 +145,7 @@ class LocalCloud:
         # A template without an HTTP API (e.g. a test fixture) still gets the local routes on the gateway port.
         api = self.stack.http_apis[0] if self.stack.http_apis else HttpApiSpec("NoHttpApi", "none", "$default")
         local_routes = {"/health": self._health_route, EVENTS_PATH: http_route(self.event_log),
-                        FAULTS_PATH: faults.http_get}  # fmt: skip
+                        FAULTS_PATH: faults.http_get, MAIL_PATH: mail_route(moto.url)}  # fmt: skip
         local_actions = {f"POST {FAULTS_PATH}": faults.http_set, f"DELETE {FAULTS_PATH}": faults.http_clear}
         self._gateway = create_gateway_app(
             api, self.runtime, self.endpoints, local_routes=local_routes, local_actions=local_actions

@@ -1,8 +1,8 @@
 """The moto server the local cloud runs: `python -m infra.moto_server -H 127.0.0.1 -p PORT`.
 
 It is moto's own server; this entry point exists so that version-pinned hooks can be installed in the
-server process before it starts (see install_hooks: Step Functions, SQS and Cognito). The endpoints of the other
-local services arrive in LOCAL_LAMBDA_ENDPOINT and LOCAL_DYNAMODB_ENDPOINT, moto's own port in MOTO_PORT.
+server process before it starts (see install_hooks: Step Functions, SQS, Cognito and its mail). The endpoints of
+the other local services arrive in LOCAL_LAMBDA_ENDPOINT and LOCAL_DYNAMODB_ENDPOINT, moto's own port in MOTO_PORT.
 """
 
 from __future__ import annotations
@@ -22,19 +22,22 @@ def _list_backends_once() -> None:
 
 def install_hooks() -> None:
     """Route Step Functions tasks to the local Lambda API and DynamoDB Local (infra.stepfunctions.hooks) and
-    keep SQS receives linear in the queue's size and safe under concurrency (infra.sqs.moto_hooks), and
-    Cognito requests one at a time (infra.cognito.moto_hooks: moto's user pools are not thread-safe)."""
+    keep SQS receives linear in the queue's size and safe under concurrency (infra.sqs.moto_hooks),
+    Cognito requests one at a time (infra.cognito.moto_hooks: moto's user pools are not thread-safe), and give
+    Cognito the email verification flow, sending its codes through moto's SES (infra.cognito.verification)."""
     _list_backends_once()
     if "MOTO_PORT" not in os.environ:
         # Without its own port the interpreter cannot call back into moto (EventBridge, SQS tasks).
         raise SystemExit("infra.moto_server needs MOTO_PORT set to the port it serves on")
     from infra.cognito import moto_hooks as cognito_hooks
+    from infra.cognito import verification as cognito_verification
     from infra.sqs import moto_hooks as sqs_hooks
     from infra.stepfunctions import hooks as stepfunctions_hooks
 
     stepfunctions_hooks.install()
     sqs_hooks.install()
     cognito_hooks.install()
+    cognito_verification.install()
 
 
 def main() -> None:

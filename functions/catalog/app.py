@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shop import catalog, http
+from shop import accounts, catalog, http
 from shop.catalog.schemas import ItemChanges, ItemView, NewItem
 
 logger = Logger()
@@ -40,6 +40,7 @@ IdempotencyKey = Annotated[
 )
 def create_item(item: Annotated[NewItem, Body()], idempotency_key: IdempotencyKey = None) -> Response[ItemView]:
     seller = http.authenticated_caller(app)
+    accounts.require_verified_seller_email(seller, app.current_event.raw_event)
     created = catalog.onboard_item(seller, item, idempotency_key=idempotency_key, lambda_context=app.lambda_context)
     return http.created(created, location=f"/items/{created.item_id}")
 

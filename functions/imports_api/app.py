@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shop import catalog, http
+from shop import accounts, catalog, http
 from shop.catalog.schemas import ImportStarted, ImportView, NewImport
 
 logger = Logger()
@@ -33,7 +33,9 @@ app = http.create_app()
     ),
 )
 def start_import(request: Annotated[NewImport, Body()]) -> Response[ImportStarted]:
-    started = catalog.start_import(http.authenticated_caller(app), request)
+    seller = http.authenticated_caller(app)
+    accounts.require_verified_seller_email(seller, app.current_event.raw_event)
+    started = catalog.start_import(seller, request)
     return http.created(started, location=f"/imports/{started.import_id}")
 
 

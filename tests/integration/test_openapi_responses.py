@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -112,6 +113,13 @@ def _accounts(tour: Tour) -> User:
     account = tour.expect("POST", "/auth/register", json=registration)
     tokens = tour.expect("POST", "/auth/login", json={"email": email, "password": PASSWORD})
     tour.expect("POST", "/auth/refresh", json={"refreshToken": tokens["refreshToken"]})
+    auth = {"Authorization": f"Bearer {tokens['accessToken']}"}
+    tour.expect("GET", "/me", headers=auth)
+    tour.expect("POST", "/auth/verify-email/resend", headers=auth)
+    # The latest code, from the local cloud's mailbox (docs/local-cloud.md): it replaced the first one.
+    mail = tour.api.get("/_local/mail", params={"to": email}).json()["messages"]
+    code = re.findall(r"\b\d{6}\b", mail[-1]["body"])[0]
+    tour.expect("POST", "/auth/verify-email", json={"code": code}, headers=auth)
     return User(email, PASSWORD, "seller", account["userId"], tokens["accessToken"], tokens["idToken"],
                 tokens["refreshToken"])  # fmt: skip
 

@@ -18,7 +18,11 @@ def test_register_login_and_refresh(api):
     email = unique_email("refresh")
     created = api.post("/auth/register", json={"email": email, "password": PASSWORD, "name": "Ann", "role": "buyer"})
     assert created.status_code == 201
-    assert created.json() == {"userId": created.json()["userId"], "email": email, "name": "Ann", "role": "buyer"}
+    assert created.json() == {
+        "userId": created.json()["userId"], "email": email, "name": "Ann", "role": "buyer", "emailVerified": False,
+        "verificationCodeSentTo": {"destination": created.json()["verificationCodeSentTo"]["destination"],
+                                   "deliveryMedium": "EMAIL"},
+    }  # fmt: skip
 
     login = api.post("/auth/login", json={"email": email, "password": PASSWORD})
     assert login.status_code == 200

@@ -16,6 +16,7 @@ from shop.errors import (
     InvalidRefreshTokenError,
     WeakPasswordError,
 )
+from tests.support.cognito import install_verification
 from tests.unit.shop.apigw_events import ROOT, http_event, load_handler, response_json
 
 PASSWORD = "Correct-Horse-9"
@@ -24,6 +25,7 @@ RESOURCES = load_template(ROOT / "template.yaml")["Resources"]
 
 @pytest.fixture
 def user_pool(monkeypatch):
+    install_verification(monkeypatch)  # the local cloud's GetUserAttributeVerificationCode, which moto lacks
     pool = RESOURCES["UserPool"]["Properties"]
     client = RESOURCES["UserPoolClient"]["Properties"]
     with mock_aws():
@@ -118,7 +120,10 @@ def test_handler_register_login_refresh(user_pool, lambda_context):
     created = call("/auth/register", body, lambda_context)
     assert created["statusCode"] == 201
     account = response_json(created)
-    assert account == {"userId": account["userId"], "email": "bob@example.com", "name": "Bob Smith", "role": "buyer"}
+    assert account == {
+        "userId": account["userId"], "email": "bob@example.com", "name": "Bob Smith", "role": "buyer",
+        "emailVerified": False, "verificationCodeSentTo": {"destination": "b***@e***", "deliveryMedium": "EMAIL"},
+    }  # fmt: skip
 
     login = call("/auth/login", {"email": "bob@example.com", "password": PASSWORD}, lambda_context)
     assert login["statusCode"] == 200

@@ -53,6 +53,15 @@ def settings() -> Settings:
     return load_settings(os.environ)
 
 
+def require_verified_seller_email(environ: Mapping[str, str] | None = None) -> bool:
+    """REQUIRE_VERIFIED_SELLER_EMAIL ("true"/"false", default false): whether a seller must have verified
+    their email address before listing (template parameter RequireVerifiedSellerEmail; on in prod)."""
+    text = (os.environ if environ is None else environ).get("REQUIRE_VERIFIED_SELLER_EMAIL") or "false"
+    if text.lower() not in ("true", "false"):
+        raise ConfigurationError(f"REQUIRE_VERIFIED_SELLER_EMAIL must be true or false, got {text!r}")
+    return text.lower() == "true"
+
+
 # ---------------------------------------------------------------- cart and pricing (shop.cart)
 @dataclass(frozen=True)
 class CartSettings:

@@ -81,6 +81,17 @@ class ForbiddenError(ShopError):
     default_message = "you are not allowed to do this"
 
 
+class EmailNotVerifiedError(ShopError):
+    """A seller lists only with a verified email when the stack requires it (RequireVerifiedSellerEmail)."""
+
+    status = HTTPStatus.FORBIDDEN
+    code = "EMAIL_NOT_VERIFIED"
+    default_message = (
+        "verify your email address before you list items: POST /auth/verify-email with the code we sent "
+        "(POST /auth/verify-email/resend sends a new one); if you just verified it, refresh your tokens"
+    )
+
+
 # ---------------------------------------------------------------- 404
 class RouteNotFoundError(ShopError):
     status = HTTPStatus.NOT_FOUND
@@ -125,6 +136,18 @@ class ValidationFailedError(ShopError):
     def of_field(cls, field: str, message: str, kind: str) -> ValidationFailedError:
         """One offending field, as the domain's own checks (beyond the schema) refuse them."""
         return cls(details={"fields": [{"field": field, "message": message, "type": kind}]})
+
+
+class InvalidVerificationCodeError(ShopError):
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "INVALID_VERIFICATION_CODE"
+    default_message = "the verification code is wrong; check the latest email we sent, or ask for a new code"
+
+
+class ExpiredVerificationCodeError(ShopError):
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "EXPIRED_VERIFICATION_CODE"
+    default_message = "the verification code has expired; ask for a new one (POST /auth/verify-email/resend)"
 
 
 class WeakPasswordError(ShopError):

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from shop.identity import Role
 from shop.validation import RequestModel, Text, ViewModel
 
 # Deliberately loose (a dot in the domain, no spaces, one @): Cognito is the final judge of an address.
@@ -38,11 +39,46 @@ class RefreshRequest(RequestModel):
     refresh_token: Annotated[str, Field(min_length=1, max_length=8192)]
 
 
+class VerificationCode(RequestModel):
+    code: Annotated[
+        str, Field(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z]+$", description="The code from the email.")
+    ]
+
+
+class CodeDelivery(ViewModel):
+    destination: str = Field(description="Where the code went, masked (e.g. a***@e***).")
+    delivery_medium: str = Field(description="EMAIL.")
+
+
 class Account(ViewModel):
     user_id: str = Field(description="The user's stable id (Cognito sub).")
     email: str
     name: str
     role: SelfServiceRole
+    email_verified: bool = Field(description="Whether the user proved they own the address (a code sent to it).")
+
+
+class NewAccount(Account):
+    verification_code_sent_to: CodeDelivery | None = Field(
+        description="Where the email verification code went; null if it could not be sent (ask for a new one)."
+    )
+
+
+class Profile(ViewModel):
+    """GET /me: the signed-in user as the user pool knows them."""
+
+    user_id: str
+    email: str
+    name: str | None
+    role: Role
+    email_verified: bool
+
+
+class EmailVerification(ViewModel):
+    email_verified: bool
+    verification_code_sent_to: CodeDelivery | None = Field(
+        default=None, description="Where a new code went (resend only; null when the address is already verified)."
+    )
 
 
 class Tokens(ViewModel):

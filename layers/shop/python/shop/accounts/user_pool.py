@@ -1,9 +1,13 @@
 """User accounts in the Cognito user pool: register, sign in, refresh tokens.
 
 The pool uses the email address as the username. Registration confirms the account at once
-(AdminConfirmSignUp): there is no email verification step, neither locally nor on AWS, so a new user can
-sign in straight away. The role is the Cognito group the user is put in (sellers or buyers); the group
-reaches every other function through the `cognito:groups` claim of the user's tokens.
+(AdminConfirmSignUp), so a new user can sign in straight away, but the address stays unverified
+(email_verified false) until its owner proves it: registration signs the user in once and asks Cognito to
+email a code (GetUserAttributeVerificationCode), and the user sends it back (VerifyUserAttribute). Both
+Cognito calls are authorized by the user's own access token, not by IAM. Locally the code travels through
+moto's SES (infra.cognito.verification) and shows in the local mailbox. The role is the Cognito group the
+user is put in (sellers or buyers); the group reaches every other function through the `cognito:groups`
+claim of the user's tokens.
 """
 
 from __future__ import annotations
@@ -15,18 +19,30 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from shop import aws
-from shop.accounts.schemas import Account, Credentials, RefreshedTokens, Registration, Tokens
+from shop.accounts.schemas import (
+    CodeDelivery,
+    Credentials,
+    EmailVerification,
+    NewAccount,
+    Profile,
+    RefreshedTokens,
+    Registration,
+    Tokens,
+)
 from shop.config import ConfigurationError, settings
 from shop.errors import (
     EmailAlreadyRegisteredError,
+    ExpiredVerificationCodeError,
     InvalidCredentialsError,
     InvalidRefreshTokenError,
+    InvalidVerificationCodeError,
     ShopError,
     TooManyRequestsError,
+    UnauthorizedError,
     ValidationFailedError,
     WeakPasswordError,
 )
-from shop.identity import BUYERS, SELLERS
+from shop.identity import BUYERS, SELLERS, Caller
 
 logger = Logger(child=True)
 
@@ -44,8 +60,9 @@ POLICY_IN_WORDS = "at least 8 characters, with an upper-case letter, a lower-cas
 _GROUP_OF_ROLE = {"seller": SELLERS, "buyer": BUYERS}
 
 
-def register(registration: Registration) -> Account:
-    """Create a confirmed account in the role's group; 409 if the email is taken, 422 if the password is weak."""
+def register(registration: Registration) -> NewAccount:
+    """Create a confirmed account in the role's group and email it a verification code; 409 if the email is
+    taken, 422 if the password is weak."""
     pool_id, client_id = _user_pool()
     cognito = aws.cognito()
     try:
@@ -80,9 +97,94 @@ def register(registration: Registration) -> Account:
         logger.exception("registration failed after sign-up; deleting the half-made user")
         cognito.admin_delete_user(UserPoolId=pool_id, Username=registration.email)
         raise
-    return Account(
-        user_id=signed_up["UserSub"], email=registration.email, name=registration.name, role=registration.role
+    return NewAccount(
+        user_id=signed_up["UserSub"],
+        email=registration.email,
+        name=registration.name,
+        role=registration.role,
+        email_verified=False,
+        verification_code_sent_to=_start_email_verification(registration),
     )
+
+
+def _start_email_verification(registration: Registration) -> CodeDelivery | None:
+    """Email the new user a verification code, or None if it could not be sent.
+
+    The account exists and works whatever happens here, so a failure (a sending quota, Cognito busy) is
+    logged and the user asks for a code again later (POST /auth/verify-email/resend) instead of the
+    registration failing after the account was made.
+    """
+    try:
+        tokens = login(Credentials(email=registration.email, password=registration.password))
+        return _send_code(tokens.access_token)
+    except (ClientError, ShopError):
+        logger.exception("the email verification code of a new account could not be sent")
+        return None
+
+
+def profile(caller: Caller, access_token: str) -> Profile:
+    """The signed-in user as the pool knows them now (email_verified is never older than this request)."""
+    attributes = _attributes(access_token)
+    return Profile(
+        user_id=caller.user_id,
+        email=attributes.get("email", caller.email or ""),
+        name=attributes.get("name"),
+        role=caller.role,
+        email_verified=attributes.get("email_verified") == "true",
+    )
+
+
+def verify_email(access_token: str, code: str) -> EmailVerification:
+    """Prove ownership of the email address with the code sent to it; 422 for a wrong or expired code.
+
+    An address that is verified already answers verified without asking Cognito to check the code, so a
+    retried request (the first answer lost) is not refused."""
+    if _attributes(access_token).get("email_verified") == "true":
+        return EmailVerification(email_verified=True)
+    try:
+        aws.cognito().verify_user_attribute(AccessToken=access_token, AttributeName="email", Code=code)
+    except ClientError as error:
+        _raise_translated(
+            error,
+            {
+                "CodeMismatchException": InvalidVerificationCodeError(),
+                "ExpiredCodeException": ExpiredVerificationCodeError(),
+                "NotAuthorizedException": _access_token_required(),
+            },
+        )
+    return EmailVerification(email_verified=True)
+
+
+def resend_email_code(access_token: str) -> EmailVerification:
+    """Email a new verification code (it replaces the previous one); nothing is sent to a verified address."""
+    if _attributes(access_token).get("email_verified") == "true":
+        return EmailVerification(email_verified=True)
+    return EmailVerification(email_verified=False, verification_code_sent_to=_send_code(access_token))
+
+
+def _access_token_required() -> UnauthorizedError:
+    # Cognito takes only access tokens for a user's own calls: an ID token, or a revoked access token, is refused.
+    return UnauthorizedError("send a current access token (not the ID token) as 'Authorization: Bearer'")
+
+
+def _send_code(access_token: str) -> CodeDelivery:
+    try:
+        answer = aws.cognito().get_user_attribute_verification_code(AccessToken=access_token, AttributeName="email")
+    except ClientError as error:
+        _raise_translated(error, {"NotAuthorizedException": _access_token_required()})
+    details = answer.get("CodeDeliveryDetails", {})
+    return CodeDelivery(
+        destination=details.get("Destination", ""), delivery_medium=details.get("DeliveryMedium", "EMAIL")
+    )
+
+
+def _attributes(access_token: str) -> dict[str, str]:
+    """The signed-in user's attributes (GetUser, authorized by the user's own access token)."""
+    try:
+        answer = aws.cognito().get_user(AccessToken=access_token)
+    except ClientError as error:
+        _raise_translated(error, {"NotAuthorizedException": _access_token_required()})
+    return {attribute["Name"]: attribute["Value"] for attribute in answer.get("UserAttributes", [])}
 
 
 def login(credentials: Credentials) -> Tokens:
@@ -133,7 +235,11 @@ def _raise_translated(error: ClientError, meanings: Mapping[str, ShopError]) -> 
     """Raise what a Cognito error means to the client (by error code), or the error itself (a 500)."""
     code = str(error.response.get("Error", {}).get("Code", ""))
     meaning = meanings.get(code)
-    if meaning is None and code in ("TooManyRequestsException", "LimitExceededException"):
+    if meaning is None and code in (
+        "TooManyRequestsException",
+        "LimitExceededException",
+        "TooManyFailedAttemptsException",
+    ):
         meaning = TooManyRequestsError()
     if meaning is None:
         raise error

@@ -356,4 +356,3 @@ def _write_images(item: Item, images: list[ItemImage], stamp: str) -> bool:
 
 def _not_found(error: Any) -> bool:
     return str(error.response.get("Error", {}).get("Code")) in {"404", "NoSuchKey", "NotFound"}
-
