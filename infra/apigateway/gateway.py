@@ -324,6 +324,8 @@ class Gateway:
         edge = self.edge
         if edge is None or edge.max_body_bytes is None or edge.body_refusal is None:
             return await _read_body(receive)
+        if edge.max_body_bytes >= MAX_BODY_BYTES:  # API Gateway's own limit is the tighter one
+            return await _read_body(receive)
         # A body sent without Content-Length (chunked) is measured as it arrives, and refused once too long.
         try:
             return await _read_body(receive, edge.max_body_bytes)
