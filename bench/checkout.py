@@ -207,7 +207,7 @@ def _reservations(environment: dict[str, str], outputs: dict[str, str]) -> dict[
 def run(workdir: Path, repeats: int) -> list[str]:
     count = int(os.environ.get("BENCH_CHECKOUTS", "500"))
     cloud = launch(workdir, overrides=["ThrottlingRateLimit=1000000", "ThrottlingBurstLimit=1000000",
-                                       "FulfilmentDelaySeconds=3600"])  # fmt: skip
+                                       "EdgeProtection=false", "FulfilmentDelaySeconds=3600"])  # fmt: skip
     try:
         environment, outputs = cloud.state["environment"], cloud.state["outputs"]
         ddb, sfn = cloud.client("dynamodb"), cloud.client("stepfunctions")

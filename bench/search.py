@@ -265,6 +265,7 @@ def _api_lines(workdir: Path) -> list[str]:
     ddb_count = int(os.environ.get("BENCH_SEARCH_DDB_ITEMS") or count)
     began = time.perf_counter()
     cloud = launch(workdir / "api", overrides=["ThrottlingRateLimit=1000000", "ThrottlingBurstLimit=1000000",
+                                               "EdgeProtection=false",
                                                f"SearchIndexDir={workdir / 'api-index'}"])  # fmt: skip
     try:
         outputs = cloud.state["outputs"]

@@ -32,6 +32,7 @@ from infra.faults.spec import Resources, parse
 if TYPE_CHECKING:
     import uvicorn
 
+    from infra.apigateway.edge import Edge
     from infra.apigateway.gateway import Gateway
     from infra.awslambda.workers import FunctionRuntime
     from infra.cloudformation.provision import LocalStack
@@ -148,8 +149,9 @@ class LocalCloud:
                         FAULTS_PATH: faults.http_get, MAIL_PATH: mail_route(moto.url)}  # fmt: skip
         local_actions = {f"POST {FAULTS_PATH}": faults.http_set, f"DELETE {FAULTS_PATH}": faults.http_clear}
         self._gateway = create_gateway_app(
-            api, self.runtime, self.endpoints, local_routes=local_routes, local_actions=local_actions
-        )
+            api, self.runtime, self.endpoints, local_routes=local_routes, local_actions=local_actions,
+            edge=_edge_of(self.stack),
+        )  # fmt: skip
         await self._serve(self._gateway, ports["api"])
         await self._serve(create_lambda_api_app(self.runtime), ports["lambda"])
         self._components = build_components(
@@ -278,6 +280,21 @@ class LocalCloud:
             self.config.state_file.unlink(missing_ok=True)
         if self._faults_dir is not None:
             shutil.rmtree(self._faults_dir, ignore_errors=True)
+
+
+def _edge_of(stack: LocalStack) -> Edge | None:
+    """The edge the template puts in front of its API on AWS: a CloudFront-scoped web ACL and a response
+    headers policy (at most one of each). The gateway enforces them, standing in for the distribution."""
+    from infra.apigateway.edge import Edge
+
+    web_acls = [acl.properties for acl in stack.physical("AWS::WAFv2::WebACL").values()
+                if acl.properties.get("Scope") == "CLOUDFRONT"]  # fmt: skip
+    policies = [policy.properties for policy in stack.physical("AWS::CloudFront::ResponseHeadersPolicy").values()]
+    if len(web_acls) > 1 or len(policies) > 1:
+        raise processes.ServiceError("the local gateway plays one CloudFront web ACL and headers policy per template")
+    if not web_acls and not policies:
+        return None
+    return Edge(web_acls[0] if web_acls else None, policies[0] if policies else None)
 
 
 def build_components(

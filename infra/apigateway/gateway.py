@@ -1,12 +1,15 @@
 """The HTTP API gateway: API Gateway v2 (HTTP API) in front of the function workers, as a plain ASGI app.
 
-Per request, in API Gateway's order: throttling (a token bucket per client IP), the 10 MB body limit,
-CORS preflight, route selection, the route's JWT authorizer, then the Lambda proxy integration with
-payload format 2.0 (event built here, response mapped back). The local GET routes the cloud hands over
-(`/health`, `/_local/events`: path -> async handler of the query) and its local actions (other methods,
-e.g. `POST /_local/faults`: "METHOD path" -> async handler of the query and the body) are answered by the
-gateway itself, never throttled and never routed to a function; a handler's ValueError is a 400. Every
-response carries `apigw-requestid`.
+Per request, first the edge the template puts in front of the API on AWS (infra.apigateway.edge: the web
+ACL's body limit and its rate limits per client address), then in API Gateway's order: the stage's
+throttling (a token bucket per client IP), the 10 MB body limit, CORS preflight, route selection, the
+route's JWT authorizer (then the web ACL's per-caller limit, keyed on the verified token's `sub`), then the
+Lambda proxy integration with payload format 2.0 (event built here, response mapped back). Every response,
+the gateway's own answers included, gets the response headers policy's headers. The local GET routes
+the cloud hands over (`/health`, `/_local/events`: path -> async handler of the query) and its local
+actions (other methods, e.g. `POST /_local/faults`: "METHOD path" -> async handler of the query and the
+body) are answered by the gateway itself, never throttled and never routed to a function; a handler's
+ValueError is a 400. Every response carries `apigw-requestid`.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from infra.apigateway.authorizer import JwtVerifier, Unauthorized
+from infra.apigateway.edge import Edge, EdgeRequest, Refusal
 from infra.apigateway.models import HttpApiSpec, Route
 from infra.apigateway.throttle import TokenBuckets
 from infra.awslambda.workers import FunctionNotFound, FunctionRuntime
@@ -169,6 +173,12 @@ class _Reply(Exception):
         self.body = json.dumps({"message": message}).encode()
         self.function = function
 
+    @classmethod
+    def refused_at_edge(cls, refusal: Refusal, function: str = "-") -> _Reply:
+        reply = cls(refusal.status, refusal.rule, function=function)
+        reply.headers, reply.body = list(refusal.headers), refusal.body
+        return reply
+
 
 @dataclass(slots=True)
 class _Request:
@@ -200,6 +210,9 @@ class _Request:
         raw = self.scope.get("raw_path")
         return raw.decode("latin-1") if raw else str(self.scope["path"])
 
+    def edge_view(self) -> EdgeRequest:
+        return EdgeRequest(str(self.scope["method"]), self.raw_path, self.headers, self.source_ip)
+
 
 class Gateway:
     def __init__(
@@ -211,8 +224,10 @@ class Gateway:
         verifier: JwtVerifier | None = None,
         *,
         local_actions: Mapping[str, LocalAction] | None = None,
+        edge: Edge | None = None,
     ) -> None:
         self.api = api
+        self.edge = edge
         self.runtime = runtime
         self.endpoints = endpoints
         self.local_routes = dict(local_routes)
@@ -259,6 +274,8 @@ class Gateway:
             status, headers, body, function = failure.status, failure.headers, failure.body, "-"
         if origin is not None:
             self._cors(origin, headers)
+        if self.edge is not None:
+            self.edge.add_response_headers(headers)
         headers.append((b"apigw-requestid", request_id.encode()))
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -277,15 +294,22 @@ class Gateway:
 
     async def _handle(self, request: _Request, receive: Receive) -> tuple[int, Headers, bytes, str]:
         scope = request.scope
+        length = request.headers.get("content-length", "")
+        if self.edge is not None:
+            # The web ACL runs before API Gateway: its refusals never reach the stage's throttle.
+            if length.isdigit() and self.edge.body_too_large(int(length)) and self.edge.body_refusal is not None:
+                raise _Reply.refused_at_edge(self.edge.body_refusal)
+            refusal = self.edge.check_address(request.edge_view())
+            if refusal is not None:
+                raise _Reply.refused_at_edge(refusal)
         if self.buckets is not None:
             wait = self.buckets.take(request.source_ip)
             if wait:
                 retry_after = str(TokenBuckets.retry_after(wait)).encode()
                 raise _Reply(429, "Too Many Requests", [(b"retry-after", retry_after)])
-        length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > MAX_BODY_BYTES:
             raise _Reply(413, "Request Entity Too Large")
-        request.body = await _read_body(receive)
+        request.body = await self._read_request_body(receive)
 
         method: str = scope["method"]
         if method == "OPTIONS" and self.cors_origins and "access-control-request-method" in request.headers:
@@ -295,6 +319,18 @@ class Gateway:
             raise _Reply(404, "Not Found")
         route, path_params = matched
         return (*await self._integrate(request, route, path_params), route.function_name)
+
+    async def _read_request_body(self, receive: Receive) -> bytes:
+        edge = self.edge
+        if edge is None or edge.max_body_bytes is None or edge.body_refusal is None:
+            return await _read_body(receive)
+        if edge.max_body_bytes >= MAX_BODY_BYTES:  # API Gateway's own limit is the tighter one
+            return await _read_body(receive)
+        # A body sent without Content-Length (chunked) is measured as it arrives, and refused once too long.
+        try:
+            return await _read_body(receive, edge.max_body_bytes)
+        except _Reply:
+            raise _Reply.refused_at_edge(edge.body_refusal) from None
 
     async def _integrate(
         self, request: _Request, route: Route, path_params: dict[str, str]
@@ -313,6 +349,11 @@ class Gateway:
                 auth_header = [(b"www-authenticate", refused.www_authenticate.encode())]
                 raise _Reply(refused.status, refused.message, auth_header, route.function_name) from None
             authorizer = authorization.event_authorizer()
+            subject = authorization.claims.get("sub")
+            if self.edge is not None and isinstance(subject, str) and subject:
+                refusal = self.edge.check_caller(request.edge_view(), subject)
+                if refusal is not None:
+                    raise _Reply.refused_at_edge(refusal, route.function_name)
 
         event = self._event(request, route, query_string, query, path_params=path_params, authorizer=authorizer)
         try:
@@ -455,19 +496,21 @@ def _map_response(payload: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes
     return status, headers, body.encode()
 
 
-async def _read_body(receive: Receive) -> bytes:
-    """The whole request body; beyond API Gateway's 10 MB the request is refused."""
+async def _read_body(receive: Receive, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The whole request body; beyond `limit` (API Gateway's 10 MB by default) the request is refused."""
     message = await receive()
     body: bytes = message.get("body", b"")
+    size = len(body)
+    if size > limit:
+        raise _Reply(413, "Request Entity Too Large")
     if not message.get("more_body"):
         return body
     chunks = [body]
-    size = len(body)
     while message.get("more_body"):
         message = await receive()
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
+        if size > limit:
             raise _Reply(413, "Request Entity Too Large")
         chunks.append(chunk)
     return b"".join(chunks)
@@ -491,7 +534,9 @@ def create_gateway_app(
     *,
     local_routes: Mapping[str, LocalRoute],
     local_actions: Mapping[str, LocalAction] | None = None,
+    edge: Edge | None = None,
 ) -> Gateway:
     """The ASGI app of one HTTP API, with the cloud's own GET routes (e.g. {"/health": handler}) and actions
-    (e.g. {"POST /_local/faults": handler}). `await app.aclose()` at shutdown releases its JWKS HTTP client."""
-    return Gateway(api, runtime, endpoints, local_routes, local_actions=local_actions)
+    (e.g. {"POST /_local/faults": handler}), behind the template's `edge` if it has one. `await app.aclose()`
+    at shutdown releases its JWKS HTTP client."""
+    return Gateway(api, runtime, endpoints, local_routes, local_actions=local_actions, edge=edge)

@@ -9,7 +9,7 @@ from http import HTTPStatus
 import pytest
 
 from shop import catalog, errors
-from shop.http import MAX_BODY_BYTES
+from shop.http import MAX_BODY_BYTES, SECURITY_HEADERS, with_security_headers
 from tests.unit.shop.apigw_events import BUYER_CLAIMS, SELLER_CLAIMS, http_event, load_handler, response_json
 
 ITEM = {"name": "Wireless Mouse", "description": "Ergonomic", "price": 999, "quantity": 100}
@@ -201,3 +201,31 @@ def test_a_body_that_is_not_utf8_is_400_malformed_json(catalog_app, lambda_conte
     # The gateway sends a body that is not valid UTF-8 text base64-encoded, as API Gateway does.
     response = post_item(catalog_app, lambda_context, body=raw, headers={"content-type": "application/json"})
     assert_error(response, 400, "MALFORMED_JSON")
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "claims", "status"),
+    [
+        pytest.param(json.dumps(ITEM), None, SELLER_CLAIMS, 201, id="success"),
+        pytest.param(json.dumps({**ITEM, "price": "x"}), None, SELLER_CLAIMS, 422, id="validation-error"),
+        pytest.param(json.dumps(ITEM), None, None, 401, id="no-caller"),
+        pytest.param("x" * (MAX_BODY_BYTES + 1), None, SELLER_CLAIMS, 400, id="refused-before-routing"),
+        pytest.param("{}", {"content-type": "text/plain"}, SELLER_CLAIMS, 400, id="wrong-content-type"),
+    ],
+)
+def test_every_response_carries_the_security_headers(
+    catalog_app, lambda_context, tables, body, headers, claims, status
+):
+    headers = headers or {"content-type": "application/json"}
+    event = http_event("POST", "/items", body=body, claims=claims, headers=headers)
+    response = catalog_app.lambda_handler(event, lambda_context)
+    assert response["statusCode"] == status, response
+    for name, value in SECURITY_HEADERS.items():
+        assert response["headers"][name] == value, name
+
+
+def test_a_route_keeps_a_security_header_it_sets_itself():
+    response = with_security_headers({"statusCode": 200, "headers": {"content-security-policy": "default-src 'self'"}})
+    assert response["headers"]["content-security-policy"] == "default-src 'self'"
+    assert "Content-Security-Policy" not in response["headers"]
+    assert response["headers"]["X-Content-Type-Options"] == "nosniff"

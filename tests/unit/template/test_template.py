@@ -62,3 +62,59 @@ def test_no_secret_has_a_default_value():
     for name, resource in template["Resources"].items():
         if resource["Type"] == "AWS::SecretsManager::Secret":
             assert "GenerateSecretString" in resource["Properties"], name
+
+
+def test_the_api_edge_holds_the_per_client_limits_and_the_headers():
+    """The web ACL's rules take their limits from the parameters the local gateway also enforces, its body
+    limit is the functions' limit, and the distribution in front of the API uses both the ACL and the
+    headers policy, which adds the headers the functions add."""
+    from shop.http import MAX_BODY_BYTES, SECURITY_HEADERS
+
+    template = load_template(ROOT / "template.yaml")
+    resources = template["Resources"]
+    acl = resources["ApiWebAcl"]
+    assert acl["Condition"] == "EdgeProtected" and acl["Properties"]["Scope"] == "CLOUDFRONT"
+    rules = {rule["Name"]: rule for rule in acl["Properties"]["Rules"]}
+    rate_limits = {
+        name: (statement["Limit"], statement["EvaluationWindowSec"], statement["AggregateKeyType"])
+        for name, rule in rules.items()
+        if (statement := rule["Statement"].get("RateBasedStatement"))
+    }
+    window = {"Ref": "RateLimitWindowSeconds"}
+    assert rate_limits == {
+        "SensitiveRoutesPerAddress": ({"Ref": "SensitiveRateLimit"}, window, "IP"),
+        "PerAddress": ({"Ref": "AddressRateLimit"}, window, "IP"),
+        "PerCaller": ({"Ref": "ClientRateLimit"}, window, "CUSTOM_KEYS"),
+    }
+    sensitive = rules["SensitiveRoutesPerAddress"]["Statement"]["RateBasedStatement"]["ScopeDownStatement"]
+    routes = sensitive["AndStatement"]["Statements"][1]["OrStatement"]["Statements"]
+    paths = {match["ByteMatchStatement"]["SearchString"] for match in routes}
+    assert paths == {"/auth/login", "/auth/register", "/checkout"}
+    for name in rate_limits:
+        assert rules[name]["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+    body = rules["BodyOverLimit"]
+    assert body["Statement"]["SizeConstraintStatement"]["Size"] == MAX_BODY_BYTES
+    assert body["Statement"]["SizeConstraintStatement"]["FieldToMatch"] == {"Body": {"OversizeHandling": "MATCH"}}
+    assert acl["Properties"]["AssociationConfig"]["RequestBody"]["CLOUDFRONT"]["DefaultSizeInspectionLimit"] == "KB_64"
+    assert body["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 413
+
+    parameters = template["Parameters"]
+    assert int(parameters["AddressRateLimit"]["Default"]) > int(parameters["ClientRateLimit"]["Default"])
+    stage = resources["HttpApi"]["Properties"]["DefaultRouteSettings"]  # the shared stage limit stays
+    assert stage == {
+        "ThrottlingRateLimit": {"Ref": "ThrottlingRateLimit"},
+        "ThrottlingBurstLimit": {"Ref": "ThrottlingBurstLimit"},
+    }
+
+    distribution = resources["ApiDistribution"]
+    assert distribution["Condition"] == "EdgeProtectedOnAws"
+    config = distribution["Properties"]["DistributionConfig"]
+    assert config["WebACLId"] == {"Fn::GetAtt": ["ApiWebAcl", "Arn"]}
+    assert config["DefaultCacheBehavior"]["ResponseHeadersPolicyId"] == {"Ref": "ApiResponseHeadersPolicy"}
+    assert config["Origins"][0]["DomainName"] == {"Fn::Sub": "${HttpApi}.execute-api.${AWS::Region}.amazonaws.com"}
+
+    from infra.apigateway.edge import policy_headers
+
+    policy = resources["ApiResponseHeadersPolicy"]["Properties"]
+    headers = {name.decode(): value.decode() for name, value, _override in policy_headers(policy)}
+    assert headers == {name.lower(): value for name, value in SECURITY_HEADERS.items()}

@@ -6,6 +6,8 @@ Every error a client sees is {"error": {"code", "message", "details"}}:
 - a body that is not JSON (or not UTF-8 text), not sent as application/json, or over 64 KiB answers 400;
 - DynamoDB busy or unreachable after botocore's own retries answers 503 SERVICE_BUSY with Retry-After;
 - anything else unexpected answers 500 INTERNAL_ERROR and is logged with its traceback.
+
+Every response, errors and refusals before routing included, carries SECURITY_HEADERS.
 """
 
 from __future__ import annotations
@@ -46,7 +48,22 @@ from shop.validation import field_name
 
 logger = Logger(child=True)
 
+# The edge (template.yaml, ApiWebAcl) refuses longer bodies with 413 before any function runs; this check is
+# for a request that reaches the API without passing the edge. tests/unit/template keeps the two equal.
 MAX_BODY_BYTES = 64 * 1024
+
+# What every response of this JSON API carries. A route may set its own value of any of them (for example a
+# page that needs another Content-Security-Policy); the defaults fill in the rest. The CloudFront response
+# headers policy (template.yaml, ApiResponseHeadersPolicy) adds the same set to the answers API Gateway gives
+# itself; tests/unit/template keeps the two equal.
+SECURITY_HEADERS: dict[str, str] = {
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Cache-Control": "no-store",  # answers are per caller (carts, orders, tokens): no shared cache keeps them
+}
 _METHODS_WITH_BODY = frozenset({"POST", "PATCH", "PUT"})
 
 # An Idempotency-Key header's value: 1 to 255 printable ASCII characters, no spaces.
@@ -69,7 +86,18 @@ class ShopResolver(APIGatewayHttpResolver):
         except ShopError as error:
             logger.info("request refused", extra={"code": error.code})
             return _proxy_response(int(error.status), error.body())
-        return super().resolve(event, context)
+        return with_security_headers(super().resolve(event, context))
+
+
+def with_security_headers(response: dict[str, Any]) -> dict[str, Any]:
+    """The proxy response with SECURITY_HEADERS added, keeping any of them the route set itself."""
+    headers: dict[str, Any] = response.setdefault("headers", {}) or {}
+    present = {name.lower() for name in headers}
+    for name, value in SECURITY_HEADERS.items():
+        if name.lower() not in present:
+            headers[name] = value
+    response["headers"] = headers
+    return response
 
 
 def create_app() -> ShopResolver:
@@ -136,12 +164,14 @@ def created(body: BaseModel, location: str | None = None) -> Response[Any]:
 
 def _proxy_response(status: int, body: Any) -> dict[str, Any]:
     """A complete API Gateway proxy response, for answers given before the resolver runs."""
-    return {
-        "statusCode": int(status),
-        "headers": {"Content-Type": content_types.APPLICATION_JSON},
-        "body": json.dumps(body, separators=(",", ":")),
-        "isBase64Encoded": False,
-    }
+    return with_security_headers(
+        {
+            "statusCode": int(status),
+            "headers": {"Content-Type": content_types.APPLICATION_JSON},
+            "body": json.dumps(body, separators=(",", ":")),
+            "isBase64Encoded": False,
+        }
+    )
 
 
 def authenticated_caller(app: APIGatewayHttpResolver) -> Caller:
