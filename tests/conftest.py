@@ -86,12 +86,20 @@ def local_cloud(
         return launch(factory.mktemp(name), overrides=list(overrides), extra_args=extra_args)
 
 
+# The whole session's tests call from one address (127.0.0.1), where on AWS they would be many clients: the
+# edge's per-address and sensitive-route limits (docs/security.md) are raised for the session clouds so a
+# burst of registrations or checkouts in one test cannot throttle the next. The edge itself stays on (its
+# headers and body limit apply to every test); tests/integration/infra/apigateway/test_edge.py proves the
+# limits on a cloud of its own.
+SESSION_EDGE_LIMITS = ("SensitiveRateLimit=1000000", "AddressRateLimit=10000000", "ClientRateLimit=1000000")
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if os.environ.get("SHOP_API_URL"):
         yield _external_stack()
         return
-    cloud = local_cloud(tmp_path_factory, "cloud", overrides=["EnableDiagnostics=true"])
+    cloud = local_cloud(tmp_path_factory, "cloud", overrides=["EnableDiagnostics=true", *SESSION_EDGE_LIMITS])
     try:
         yield _local_stack(cloud)
     finally:
@@ -110,7 +118,7 @@ def quick_stack(tmp_path_factory: pytest.TempPathFactory, stack: Stack) -> Itera
     cloud = local_cloud(
         tmp_path_factory, "quick",
         overrides=["EnableDiagnostics=true", f"PaymentWindowSeconds={QUICK_PAYMENT_WINDOW_SECONDS}",
-                   "FulfilmentDelaySeconds=1"],
+                   "FulfilmentDelaySeconds=1", *SESSION_EDGE_LIMITS],
     )  # fmt: skip
     try:
         yield _local_stack(cloud)
