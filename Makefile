@@ -10,12 +10,13 @@ PORT ?= 3000
 PARAMS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help install run test unit lint typecheck template-lint openapi bench seed reconcile deploy clean check-java
+.PHONY: help install run test unit lint typecheck template-lint audit openapi bench seed reconcile deploy clean check-java
 
 help:
 	@echo "make run     serve the API on http://127.0.0.1:$(PORT) (DynamoDB Local, moto, functions, gateway)"
 	@echo "make test    unit, integration and end-to-end tests against a local cloud the tests start"
-	@echo "make lint    ruff, mypy and cfn-lint"
+	@echo "make lint    ruff, mypy, cfn-lint and the dependency audit"
+	@echo "make audit   pip-audit over the pinned requirements, minus audit-allowlist.toml (needs the package index)"
 	@echo "make bench   benchmarks; results in docs/benchmarks.md"
 	@echo "make reconcile  check the running cloud's invariants (stock, orders, payments, events, card numbers)"
 	@echo "make deploy  sam build && sam deploy (needs AWS credentials and aws-sam-cli)"
@@ -48,7 +49,7 @@ test: install
 unit: install
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
-lint: install template-lint typecheck
+lint: install template-lint typecheck audit
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check . || true
 
@@ -58,6 +59,11 @@ typecheck: install
 
 template-lint: install
 	$(VENV)/bin/cfn-lint template.yaml
+
+# Known vulnerabilities in requirements.txt and layers/shop/requirements.txt (pinned, with their dependencies),
+# except those audit-allowlist.toml accepts until their review date; a package that cannot be checked fails it.
+audit: install
+	$(PY) scripts/audit_dependencies.py
 
 openapi: install
 	$(PY) scripts/build_openapi.py

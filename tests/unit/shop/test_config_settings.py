@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shop.config import ConfigurationError, load_settings, settings
+from shop.config import ConfigurationError, load_checkout_settings, load_settings, settings
 
 BASE = {
     "ITEMS_TABLE": "items",
@@ -43,3 +43,11 @@ def test_settings_are_read_once_and_frozen(monkeypatch):
     assert settings() is first
     with pytest.raises(AttributeError):
         first.items_table = "other"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(("stage", "hooks"), [("dev", True), (None, True), ("prod", False)])
+def test_payment_test_hooks_are_never_on_in_prod(stage, hooks):
+    environ = {"ORDERS_TABLE": "orders", "PAYMENTS_TABLE": "payments", "PAYMENT_TEST_HOOKS": "true"}
+    if stage is not None:
+        environ["STAGE"] = stage
+    assert load_checkout_settings(environ).payment_test_hooks is hooks

@@ -155,7 +155,10 @@ def load_checkout_settings(environ: Mapping[str, str]) -> CheckoutSettings:
         payment_window_seconds=int(environ.get("PAYMENT_WINDOW_SECONDS") or 300),
         fulfilment_delay_seconds=int(environ.get("FULFILMENT_DELAY_SECONDS") or 60),
         event_bus_name=environ.get("EVENT_BUS_NAME") or None,
-        payment_test_hooks=environ.get("PAYMENT_TEST_HOOKS", "false").lower() == "true",
+        # The template already keeps the hooks out of prod; the code refuses them there too, should a hand-set
+        # variable ever say otherwise.
+        payment_test_hooks=environ.get("PAYMENT_TEST_HOOKS", "false").lower() == "true"
+        and environ.get("STAGE") != "prod",
         fraud_max_amount=int(environ.get("FRAUD_MAX_AMOUNT") or 1_000_000),
         fraud_velocity_limit=int(environ.get("FRAUD_VELOCITY_LIMIT") or 10),
         fraud_velocity_window_seconds=int(environ.get("FRAUD_VELOCITY_WINDOW_SECONDS") or 600),

@@ -1,0 +1,220 @@
+"""Least privilege: every role the template makes grants exactly what its function's code uses.
+
+The template is translated as `sam deploy` would (SAM policy templates expand to their actions) and compared,
+role by role, with the table below: one line per resource a function touches, with the access it needs and why.
+A grant that is not in the table - a wider policy template, another table, an extra action - fails the test,
+and so does a function or role the table does not know. docs/security.md ("Least privilege and stages") says
+how each line was found; a change to a function's data access changes its line here in the same commit.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import cfnlint
+import pytest
+
+from tests.support.stack import Stack, render
+
+# The actions SAM's DynamoDB policy templates expand to (a SAM upgrade that widens one fails the test).
+READ = frozenset(
+    {"dynamodb:GetItem", "dynamodb:Scan", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:DescribeTable"}
+)
+WRITE = frozenset({"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"})
+CRUD = READ | WRITE | {"dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"}
+# powertools idempotency (DynamoDBPersistenceLayer): read a record, claim it, complete it, release it.
+IDEMPOTENCY = frozenset({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"})
+SEND_TASK = frozenset({"states:SendTaskSuccess", "states:SendTaskFailure"})
+
+
+def table(name: str, actions: frozenset[str]) -> dict[str, frozenset[str]]:
+    """A SAM DynamoDB policy template's grant: the table and its indexes."""
+    return {f"dynamodb:table/{name}": actions, f"dynamodb:table/{name}/index/*": actions}
+
+
+def idempotency() -> dict[str, frozenset[str]]:
+    return {"dynamodb:table/IdempotencyTable": IDEMPOTENCY}
+
+
+def task_tokens() -> dict[str, frozenset[str]]:
+    return {"*": SEND_TASK}  # the only Resource these actions accept (UNSCOPABLE below)
+
+
+# role -> resource -> actions. Read from functions/<name>/app.py and the shop modules each one calls.
+EXPECTED: dict[str, dict[str, frozenset[str]]] = {
+    "UsersFunctionRole": {  # shop.accounts: sign-up, confirm, group, undo of a failed sign-up, login, refresh
+        "cognito-idp:userpool/UserPool": frozenset(
+            {"cognito-idp:SignUp", "cognito-idp:AdminConfirmSignUp", "cognito-idp:AdminAddUserToGroup",
+             "cognito-idp:AdminDeleteUser", "cognito-idp:InitiateAuth"}
+        ),
+    },
+    "CatalogFunctionRole": {  # onboard (transaction: item, stock rows, SKU claim), read, change, (de)activate
+        **table("ItemsTable", CRUD), **table("InventoryTable", CRUD), **table("SkuClaimsTable", CRUD),
+        **idempotency(),
+    },
+    "ImportsApiFunctionRole": {  # the import record; the presigned POST is signed with this role
+        **table("ImportsTable", CRUD), "s3:ImportsBucket/imports/*": frozenset({"s3:PutObject"}),
+    },
+    "ImportProcessorFunctionRole": {  # claims the import, reads the file, onboards each row like the catalog
+        **table("ImportsTable", CRUD), **table("ItemsTable", CRUD), **table("InventoryTable", CRUD),
+        **table("SkuClaimsTable", CRUD), "s3:ImportsBucket/imports/*": frozenset({"s3:GetObject"}),
+        "sqs:ImportProcessorDeadLetterQueue": frozenset({"sqs:SendMessage"}),  # SAM's DeadLetterQueue grant
+    },
+    "ItemEventsFunctionRole": {  # Items stream -> bus; failed batches to its dead-letter queue
+        "events:event-bus/ShopEventBus": frozenset({"events:PutEvents"}),
+        "sqs:ItemEventsDeadLetterQueue": frozenset({"sqs:SendMessage*"}),
+    },
+    "ApiDocsFunctionRole": {},  # serves a file from its own package
+    "DiagnosticsFunctionRole": {},  # no-op, raise, sleep, echo: touches nothing
+    "SearchFunctionRole": {  # tantivy: the index on the function's disk (opensearch: see OPENSEARCH)
+        "secretsmanager:secret:SearchCursorKeySecret": frozenset({"secretsmanager:GetSecretValue"}),  # signs cursors
+    },
+    "IndexerFunctionRole": {"sqs:IndexerDeadLetterQueue": frozenset({"sqs:SendMessage*"})},
+    "CartFunctionRole": {  # the cart row (read, conditional put, merge: put + delete); offers: item + stock
+        **table("CartsTable", CRUD), **table("ItemsTable", READ), **table("InventoryTable", READ),
+    },
+    "ImageUploadsFunctionRole": {  # the item's PENDING image entry; the presigned POST is signed with this role
+        **table("ItemsTable", CRUD), "s3:MediaBucket/uploads/*": frozenset({"s3:PutObject"}),
+    },
+    "ImageProcessorFunctionRole": {  # checks the upload, writes renditions, marks the entry, announces it
+        **table("ItemsTable", CRUD), "events:event-bus/ShopEventBus": frozenset({"events:PutEvents"}),
+        "s3:MediaBucket/uploads/*": frozenset({"s3:GetObject", "s3:DeleteObject"}),
+        "s3:MediaBucket/renditions/*": frozenset({"s3:PutObject"}),
+        "s3:MediaBucket": frozenset({"s3:ListBucket"}),  # HEAD of a deleted upload answers 404, not 403
+        "sqs:ImageProcessorDeadLetterQueue": frozenset({"sqs:SendMessage"}),
+    },
+    "CheckoutFunctionRole": {  # reprices the cart, soft stock check, PENDING order + hold, starts the saga
+        "secretsmanager:secret:CheckoutKeySecret": frozenset({"secretsmanager:GetSecretValue"}),
+        **table("OrdersTable", CRUD), **table("CartsTable", CRUD), **table("ItemsTable", READ),
+        **table("InventoryTable", READ), **idempotency(),
+        "states:stateMachine:CheckoutStateMachine": frozenset({"states:StartExecution"}),
+    },
+    "OrdersFunctionRole": {  # list/read orders; a cancel voids or refunds, gives stock back (updates), closes
+        **table("OrdersTable", CRUD), **table("PaymentsTable", CRUD), **table("PaymentProviderLedgerTable", CRUD),
+        **table("InventoryTable", WRITE), **task_tokens(),
+    },
+    "PaymentsFunctionRole": {  # confirms a payment with the provider and tells the waiting saga
+        **table("PaymentsTable", CRUD), **table("PaymentProviderLedgerTable", CRUD), **task_tokens(),
+    },
+    "InventoryFunctionRole": {  # restock: the stock row, in a transaction that checks the item's seller
+        **table("InventoryTable", CRUD), "dynamodb:table/ItemsTable": frozenset({"dynamodb:ConditionCheckItem"}),
+    },
+    "SagaFunctionRole": {  # reserve (reads what is left when short), create, charge, confirm, fail, ship
+        **table("OrdersTable", CRUD), **table("PaymentsTable", CRUD), **table("PaymentProviderLedgerTable", CRUD),
+        **table("InventoryTable", CRUD), **table("CartsTable", CRUD), **task_tokens(),
+    },
+    "OrderEventsFunctionRole": {  # stream images -> events, published once (its dedup records)
+        **idempotency(), "events:event-bus/ShopEventBus": frozenset({"events:PutEvents"}),
+        "sqs:OrderEventsDeadLetterQueue": frozenset({"sqs:SendMessage*"}),
+    },
+    "OrderUnwindFunctionRole": {  # expires an order, voids or refunds, releases stock (updates), closes
+        **table("OrdersTable", CRUD), **table("PaymentsTable", CRUD), **table("PaymentProviderLedgerTable", CRUD),
+        **table("InventoryTable", WRITE), "sqs:OrderEventsDeadLetterQueue": frozenset({"sqs:SendMessage*"}),
+        **task_tokens(),
+    },
+    "PaymentsReconcilerFunctionRole": {  # scans payments, asks an order's status, settles with the provider
+        **table("OrdersTable", READ), **table("PaymentsTable", CRUD), **table("PaymentProviderLedgerTable", CRUD),
+        **task_tokens(),
+    },
+    "CheckoutStateMachineRole": {"lambda:function:SagaFunction*": frozenset({"lambda:InvokeFunction"})},
+}  # fmt: skip
+OPENSEARCH = {  # SearchEngine=opensearch: the search and indexer functions reach the collection, nothing else
+    "SearchFunctionRole": {**EXPECTED["SearchFunctionRole"],
+                           "aoss:collection/SearchCollection": frozenset({"aoss:APIAccessAll"})},
+    "IndexerFunctionRole": {**EXPECTED["IndexerFunctionRole"],
+                            "aoss:collection/SearchCollection": frozenset({"aoss:APIAccessAll"})},
+}  # fmt: skip
+
+# Actions granted on Resource "*", each because IAM offers no resource to name (checked against AWS's own
+# action table below, so this list cannot hide an action that could be scoped).
+UNSCOPABLE = {
+    "states:SendTaskSuccess": "reports a task token's result; task tokens are not IAM resources",
+    "states:SendTaskFailure": "reports a task token's failure; task tokens are not IAM resources",
+}
+# Actions with a wildcard, each from a SAM policy template and covering only the named actions.
+WILDCARD_ACTIONS = {"sqs:SendMessage*": "SAM's SQSSendMessagePolicy: SendMessage and SendMessageBatch"}
+# AWS managed policies SAM attaches to the roles it makes (it has no switch to leave them out).
+MANAGED = {
+    "AWSLambdaBasicExecutionRole": "every function: its own log streams (CloudWatch Logs)",
+    "AWSXrayWriteOnlyAccess": "every function (Tracing: Active): trace segments, which have no resource",
+    "AWSLambdaDynamoDBExecutionRole": "functions with DynamoDB stream events: Lambda reads the streams for them",
+}
+
+
+@cache
+def stack(**overrides: str) -> Stack:
+    return render(overrides)
+
+
+def dev_with_diagnostics() -> Stack:
+    return stack(Stage="dev", EnableDiagnostics="true")  # every role the template can make (tantivy)
+
+
+@pytest.mark.parametrize("role", sorted(EXPECTED))
+def test_each_role_grants_exactly_what_its_function_uses(role: str) -> None:
+    granted = dev_with_diagnostics().grants(role)
+    assert {resource: frozenset(actions) for resource, actions in granted.items()} == EXPECTED[role]
+
+
+def test_with_opensearch_only_search_and_indexer_gain_the_collection() -> None:
+    deployed = stack(SearchEngine="opensearch", EnableDiagnostics="true")
+    for role, expected in EXPECTED.items():
+        granted = {resource: frozenset(actions) for resource, actions in deployed.grants(role).items()}
+        assert granted == OPENSEARCH.get(role, expected), role
+
+
+def test_the_table_covers_every_role_the_template_makes() -> None:
+    assert set(dev_with_diagnostics().of_type("AWS::IAM::Role")) == set(EXPECTED)
+
+
+def test_no_function_has_a_role_the_table_does_not_check() -> None:
+    """A function with its own Role (not made by SAM from Policies) would escape the table above."""
+    for name, function in dev_with_diagnostics().of_type("AWS::Lambda::Function").items():
+        assert function["Properties"]["Role"] == f"{name}Role.Arn", name
+
+
+@cache
+def _aws_actions() -> dict[str, dict[str, object]]:
+    """AWS's table of actions and the resource types each accepts, as cfn-lint ships it
+    (the Service Authorization Reference: "Actions, resources, and condition keys for ...")."""
+    data = Path(cfnlint.__file__).parent / "data" / "AdditionalSpecs" / "Policies.json"
+    services = json.loads(data.read_text())
+    return {f"{prefix}:{action}": spec for prefix, service in services.items()
+            for action, spec in service.get("Actions", {}).items()}  # fmt: skip
+
+
+@pytest.mark.parametrize("action", sorted(UNSCOPABLE))
+def test_an_action_on_every_resource_is_one_iam_cannot_scope(action: str) -> None:
+    spec = _aws_actions()[action.lower()]
+    assert not spec.get("Resources"), f"{action} accepts resource types {spec['Resources']}: name them instead of *"
+
+
+def test_resource_star_is_granted_only_for_unscopable_actions() -> None:
+    for role in dev_with_diagnostics().of_type("AWS::IAM::Role"):
+        granted = dev_with_diagnostics().grants(role)
+        assert granted.get("*", set()) <= set(UNSCOPABLE), role
+        assert not any(resource.endswith(":*") for resource in granted), role  # "dynamodb:*"-style resources
+
+
+def test_no_action_is_a_service_wildcard() -> None:
+    for role in dev_with_diagnostics().of_type("AWS::IAM::Role"):
+        for actions in dev_with_diagnostics().grants(role).values():
+            for action in actions:
+                assert action != "*" and not action.endswith(":*"), (role, action)
+                assert "*" not in action or action in WILDCARD_ACTIONS, (role, action)
+
+
+def test_managed_policies_are_only_those_sam_attaches() -> None:
+    deployed = dev_with_diagnostics()
+    for name in deployed.of_type("AWS::Lambda::Function"):
+        reads_streams = any(
+            mapping["Properties"]["FunctionName"] == name and ":dynamodb:" in mapping["Properties"]["EventSourceArn"]
+            for mapping in deployed.of_type("AWS::Lambda::EventSourceMapping").values()
+        )
+        expected = {"AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess"}
+        if reads_streams:
+            expected.add("AWSLambdaDynamoDBExecutionRole")
+        assert deployed.managed_policies(f"{name}Role") == expected <= set(MANAGED), name
+    assert deployed.managed_policies("CheckoutStateMachineRole") == set()
