@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ALLOWLIST = ROOT / "audit-allowlist.toml"
 REQUIREMENTS = (ROOT / "requirements.txt", ROOT / "layers" / "shop" / "requirements.txt")
 REQUIRED_FIELDS = ("id", "package", "reason", "review_by")
+UNREACHABLE = "could not be audited"  # pip-audit's words for a package it found no vulnerability data for
 
 
 class AllowlistError(Exception):
@@ -80,7 +81,16 @@ def main() -> int:
                 file=sys.stderr,
             )
         return 1
-    return subprocess.run(pip_audit_command(accepted), cwd=ROOT, check=False).returncode
+    audited = subprocess.run(pip_audit_command(accepted), cwd=ROOT, check=False, capture_output=True, text=True)
+    sys.stdout.write(audited.stdout)
+    sys.stderr.write(audited.stderr)
+    if audited.returncode != 0 and UNREACHABLE in audited.stderr:
+        print(
+            "audit: some packages could not be looked up, so they were NOT checked (the package index this machine "
+            "reaches may not serve per-version vulnerability data). `make lint AUDIT=skip` skips the audit knowingly.",
+            file=sys.stderr,
+        )
+    return audited.returncode
 
 
 if __name__ == "__main__":
