@@ -5,6 +5,7 @@ caller in CALLERS, the status each one gets. A new operation without a row fails
 reaches production without its answer for each caller written down. The rules it proves are in
 docs/api.md ("who") and docs/security.md ("Authentication and authorization"):
 - anonymous callers get API Gateway's 401 on every route behind the JWT authorizer;
+- every signed-in role reads their own account and verifies its email (GET /me, /auth/verify-email*);
 - buyer routes (cart, checkout, orders, payments) refuse seller accounts with 403 FORBIDDEN; an admin shops
   like a buyer, on their own account only;
 - seller routes refuse buyers and admins with 403; another seller's item is 403 (items are public), another
@@ -62,6 +63,7 @@ class Row:
 
 
 ANYONE = (200, 200, 200, 200, 200, 200)
+SIGNED_IN = (401, 200, 200, 200, 200, 200)  # every role, each about their own account
 BUYERS = (401, 200, 200, 403, 403, 200)  # the caller's own cart and orders: sellers refused, admins shop
 SELLERS_NEW = (401, 403, 403, 201, 201, 403)  # a seller creating something of their own
 SELLERS_ITEM = (401, 403, 403, 200, 403, 403)  # a change to the seller's item
@@ -88,6 +90,11 @@ MATRIX: list[Row] = [
                                                                                   "password": PASSWORD}),
     Row("POST",   "/auth/refresh",                    ANYONE,
         body=lambda w, _: {"refreshToken": w.users["buyer"].refresh_token}),
+    Row("GET",    "/me",                              SIGNED_IN),
+    Row("POST",   "/auth/verify-email/resend",        SIGNED_IN),
+    # A wrong code reaches Cognito for every role (422); the admin's address was verified by the operator.
+    Row("POST",   "/auth/verify-email",               (401, 422, 422, 422, 422, 200),
+        body=lambda w, _: {"code": "000000"}),
     Row("GET",    "/openapi.json",                    ANYONE),
     Row("GET",    "/items",                           ANYONE),
     Row("GET",    "/items/suggest",                   ANYONE, url="/items/suggest?prefix=wire"),
