@@ -8,8 +8,8 @@ docs/api.md ("who") and docs/security.md ("Authentication and authorization"):
 - every signed-in role reads their own account and verifies its email (GET /me, /auth/verify-email*);
 - buyer routes (cart, checkout, orders, payments) refuse seller accounts with 403 FORBIDDEN; an admin shops
   like a buyer, on their own account only;
-- seller routes refuse buyers and admins with 403; another seller's item is 403 (items are public), another
-  seller's import 404 (imports are not);
+- seller routes refuse buyers and admins with 403; another seller's item is 403 (items are public), except
+  restocking it, 404 (the restock may not read items), and another seller's import 404 (imports are not);
 - another buyer's cart, order and payment are 404, for other buyers and admins alike.
 """
 
@@ -108,7 +108,8 @@ MATRIX: list[Row] = [
     Row("PATCH",  "/items/{itemId}",                  SELLERS_ITEM, url="/items/{item}", body=_item_change),
     Row("POST",   "/items/{itemId}/deactivate",       SELLERS_ITEM, url="/items/{item}/deactivate"),
     Row("POST",   "/items/{itemId}/activate",         SELLERS_ITEM, url="/items/{item}/activate"),
-    Row("POST",   "/items/{itemId}/stock",            SELLERS_ITEM, url="/items/{item}/stock",
+    # Restocking only condition-checks the item (its function may not read items): another seller's is 404.
+    Row("POST",   "/items/{itemId}/stock",            (401, 403, 403, 200, 404, 403), url="/items/{item}/stock",
         body=lambda w, _: {"quantity": 1}),
     Row("POST",   "/items/{itemId}/images",           (401, 403, 403, 201, 403, 403), url="/items/{item}/images"),
     Row("POST",   "/imports",                         SELLERS_NEW, body=lambda w, _: {"format": "jsonl"}),

@@ -175,11 +175,9 @@ def restock(seller: Caller, item_id: str, variant_id: str | None, quantity: int)
     except TransactWriteError as error:
         failed = cancellation(error).failed
         if 0 in failed:
-            load_item(item_id)  # no such item: 404 ITEM_NOT_FOUND
-            # 403, as for every change to another seller's item: items are public, so a 404 would hide nothing.
-            raise ForbiddenError(
-                "only the seller who listed this item can restock it", details={"itemId": item_id}
-            ) from error
+            # Unknown item and someone else's item answer alike (404, where other item routes say 403): telling
+            # them apart would need a read of the item, which this function is not allowed (template IAM).
+            raise ItemNotFoundError(details={"itemId": item_id}) from error
         if 1 in failed:
             raise StockRowNotFoundError(details={"itemId": item_id, "variantId": variant}) from error
         raise
