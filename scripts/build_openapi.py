@@ -212,26 +212,31 @@ GATEWAY_ERROR = {
 
 
 def _document_gateway_answers(document: dict[str, Any]) -> None:
-    """API Gateway answers some requests itself, in its own {"message"} shape: 429 on any route when the
-    caller exceeds its throttling, and 401 on a bearerAuth route when the JWT authorizer refuses the token
-    (a function's own 401 keeps the ErrorBody shape, so both are documented)."""
+    """Answers given before any function runs, on any route: the edge's (the template's web ACL, locally the
+    gateway playing it) in our error shape, API Gateway's own in its {"message"} shape (GatewayError).
+    - 429: the edge's per-address and per-caller limits (TOO_MANY_REQUESTS), or the stage's throttle;
+    - 413: a body over 64 KiB at the edge (PAYLOAD_TOO_LARGE), or over API Gateway's 10 MB;
+    - 401 on bearerAuth routes: the JWT authorizer refusing the token, or a function finding no caller."""
     document.setdefault("components", {}).setdefault("schemas", {})["GatewayError"] = GATEWAY_ERROR
-    gateway_error = {"$ref": "#/components/schemas/GatewayError"}
+    either = {"anyOf": [{"$ref": "#/components/schemas/ErrorBody"}, {"$ref": "#/components/schemas/GatewayError"}]}
+    retry_after = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "string"}}}
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
+            responses["413"] = {
+                "description": "Content Too Large: over 64 KiB at the edge (PAYLOAD_TOO_LARGE) or 10 MB at API Gateway",
+                "content": {"application/json": {"schema": either}},
+            }
             responses["429"] = {
-                "description": "Too Many Requests (the gateway's per-client throttling; Retry-After says when)",
-                "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "string"}}},
-                "content": {"application/json": {"schema": gateway_error}},
+                "description": "Too Many Requests: the edge's per-address or per-caller limit (TOO_MANY_REQUESTS) "
+                "or the stage's throttle; Retry-After says when to try again",
+                "headers": retry_after,
+                "content": {"application/json": {"schema": either}},
             }
             if operation.get("security"):
-                own = responses.get("401", {}).get("content", {}).get("application/json", {}).get("schema")
                 responses["401"] = {
                     "description": "Unauthorized: no valid token (the gateway's authorizer) or no caller (a function)",
-                    "content": {
-                        "application/json": {"schema": {"anyOf": [gateway_error, own]} if own else gateway_error}
-                    },
+                    "content": {"application/json": {"schema": either}},
                 }
 
 
