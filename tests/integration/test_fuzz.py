@@ -15,6 +15,7 @@ the stateful sequences vary between runs.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any
 
@@ -175,7 +176,10 @@ def stateful_role(method: str, path: str) -> str:
 
 
 @pytest.fixture
-def state_machine(served_schema: Any, fuzz_users: dict[str, User], monkeypatch: pytest.MonkeyPatch) -> Any:
+def state_machine(
+    served_schema: Any, fuzz_users: dict[str, User], monkeypatch: pytest.MonkeyPatch
+) -> tuple[Any, list[str]]:
+    """The state machine class, and the list its failing checks are written to."""
     # schemathesis starts sequences only from operations it guesses need nothing created first, and it takes
     # POST /items' variants[].variantId for a reference to a "Variant" nothing creates, so no sequence began
     # with a new item. Every operation with links out of it may start one here.
@@ -187,19 +191,30 @@ def state_machine(served_schema: Any, fuzz_users: dict[str, User], monkeypatch: 
             return {"headers": auth_headers(role, fuzz_users), "timeout": 30}
 
         def validate_response(self, response: Any, case: schemathesis.Case, **kwargs: Any) -> None:
-            case.validate_response(response, checks=CHECKS, headers=kwargs.get("headers"))
+            # Written down, not raised: a sequence depends on the server's answers (ids, stock), so Hypothesis
+            # replaying it to report the failure draws differently and hides it behind FlakyStrategyDefinition.
+            try:
+                case.validate_response(response, checks=CHECKS, headers=kwargs.get("headers"))
+            except (Exception, BaseExceptionGroup) as failure:
+                failures.append(f"{case.method} {case.operation.path}: {failure}")
 
-    return Machine
+    failures: list[str] = []
+    return Machine, failures
 
 
-def test_linked_operations_answer_as_documented(state_machine: Any) -> None:
-    state_machine.run(
-        settings=hypothesis.settings(
-            max_examples=FUZZ_EXAMPLES * 5,
-            stateful_step_count=8,
-            derandomize=True,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(hypothesis.HealthCheck),
-        )
+def test_linked_operations_answer_as_documented(state_machine: tuple[Any, list[str]]) -> None:
+    machine, failures = state_machine
+    settings = hypothesis.settings(
+        max_examples=FUZZ_EXAMPLES * 5,
+        stateful_step_count=8,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(hypothesis.HealthCheck),
     )
+    # Which steps are possible depends on earlier answers (a bundle fills only when a link's source answered its
+    # status), so a replayed sequence can draw differently and Hypothesis stops with Flaky; schemathesis' own
+    # runner ends a scenario the same way. What the checks found before it stopped is still reported below.
+    with contextlib.suppress(hypothesis.errors.Flaky):
+        machine.run(settings=settings)
+    assert not failures, "\n\n".join(failures)
