@@ -56,8 +56,9 @@ BEYOND_THE_SCHEMA = frozenset(
     }
 )
 # Refusals of any field no schema can state: two attribute names that normalise to the same one, two variants
-# of one item with the same variantId (JSON Schema's uniqueItems compares whole items).
-BEYOND_THE_SCHEMA_ANYWHERE = frozenset({"duplicate_name", "duplicate"})
+# of one item with the same variantId (JSON Schema's uniqueItems compares whole items), a variant the stored
+# item does not have (PATCH /items variants[].variantId).
+BEYOND_THE_SCHEMA_ANYWHERE = frozenset({"duplicate_name", "duplicate", "unknown_variant"})
 
 
 def schema_allows_what_validation_accepts(ctx: CheckContext, response: Any, case: schemathesis.Case) -> bool | None:
