@@ -10,7 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shop import checkout, http, orders
-from shop.orders.schemas import OrderPage, OrderView
+from shop.orders.schemas import OrderPage, OrderStatus, OrderView
 
 logger = Logger()
 app = http.create_app()
@@ -19,7 +19,7 @@ app = http.create_app()
 @app.get("/orders", summary="The caller's orders, newest first", tags=["orders"], security=http.BEARER_AUTH,
          responses=http.documented_responses(200, "A page of orders", [401, 403, 422]))  # fmt: skip
 def list_orders(
-    status: Annotated[str | None, Query()] = None,
+    status: Annotated[OrderStatus | None, Query()] = None,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> OrderPage:
