@@ -118,8 +118,7 @@ class NewAddress(RequestModel):
     line2: AddressLine | None = None
     city: Annotated[str, Text(1, 100)]
     region: Annotated[
-        str | None,
-        Text(1, 100),
+        Annotated[str, Text(1, 100)] | None,
         Field(description="State or province: required, as its ISO 3166-2 code (CA or US-CA), where the tax "
                           "differs by region (US); free text elsewhere."),
     ] = None
@@ -133,13 +132,13 @@ class AddressChange(RequestModel):
     """PATCH /me/addresses/{addressId}: the fields sent replace the stored ones (null clears an optional one);
     the whole address is checked again (a new country checks the postcode again)."""
 
-    name: Annotated[str | None, Text(1, 200)] = None
+    name: Annotated[str, Text(1, 200)] | None = None
     line1: AddressLine | None = None
     line2: AddressLine | None = None
-    city: Annotated[str | None, Text(1, 100)] = None
-    region: Annotated[str | None, Text(1, 100)] = None
-    postal_code: Annotated[str | None, Text(2, 16)] = None
-    country: Annotated[str | None, Text(2, 2, case="upper")] = None
+    city: Annotated[str, Text(1, 100)] | None = None
+    region: Annotated[str, Text(1, 100)] | None = None
+    postal_code: Annotated[str, Text(2, 16)] | None = None
+    country: Annotated[str, Text(2, 2, case="upper")] | None = None
     phone: Phone | None = None
     default: Annotated[bool | None, Field(description="true makes it the default; false is refused for the "
                                                       "default address (make another one the default)")] = None
