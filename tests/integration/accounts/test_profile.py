@@ -121,7 +121,7 @@ def test_the_profile_changes_name_and_phone_but_not_what_the_pool_owns(api: http
     assert api.get("/me", headers=buyer.auth).json()["name"] == "Grace Hopper"
     cleared = api.patch("/me", headers=buyer.auth, json={"phone": None})
     assert cleared.json()["phone"] is None
-    for body in ({"emailVerified": True}, {"email": "x@example.com"}, {"phone": "12"}):
+    for body in ({"emailVerified": True}, {"email": "x@example.com"}, {"phone": "12"}, {"name": None}):
         refused = api.patch("/me", headers=buyer.auth, json=body)
         assert (refused.status_code, error_code(refused)) == (422, "VALIDATION_FAILED"), body
     assert api.get("/me", headers=buyer.auth).json()["emailVerified"] is False

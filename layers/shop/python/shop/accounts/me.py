@@ -27,7 +27,7 @@ from shop.accounts.profiles import DELETED, DELETING, PROFILE, AddressRow, Profi
 from shop.accounts.schemas import ProfileChange, ProfileView
 from shop.accounts.user_pool import _access_token_required, _attributes, _raise_translated, _user_pool
 from shop.dynamodb import condition_failed, find
-from shop.errors import UnauthorizedError
+from shop.errors import UnauthorizedError, ValidationFailedError
 from shop.identity import Caller
 from shop.orders.personal_data import anonymise_orders_of
 
@@ -53,7 +53,9 @@ def me(caller: Caller, access_token: str) -> ProfileView:
 def change_me(caller: Caller, access_token: str, change: ProfileChange) -> ProfileView:
     """Change the name (a user pool attribute, changed with the user's own token) and the phone number."""
     profiles.load_profile(caller.user_id)
-    if "name" in change.model_fields_set and change.name is not None:
+    if "name" in change.model_fields_set and change.name is None:
+        raise ValidationFailedError.of_field("name", "Field required: the name can be changed, not removed", "missing")
+    if change.name is not None:
         try:
             aws.cognito().update_user_attributes(
                 AccessToken=access_token, UserAttributes=[{"Name": "name", "Value": change.name}]
