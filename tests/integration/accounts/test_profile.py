@@ -196,7 +196,7 @@ def test_deleting_the_account_leaves_no_personal_data(api: httpx.Client, stack: 
     signed_in = api.post("/auth/login", json={"email": email, "password": PASSWORD})
     assert (signed_in.status_code, error_code(signed_in)) == (401, "INVALID_CREDENTIALS")
     # the access token lives on at the gateway until it expires; the profile refuses it
-    for method, path in (("GET", "/me/addresses"), ("POST", "/me/addresses"), ("PATCH", "/me")):
+    for method, path in (("GET", "/me/addresses"), ("POST", "/me/addresses"), ("PATCH", "/me"), ("GET", "/cart")):
         late = api.request(method, path, headers=buyer.auth, json=address() if method == "POST" else
                            {"phone": "+14155550123"} if method == "PATCH" else None)  # fmt: skip
         assert (late.status_code, error_code(late)) == (401, "ACCOUNT_DELETED"), (method, path)

@@ -273,9 +273,12 @@ def shipping_for(user_id: str, region: str | None = None) -> Shipping:
     """The buyer's default address decides the tax region; without one, `region` (or the default) does.
 
     With a default address, a `region` that disagrees with it is refused (422 naming `region`): the cart
-    must show the total that checkout, which prices by the address, will charge."""
+    must show the total that checkout, which prices by the address, will charge. A deleted account (DELETE /me)
+    is 401 ACCOUNT_DELETED: an order placed after its deletion would hold what the deletion erased."""
     profile = find(ProfileRow, user_id, PROFILE)
-    if profile is None or profile.status != ACTIVE or not profile.default_address_id:
+    if profile is not None and profile.status in (DELETING, DELETED):
+        raise AccountDeletedError()  # no cart or order for a deleted account, however long its token lives
+    if profile is None or not profile.default_address_id:
         return Shipping(region=region, address=None)
     row = find(AddressRow, user_id, _address_key(profile.default_address_id))
     if row is None:
