@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Que
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shop import cart, http
+from shop import accounts, cart, http
 from shop.cart.schemas import CART_TOKEN_PATTERN, CartView, GuestCartView, LineChange, MergeRequest
 
 logger = Logger()
@@ -24,7 +24,8 @@ RegionQuery = Annotated[
     str | None,
     Query(
         pattern=r"^[A-Za-z0-9-]{2,16}$",
-        description="Shipping region whose tax applies (e.g. US-CA); defaults to the configured region.",
+        description="Shipping region whose tax applies (e.g. US-CA); defaults to the configured region. A signed-in "
+        "buyer's default address decides instead: a region that disagrees with it is refused (422).",
     ),
 ]
 CartTokenHeader = Annotated[
@@ -46,7 +47,7 @@ CartTokenHeader = Annotated[
 )
 def get_cart(region: RegionQuery = None) -> CartView:
     caller = http.authenticated_caller(app)
-    return cart.get_cart(cart.buyer_cart(caller), region=region)
+    return cart.get_cart(cart.buyer_cart(caller), region=_shipping_region(caller.user_id, region))
 
 
 @app.patch(
@@ -58,7 +59,7 @@ def get_cart(region: RegionQuery = None) -> CartView:
 )
 def set_line(change: Annotated[LineChange, Body()], region: RegionQuery = None) -> CartView:
     caller = http.authenticated_caller(app)
-    return cart.set_line(cart.buyer_cart(caller), change, region=region)
+    return cart.set_line(cart.buyer_cart(caller), change, region=_shipping_region(caller.user_id, region))
 
 
 @app.delete(
@@ -70,7 +71,7 @@ def set_line(change: Annotated[LineChange, Body()], region: RegionQuery = None) 
 )
 def empty_cart(region: RegionQuery = None) -> CartView:
     caller = http.authenticated_caller(app)
-    return cart.empty_cart(cart.buyer_cart(caller), region=region)
+    return cart.empty_cart(cart.buyer_cart(caller), region=_shipping_region(caller.user_id, region))
 
 
 @app.post(
@@ -82,7 +83,12 @@ def empty_cart(region: RegionQuery = None) -> CartView:
 )
 def merge_cart(request: Annotated[MergeRequest, Body()], region: RegionQuery = None) -> CartView:
     caller = http.authenticated_caller(app)
-    return cart.merge_guest_cart(caller, request.cart_token, region=region)
+    return cart.merge_guest_cart(caller, request.cart_token, region=_shipping_region(caller.user_id, region))
+
+
+def _shipping_region(user_id: str, region: str | None) -> str | None:
+    """The buyer's default address decides the tax region (checkout prices by it too); else `region` does."""
+    return accounts.shipping_for(user_id, region).region
 
 
 @app.get(

@@ -81,7 +81,7 @@ class Tour:
     def expect(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.call(method, path, **kwargs)
         assert response.status_code == success_status((method, path)), f"{method} {path}: {response.text}"
-        return response.json()
+        return response.json() if response.status_code != 204 else None
 
     def until(self, method: str, path: str, ready: Callable[[Any], bool], **kwargs: Any) -> Any:
         """Poll (unrecorded) until `ready(body)`, then answer once more, recorded."""
@@ -195,6 +195,24 @@ def _buying(tour: Tour, item_id: str) -> None:
     tour.expect("DELETE", "/cart", headers=buyer.auth)
 
 
+def _profile(tour: Tour) -> None:
+    """A buyer of its own: its address book and, last, its account's deletion."""
+    buyer = register(tour.api, "buyer")
+    tour.values["profileBuyer"] = buyer
+    tour.expect("PATCH", "/me", headers=buyer.auth, json={"name": "Doc Buyer", "phone": "+14155552671"})
+    home = {"name": "Doc Buyer", "line1": "1 Market St", "city": "San Francisco", "region": "CA",
+            "postalCode": "94105", "country": "US"}  # fmt: skip
+    first = tour.expect("POST", "/me/addresses", headers=buyer.auth, json=home)
+    second = tour.expect("POST", "/me/addresses", headers=buyer.auth,
+                         json={**home, "line1": "2 Mission St", "default": True})  # fmt: skip
+    tour.expect("GET", "/me/addresses", headers=buyer.auth)
+    tour.expect("GET", "/me/addresses/{addressId}", headers=buyer.auth, path_params=first)
+    tour.expect("PATCH", "/me/addresses/{addressId}", headers=buyer.auth, path_params=first,
+                json={"line2": "Suite 5", "default": True})  # fmt: skip
+    tour.expect("DELETE", "/me/addresses/{addressId}", headers=buyer.auth, path_params=second)
+    tour.expect("DELETE", "/me", headers=buyer.auth)
+
+
 @pytest.fixture(scope="module")
 def tour(api: httpx.Client) -> Tour:
     tour = Tour(api)
@@ -204,6 +222,7 @@ def tour(api: httpx.Client) -> Tour:
     tour.values["itemId"] = item_id
     _search(tour, item_id)
     _buying(tour, item_id)
+    _profile(tour)
     tour.expect("GET", "/openapi.json")
     return tour
 
@@ -213,6 +232,9 @@ def test_each_documented_operation_answers_what_the_document_says(tour: Tour, op
     assert operation in tour.answers, f"{' '.join(operation)} is documented but this test never drives it"
     response = tour.answers[operation]
     assert response.status_code == success_status(operation), response.text
+    if response.status_code == 204:
+        assert response.content == b"", "204 No Content has no body"
+        return
     assert schema_errors(operation, response) == []
 
 
@@ -251,6 +273,8 @@ def _errors(tour: Tour) -> dict[str, tuple[Operation, httpx.Response, int, str]]
                           path_params={"orderId": "ord_01ARZ3NDEKTSV4RRFFQ69G5FAV"}),
         "payments": refused("POST", "/payments/{paymentId}/confirm", 404, "PAYMENT_NOT_FOUND", headers=buyer.auth,
                             path_params={"paymentId": "pay_01ARZ3NDEKTSV4RRFFQ69G5FAV"}),
+        "profile": refused("GET", "/me/addresses/{addressId}", 404, "ADDRESS_NOT_FOUND", headers=buyer.auth,
+                           path_params={"addressId": "adr_01ARZ3NDEKTSV4RRFFQ69G5FAV"}),
     }  # fmt: skip
 
 

@@ -11,9 +11,10 @@ import pytest
 from aws_lambda_powertools.utilities import parameters
 
 from shop import aws, payments
+from shop.accounts.profiles import AddressRow, ProfileRow
 from shop.cart.tables import Cart
 from shop.catalog.tables import Item
-from shop.config import cart_settings, checkout_settings, settings
+from shop.config import account_settings, cart_settings, checkout_settings, settings
 from shop.idempotency import forget_wiring
 from shop.inventory.tables import ReservationRow, Stock
 from shop.orders.tables import HoldRow, OrderRow
@@ -23,12 +24,13 @@ from tests.unit.moto_tables import mocked_tables, use_environment
 
 TABLES = {"ItemsTable": "Items", "InventoryTable": "Inventory", "CartsTable": "Carts",
           "IdempotencyTable": "Idempotency", "OrdersTable": "Orders", "PaymentsTable": "Payments",
-          "PaymentProviderLedgerTable": "PaymentProviderLedger"}  # fmt: skip
+          "PaymentProviderLedgerTable": "PaymentProviderLedger", "ProfilesTable": "Profiles"}  # fmt: skip
 CHECKOUT_ENVIRONMENT = {
     "CARTS_TABLE": "Carts",
     "ORDERS_TABLE": "Orders",
     "PAYMENTS_TABLE": "Payments",
     "PROVIDER_LEDGER_TABLE": "PaymentProviderLedger",
+    "PROFILES_TABLE": "Profiles",  # checkout reads the buyer's default address
     "PAYMENT_WINDOW_SECONDS": "300",
     "FULFILMENT_DELAY_SECONDS": "60",
     "FRAUD_MAX_AMOUNT": "100000",
@@ -41,7 +43,7 @@ CHECKOUT_ENVIRONMENT = {
     "SHIPPING_FLAT_FEE": "0",
     "FREE_SHIPPING_THRESHOLD": "0",
 }
-MODELS = (Item, Stock, Cart, OrderRow, HoldRow, ReservationRow, PaymentRow, LedgerEntry)
+MODELS = (Item, Stock, Cart, OrderRow, HoldRow, ReservationRow, PaymentRow, LedgerEntry, ProfileRow, AddressRow)
 
 
 def _forget_clients() -> None:
@@ -49,7 +51,7 @@ def _forget_clients() -> None:
     # each test gets fresh ones bound to its own moto mock.
     for model in MODELS:
         model._connection = None
-    for cached in (settings, cart_settings, checkout_settings, payments.provider, aws.stepfunctions):
+    for cached in (settings, cart_settings, checkout_settings, account_settings, payments.provider, aws.stepfunctions):
         cached.cache_clear()
     forget_wiring()
     parameters.clear_caches()  # the checkout key, read through powertools parameters

@@ -31,14 +31,14 @@ INFRA_ALLOWED = {
 }
 # shop: contexts depend one way; the shared mechanisms depend on no context.
 SHOP_CONTEXTS = {
-    "accounts": set(),
+    "accounts": {"orders"},  # DELETE /me anonymises the caller's orders; AccountDeleted uses the outbox publisher
     "search": set(),
     "inventory": set(),
     "payments": set(),
     "catalog": {"inventory"},
     "cart": {"catalog", "inventory"},
     "orders": {"cart", "inventory", "payments"},
-    "checkout": {"orders", "payments", "inventory", "cart"},
+    "checkout": {"orders", "payments", "inventory", "cart", "accounts"},  # the default address: tax, order copy
 }
 
 

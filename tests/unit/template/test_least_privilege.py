@@ -44,11 +44,19 @@ def task_tokens() -> dict[str, frozenset[str]]:
 
 # role -> resource -> actions. Read from functions/<name>/app.py and the shop modules each one calls.
 EXPECTED: dict[str, dict[str, frozenset[str]]] = {
-    "UsersFunctionRole": {  # shop.accounts: sign-up, confirm, group, undo of a failed sign-up, login, refresh
+    "UsersFunctionRole": {  # shop.accounts: sign-up, confirm, group, undo of a failed sign-up, login, refresh;
+        # profile and address book; DELETE /me (deletes the pool user, anonymises the caller's orders)
         "cognito-idp:userpool/UserPool": frozenset(
             {"cognito-idp:SignUp", "cognito-idp:AdminConfirmSignUp", "cognito-idp:AdminAddUserToGroup",
              "cognito-idp:AdminDeleteUser", "cognito-idp:InitiateAuth"}
         ),
+        **table("ProfilesTable", CRUD),
+        "dynamodb:table/OrdersTable/index/byUser": frozenset({"dynamodb:Query"}),
+        "dynamodb:table/OrdersTable": frozenset({"dynamodb:UpdateItem"}),
+    },
+    "AccountEventsFunctionRole": {  # Profiles stream -> AccountDeleted, published once (its dedup records)
+        **idempotency(), "events:event-bus/ShopEventBus": frozenset({"events:PutEvents"}),
+        "sqs:AccountEventsDeadLetterQueue": frozenset({"sqs:SendMessage*"}),
     },
     "CatalogFunctionRole": {  # onboard (transaction: item, stock rows, SKU claim), read, change, (de)activate
         **table("ItemsTable", CRUD), **table("InventoryTable", CRUD), **table("SkuClaimsTable", CRUD),
@@ -72,7 +80,9 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
         "secretsmanager:secret:SearchCursorKeySecret": frozenset({"secretsmanager:GetSecretValue"}),  # signs cursors
     },
     "IndexerFunctionRole": {"sqs:IndexerDeadLetterQueue": frozenset({"sqs:SendMessage*"})},
-    "CartFunctionRole": {  # the cart row (read, conditional put, merge: put + delete); offers: item + stock
+    "CartFunctionRole": {  # the cart row (read, conditional put, merge: put + delete); offers: item + stock;
+        # the default address's tax region
+        "dynamodb:table/ProfilesTable": frozenset({"dynamodb:GetItem"}),
         **table("CartsTable", CRUD), **table("ItemsTable", READ), **table("InventoryTable", READ),
     },
     "ImageUploadsFunctionRole": {  # the item's PENDING image entry; the presigned POST is signed with this role
@@ -90,6 +100,7 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
         **table("OrdersTable", CRUD), **table("CartsTable", CRUD), **table("ItemsTable", READ),
         **table("InventoryTable", READ), **idempotency(),
         "states:stateMachine:CheckoutStateMachine": frozenset({"states:StartExecution"}),
+        "dynamodb:table/ProfilesTable": frozenset({"dynamodb:GetItem"}),  # the default address: tax region, copy
     },
     "OrdersFunctionRole": {  # list/read orders; a cancel voids or refunds, gives stock back (updates), closes
         **table("OrdersTable", CRUD), **table("PaymentsTable", CRUD), **table("PaymentProviderLedgerTable", CRUD),

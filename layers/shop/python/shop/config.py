@@ -62,6 +62,18 @@ def require_verified_seller_email(environ: Mapping[str, str] | None = None) -> b
     return text.lower() == "true"
 
 
+# ---------------------------------------------------------------- profiles and addresses (shop.accounts)
+@dataclass(frozen=True)
+class AccountSettings:
+    # Given to the functions that read or write profiles: users, cart, checkout.
+    profiles_table: str | None
+
+
+@cache
+def account_settings() -> AccountSettings:
+    return AccountSettings(profiles_table=os.environ.get("PROFILES_TABLE") or None)
+
+
 # ---------------------------------------------------------------- cart and pricing (shop.cart)
 @dataclass(frozen=True)
 class CartSettings:

@@ -105,7 +105,47 @@ class ItemNotFoundError(ShopError):
     default_message = "no such item"
 
 
+class AccountDeletedError(ShopError):
+    """The caller's token is still within its lifetime, but DELETE /me deleted the account."""
+
+    status = HTTPStatus.UNAUTHORIZED
+    code = "ACCOUNT_DELETED"
+    default_message = "this account was deleted"
+
+
+class AddressNotFoundError(ShopError):
+    status = HTTPStatus.NOT_FOUND
+    code = "ADDRESS_NOT_FOUND"
+    default_message = "no such address"
+
+
 # ---------------------------------------------------------------- 409
+class TooManyAddressesError(ShopError):
+    status = HTTPStatus.CONFLICT
+    code = "TOO_MANY_ADDRESSES"
+    default_message = "the address book is full; delete an address first"
+
+
+class DefaultAddressRequiredError(ShopError):
+    status = HTTPStatus.CONFLICT
+    code = "DEFAULT_ADDRESS_REQUIRED"
+    default_message = "one address must stay the default: make another address the default instead"
+
+
+class ShippingCountryNotServedError(ShopError):
+    """The default address is in a country the shop has no tax rate for (TaxRatesBps)."""
+
+    status = HTTPStatus.CONFLICT
+    code = "SHIPPING_COUNTRY_NOT_SERVED"
+    default_message = "the shop does not ship to the default address's country; choose another default address"
+
+
+class ProfileChangedError(ShopError):
+    status = HTTPStatus.CONFLICT
+    code = "PROFILE_CHANGED"
+    default_message = "the address book changed while this request ran; try again"
+
+
 class EmailAlreadyRegisteredError(ShopError):
     status = HTTPStatus.CONFLICT
     code = "EMAIL_ALREADY_REGISTERED"

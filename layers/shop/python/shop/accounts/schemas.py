@@ -112,3 +112,82 @@ class RefreshedTokens(ViewModel):
     id_token: str
     expires_in: int
     token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - a token type, not a secret
+
+
+# ---------------------------------------------------------------- profile and addresses
+AddressLine = Annotated[str, Text(1, 200)]
+Phone = Annotated[
+    str,
+    Text(3, 32),
+    Field(description="Stored in E.164 (+14155552671); a national number is read in the address's country."),
+]
+
+
+class ProfileChange(RequestModel):
+    """PATCH /me: the fields sent change; `phone: null` removes the phone number."""
+
+    name: PersonName | None = None
+    phone: Annotated[Phone | None, Field(description="E.164, e.g. +14155552671; null removes it.")] = None
+
+
+class NewAddress(RequestModel):
+    name: Annotated[str, Text(1, 200), Field(description="Who receives the parcel.")]
+    line1: AddressLine
+    line2: AddressLine | None = None
+    city: Annotated[str, Text(1, 100)]
+    region: Annotated[
+        Annotated[str, Text(1, 100)] | None,
+        Field(description="State or province: required, as its ISO 3166-2 code (CA or US-CA), where the tax "
+                          "differs by region (US); free text elsewhere."),
+    ] = None
+    postal_code: Annotated[str, Text(2, 16), Field(description="Checked against the country's format.")]
+    country: Annotated[str, Text(2, 2, case="upper"), Field(description="ISO 3166-1 alpha-2, e.g. US, GB, DE.")]
+    phone: Phone | None = None
+    default: Annotated[bool, Field(description="Make it the default address (the first address always is).")] = False
+
+
+class AddressChange(RequestModel):
+    """PATCH /me/addresses/{addressId}: the fields sent replace the stored ones (null clears an optional one);
+    the whole address is checked again (a new country checks the postcode again)."""
+
+    name: Annotated[str, Text(1, 200)] | None = None
+    line1: AddressLine | None = None
+    line2: AddressLine | None = None
+    city: Annotated[str, Text(1, 100)] | None = None
+    region: Annotated[str, Text(1, 100)] | None = None
+    postal_code: Annotated[str, Text(2, 16)] | None = None
+    country: Annotated[str, Text(2, 2, case="upper")] | None = None
+    phone: Phone | None = None
+    default: Annotated[bool | None, Field(description="true makes it the default; false is refused for the "
+                                                      "default address (make another one the default)")] = None
+
+
+class AddressView(ViewModel):
+    address_id: str
+    name: str
+    line1: str
+    line2: str | None
+    city: str
+    region: str | None
+    postal_code: str
+    country: str
+    phone: str | None
+    default: bool
+    tax_region: str | None = Field(
+        description="The tax region (TaxRatesBps) this address ships at; null when the shop does not ship there."
+    )
+    created_at: str
+    updated_at: str
+
+
+class AddressBook(ViewModel):
+    addresses: list[AddressView] = Field(description="Oldest first; exactly one is the default when any exist.")
+    default_address_id: str | None
+    max_addresses: int
+
+
+class ProfileView(Profile):
+    """GET and PATCH /me: the account (user pool) and the profile (Profiles table)."""
+
+    phone: str | None
+    default_address_id: str | None

@@ -19,7 +19,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shop import aws, cart, inventory, orders, payments
+from shop import accounts, aws, cart, inventory, orders, payments
 from shop.checkout import keys
 from shop.checkout.schemas import CheckoutAccepted, CheckoutRequest
 from shop.config import checkout_settings
@@ -63,7 +63,9 @@ def _fingerprinted(request: CheckoutRequest) -> dict[str, Any]:
 
 
 def _place(caller: Caller, request: CheckoutRequest, idempotency_key: str) -> CheckoutAccepted:
-    found = cart.cart_for_checkout(caller.user_id, request.cart_id)
+    # The default address decides the tax region, as it did for the cart the buyer saw; the order keeps a copy.
+    shipping = accounts.shipping_for(caller.user_id)
+    found = cart.cart_for_checkout(caller.user_id, request.cart_id, region=shipping.region)
     if len(found.lines) > inventory.MAX_LINES:
         raise TooManyLinesError(details={"maxLines": inventory.MAX_LINES, "lines": len(found.lines)})
     totals = {"subtotal": found.totals.subtotal, "tax": found.totals.tax, "shipping": found.totals.shipping,
@@ -78,7 +80,7 @@ def _place(caller: Caller, request: CheckoutRequest, idempotency_key: str) -> Ch
     order = orders.new_order(
         order_id=keys.order_id_for(caller.user_id, idempotency_key), user_id=caller.user_id,
         cart_id=found.cart_id, amount=found.totals.total, currency=found.currency, lines=found.lines,
-        totals=totals, card_token=card.token, card_last4=card.last4,
+        totals=totals, card_token=card.token, card_last4=card.last4, address=shipping.address,
     )  # fmt: skip
     _start_saga(order.order_id)
     logger.info("order accepted", extra={"orderId": order.order_id, "cardLast4": order.card_last4})

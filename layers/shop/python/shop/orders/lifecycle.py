@@ -47,14 +47,15 @@ class OrderNoLongerPending(Exception):
 
 
 def new_order(*, order_id: str, user_id: str, cart_id: str, amount: int, currency: str, lines: Sequence[Any],
-              totals: dict[str, int], card_token: str, card_last4: str) -> OrderRow:  # fmt: skip
+              totals: dict[str, int], card_token: str, card_last4: str,
+              address: dict[str, Any] | None = None) -> OrderRow:  # fmt: skip
     """The PENDING order, with a hold whose TTL is the payment window (so an order whose saga never
     started still expires). Idempotent: an order with this id that exists already is answered as it is."""
     now = clock.now_iso()
     order = OrderRow(
         order_id, ORDER, user_id=user_id, cart_id=cart_id, status="PENDING", payment_status="PENDING",
         payment_id=payments.payment_id_for(order_id), card_token=card_token, card_last4=card_last4,
-        amount=amount, currency=currency, totals=totals, created_at=now, updated_at=now,
+        amount=amount, currency=currency, totals=totals, address=address, created_at=now, updated_at=now,
         lines=[Line(item_id=x.item_id, variant_id=x.variant_id, quantity=x.quantity, unit_price=x.unit_price,  # type: ignore[no-untyped-call]
                     name=x.name) for x in lines],
         history=[HistoryEntry(status="PENDING", at=now)],  # type: ignore[no-untyped-call]
