@@ -10,7 +10,8 @@ docs/api.md ("who") and docs/security.md ("Authentication and authorization"):
   like a buyer, on their own account only;
 - seller routes refuse buyers and admins with 403; another seller's item is 403 (items are public), except
   restocking it, 404 (the restock may not read items), and another seller's import 404 (imports are not);
-- another buyer's cart, order and payment are 404, for other buyers and admins alike.
+- another buyer's cart, order and payment are 404, for other buyers and admins alike;
+- every account has its own profile and address book; another account's address is 404.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class World:
     checkout_key: str
     order_id: str  # the buyer's order that the matrix cancels
     payment_id: str  # the buyer's payment, confirmed
+    address_id: str  # the buyer's address (added after the checkouts, which priced without one)
 
     def version(self, item_id: str, api: httpx.Client) -> int:
         return int(api.get(f"/items/{item_id}").json()["version"])
@@ -68,6 +70,9 @@ BUYERS = (401, 200, 200, 403, 403, 200)  # the caller's own cart and orders: sel
 SELLERS_NEW = (401, 403, 403, 201, 201, 403)  # a seller creating something of their own
 SELLERS_ITEM = (401, 403, 403, 200, 403, 403)  # a change to the seller's item
 BUYERS_OBJECT = (401, 200, 404, 403, 403, 404)  # the buyer's order or payment: nobody else learns it exists
+OWN_ADDRESS = (401, 200, 404, 404, 404, 404)  # the buyer's address: any other account's address book lacks it
+ADDRESS = {"name": "Matrix", "line1": "1 Congress Ave", "city": "Austin", "region": "TX", "postalCode": "78701",
+           "country": "US"}  # fmt: skip
 
 
 def _registration(world: World, api: httpx.Client) -> dict[str, Any]:
@@ -127,6 +132,16 @@ MATRIX: list[Row] = [
     Row("GET",    "/orders/{orderId}",                BUYERS_OBJECT, url="/orders/{order_id}"),
     Row("POST",   "/orders/{orderId}/cancel",         BUYERS_OBJECT, url="/orders/{order_id}/cancel"),
     Row("POST",   "/payments/{paymentId}/confirm",    BUYERS_OBJECT, url="/payments/{payment_id}/confirm"),
+    # Every account's own profile and address book.
+    Row("PATCH",  "/me",                              SIGNED_IN, body=lambda w, _: {"name": "Matrix Renamed"}),
+    Row("GET",    "/me/addresses",                    SIGNED_IN),
+    Row("POST",   "/me/addresses",                    (401, 201, 201, 201, 201, 201), body=lambda w, _: ADDRESS),
+    Row("GET",    "/me/addresses/{addressId}",        OWN_ADDRESS, url="/me/addresses/{address_id}"),
+    Row("PATCH",  "/me/addresses/{addressId}",        OWN_ADDRESS, url="/me/addresses/{address_id}",
+        body=lambda w, _: {"line2": "Suite 100"}),
+    Row("DELETE", "/me/addresses/{addressId}",        (401, 204, 404, 404, 404, 404), url="/me/addresses/{address_id}"),
+    # Last: every caller deletes their own account (nothing after this row may need them).
+    Row("DELETE", "/me",                              (401, 204, 204, 204, 204, 204)),
 ]
 # fmt: on
 
@@ -175,10 +190,12 @@ def world(api: httpx.Client, stack: Stack) -> World:
     assert to_cancel.status_code == 202, to_cancel.text
     body = {"cartId": cart["cartId"], "amount": cart["totals"]["total"],
             "paymentInfo": {"paymentType": "CARD", "cardNo": "4242 4242 4242 4242"}}  # as checkout() sent it
+    address = api.post("/me/addresses", headers=buyer.auth, json=ADDRESS)
+    assert address.status_code == 201, address.text
     return World(
         users=users, item=items[0].json()["itemId"], shelf_item=shelf_item, import_id=started.json()["importId"],
         checkout_body=body, checkout_key=key, order_id=to_cancel.json()["orderId"],
-        payment_id=payment_id,
+        payment_id=payment_id, address_id=address.json()["addressId"],
     )  # fmt: skip
 
 
