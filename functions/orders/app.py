@@ -1,11 +1,17 @@
-"""Orders API: the buyer's order history, one order, and cancelling it (shop.checkout.cancel_order)."""
+"""Orders API: the buyer's order history, one order, and cancelling it (shop.checkout.cancel_order).
+
+GET /orders/{orderId} answers an ETag (a digest of the order as sent) and honours If-None-Match with 304
+Not Modified, so a client polling an order for its next status moves no body until it changes.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -26,10 +32,30 @@ def list_orders(
     return orders.list_orders(http.authenticated_caller(app), status=status, cursor=cursor, size=size)
 
 
-@app.get("/orders/<orderId>", summary="One of the caller's orders", tags=["orders"], security=http.BEARER_AUTH,
-         responses=http.documented_responses(200, "The order", [401, 404]))  # fmt: skip
-def get_order(order_id: Annotated[str, Path(alias="orderId")]) -> OrderView:
-    return orders.get_order(http.authenticated_caller(app), order_id)
+NOT_MODIFIED = {"description": "The order is unchanged since the ETag named in If-None-Match (no body)"}
+
+
+@app.get("/orders/<orderId>", summary="One of the caller's orders (live or archived)", tags=["orders"],
+         security=http.BEARER_AUTH,
+         responses={**http.documented_responses(200, "The order", [401, 404],
+                                                headers={"ETag": "The order's version, for If-None-Match"}),
+                    304: NOT_MODIFIED})  # fmt: skip
+def get_order(
+    order_id: Annotated[str, Path(alias="orderId")],
+    if_none_match: Annotated[str | None, Header(alias="If-None-Match", max_length=1024)] = None,
+) -> Response[OrderView]:
+    order = orders.get_order(http.authenticated_caller(app), order_id)
+    body = order.model_dump_json(by_alias=True)
+    etag = f'"{hashlib.sha256(body.encode()).hexdigest()[:32]}"'
+    if if_none_match is not None and _matches(if_none_match, etag):
+        return Response(status_code=304, headers={"ETag": etag})
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body, headers={"ETag": etag})
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    """Whether If-None-Match names this ETag ("*" names any); the weak comparison of RFC 9110 13.1.2."""
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or etag in tags
 
 
 @app.post(
