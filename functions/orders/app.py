@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -32,7 +33,7 @@ def list_orders(
     return orders.list_orders(http.authenticated_caller(app), status=status, cursor=cursor, size=size)
 
 
-NOT_MODIFIED = {"description": "The order is unchanged since the ETag named in If-None-Match (no body)"}
+NOT_MODIFIED: OpenAPIResponse = {"description": "Unchanged since the ETag named in If-None-Match (no body)"}
 
 
 @app.get("/orders/<orderId>", summary="One of the caller's orders (live or archived)", tags=["orders"],
@@ -45,11 +46,11 @@ def get_order(
     if_none_match: Annotated[str | None, Header(alias="If-None-Match", max_length=1024)] = None,
 ) -> Response[OrderView]:
     order = orders.get_order(http.authenticated_caller(app), order_id)
-    body = order.model_dump_json(by_alias=True)
-    etag = f'"{hashlib.sha256(body.encode()).hexdigest()[:32]}"'
+    # A digest of the order's content: any change of status, history, payment or archival changes it.
+    etag = f'"{hashlib.sha256(order.model_dump_json(by_alias=True).encode()).hexdigest()[:32]}"'
     if if_none_match is not None and _matches(if_none_match, etag):
         return Response(status_code=304, headers={"ETag": etag})
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body, headers={"ETag": etag})
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=order, headers={"ETag": etag})
 
 
 def _matches(if_none_match: str, etag: str) -> bool:
