@@ -7,6 +7,8 @@
     python -m infra executions [--name ID] [--limit N]         Step Functions executions, state by state
     python -m infra reconcile [--settle S] [--slack S] [--payment-window S] [--stack-name N | --stack-outputs JSON]
                                                       check the stack's invariants; exit 1 on a violation
+    python -m infra replay-archive [--stack-name N | --stack-outputs JSON]
+                                                      re-deliver the order archiver's failed stream batches
     python -m infra faults [SPEC|off|show] [--url URL]         fault injection on the running cloud
     python -m infra mail [--to ADDRESS]               what the user pool emailed (verification codes)
 """
@@ -263,6 +265,13 @@ def _parser() -> argparse.ArgumentParser:
                            help="a deployed stack (outputs and parameters read with CloudFormation)")
     reconcile.add_argument("--stack-outputs", default=os.environ.get("SHOP_STACK_OUTPUTS"),
                            help="a stack's outputs as JSON ({\"OrdersTableName\": ...}); AWS_ENDPOINT_URL* apply")
+    replay = commands.add_parser(
+        "replay-archive", help="re-deliver the stream batches the order archiver gave up on (its failure queue)"
+    )
+    replay.add_argument("--stack-name", default=os.environ.get("SHOP_STACK_NAME"),
+                        help="a deployed stack (outputs read with CloudFormation)")
+    replay.add_argument("--stack-outputs", default=os.environ.get("SHOP_STACK_OUTPUTS"),
+                        help="a stack's outputs as JSON; AWS_ENDPOINT_URL* apply")
     faults = commands.add_parser("faults", help="show, set or clear fault injection on the running cloud")
     faults.add_argument("spec", nargs="?", default=None, metavar="SPEC|off|show",
                         help="e.g. dynamodb.conflict=0.2,lambda.kill=SagaFunction:1 (docs/local-cloud.md)")
@@ -281,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     commands: dict[str, Callable[[argparse.Namespace], int]] = {
         "run": _run_command, "env": lambda a: _env(a.json), "events": _events, "faults": _faults,
         "executions": _executions, "reconcile": _reconcile, "invoke": _invoke, "mail": _mail,
+        "replay-archive": _replay_archive,
     }  # fmt: skip
     return commands[args.command](args)
 
@@ -307,6 +317,23 @@ def _executions(args: argparse.Namespace) -> int:
     from infra.stepfunctions.executions import show_executions
 
     return show_executions(_read_state(), name=args.name, limit=args.limit)
+
+
+def _replay_archive(args: argparse.Namespace) -> int:
+    """Replay the order archiver's failure queue on the running local cloud, or on the stack named."""
+    from infra.dynamodb.replay import replay
+    from infra.reconcile import described_stack
+
+    if args.stack_outputs or args.stack_name:
+        environment = dict(os.environ)
+        outputs = json.loads(args.stack_outputs) if args.stack_outputs else described_stack(args.stack_name,
+                                                                                             environment)[0]
+        report = replay(outputs, environment)
+    else:
+        state = _read_state()
+        report = replay(state["outputs"], state["environment"], local_api=state["endpoints"]["api"])
+    print(report.text())
+    return 0 if not report.failed else 1
 
 
 def _reconcile(args: argparse.Namespace) -> int:

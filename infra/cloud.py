@@ -25,6 +25,7 @@ from infra.apigateway.models import HttpApiSpec
 from infra.core import processes
 from infra.core.activity import Activity
 from infra.core.aws import Endpoints
+from infra.dynamodb.ttl import TtlDeletions, ttl_deletions_route
 from infra.events.log import EventLog
 from infra.faults.control import FAULTS_PATH, FaultControl
 from infra.faults.spec import Resources, parse
@@ -43,6 +44,7 @@ log = logging.getLogger("infra")
 ROOT = processes.ROOT
 STATE_FILE = ROOT / ".local" / "cloud.json"
 EVENTS_PATH = "/_local/events"  # the event log, served by the gateway (infra.events.log.http_route)
+TTL_DELETIONS_PATH = "/_local/ttl-deletions"  # infra.dynamodb.ttl.ttl_deletions_route
 LOCAL_S3_ENDPOINT = "LocalS3Endpoint"  # the template parameter the cloud fills in
 
 
@@ -82,6 +84,9 @@ class LocalCloud:
         self._server_tasks: list[asyncio.Task[None]] = []
         self.started_at = 0.0
         self.event_log = EventLog()  # what the buses routed: GET /_local/events
+        # The deletions the TTL sweeper made, shared by the sweeper and the stream mappings; GET
+        # /_local/ttl-deletions tells a stream reader outside the cloud (the archive replay) which they are.
+        self.ttl_deletions = TtlDeletions()
         self.activity = Activity()  # whether functions run: idle pollers rest
         self.faults: FaultControl | None = None  # fault injection (infra.faults), set up once provisioned
         self._faults_dir: Path | None = None
@@ -146,7 +151,8 @@ class LocalCloud:
         # A template without an HTTP API (e.g. a test fixture) still gets the local routes on the gateway port.
         api = self.stack.http_apis[0] if self.stack.http_apis else HttpApiSpec("NoHttpApi", "none", "$default")
         local_routes = {"/health": self._health_route, EVENTS_PATH: http_route(self.event_log),
-                        FAULTS_PATH: faults.http_get, MAIL_PATH: mail_route(moto.url)}  # fmt: skip
+                        FAULTS_PATH: faults.http_get, MAIL_PATH: mail_route(moto.url),
+                        TTL_DELETIONS_PATH: ttl_deletions_route(self.ttl_deletions)}  # fmt: skip
         local_actions = {f"POST {FAULTS_PATH}": faults.http_set, f"DELETE {FAULTS_PATH}": faults.http_clear}
         self._gateway = create_gateway_app(
             api, self.runtime, self.endpoints, local_routes=local_routes, local_actions=local_actions,
@@ -156,7 +162,7 @@ class LocalCloud:
         await self._serve(create_lambda_api_app(self.runtime), ports["lambda"])
         self._components = build_components(
             self.stack, runtime=self.runtime, endpoints=self.endpoints, ttl_sweep_seconds=config.ttl_sweep_seconds,
-            event_log=self.event_log, activity=self.activity, faults=self.faults,
+            event_log=self.event_log, activity=self.activity, faults=self.faults, ttl_deletions=self.ttl_deletions,
         )  # fmt: skip
         # Independent of each other; each waits for its own readiness (e.g. shard iterators).
         await asyncio.gather(*(component.start() for component in self._components))
@@ -306,6 +312,7 @@ def build_components(
     event_log: EventLog,
     activity: Activity,
     faults: FaultControl | None = None,
+    ttl_deletions: TtlDeletions | None = None,
 ) -> list[Component]:
     """The component registry: every event source of the stack, from each service's `components(...)`.
 
@@ -320,7 +327,7 @@ def build_components(
     from infra.s3 import notifications
     from infra.sqs import event_source
 
-    ttl_deletions = ttl.TtlDeletions()
+    ttl_deletions = ttl_deletions or ttl.TtlDeletions()
     return [
         *streams.components(stack.event_source_mappings, runtime, endpoints, ttl_deletions, activity, faults=faults),
         *ttl.components(stack.ttl_tables, endpoints, ttl_sweep_seconds, ttl_deletions, activity),

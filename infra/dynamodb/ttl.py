@@ -26,6 +26,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -75,6 +76,7 @@ class TtlDeletions:
         self._attributes: dict[str, str] = {}  # table -> TTL attribute name
         self._expected: OrderedDict[tuple[str, Decimal], float] = OrderedDict()  # (table+key, ttl) -> when
         self._service_events: OrderedDict[str, float] = OrderedDict()  # eventIDs already judged the sweeper's
+        self._tables: dict[str, str] = {}  # those eventIDs -> their table
 
     def expect(self, table: str, attribute: str, keys: dict[str, Any], ttl_value: Decimal) -> None:
         """Called before the sweeper's delete, so the REMOVE record can never be read before this."""
@@ -107,13 +109,25 @@ class TtlDeletions:
                     return False
                 del self._expected[match]
             self._service_events[event_id] = time.time()
+            self._tables[event_id] = table
             return True
+
+    def service_event_ids(self, table: str | None = None) -> list[str]:
+        """The eventIDs of the REMOVE records judged the sweeper's (of `table`'s stream, or of every table),
+        oldest first, for the last RETENTION_SECONDS: what a stream reader outside the cloud (a replay of
+        discarded batches) cannot tell from DynamoDB Local's records, which carry no userIdentity."""
+        with self._lock:
+            self._prune()
+            return [event_id for event_id, _ in self._service_events.items()
+                    if table is None or self._tables.get(event_id) == table]  # fmt: skip
 
     def _prune(self) -> None:
         cutoff = time.time() - RETENTION_SECONDS
         for entries in (self._expected, self._service_events):
             while entries and next(iter(entries.values())) < cutoff:
-                entries.popitem(last=False)
+                entry, _ = entries.popitem(last=False)
+                if isinstance(entry, str):
+                    self._tables.pop(entry, None)
 
 
 class TtlSweeper:
@@ -243,6 +257,16 @@ class TtlSweeper:
             log.debug("TTL: %s %s changed before its deletion; kept", spec.table_name, keys)
             return 0
         return 1
+
+
+def ttl_deletions_route(deletions: TtlDeletions) -> Callable[[Mapping[str, str]], Awaitable[dict[str, Any]]]:
+    """`GET /_local/ttl-deletions?table=T` for the gateway's local routes: {"eventIds": [...]}, the stream
+    records of the last 24 hours that were the TTL service's deletions (the userIdentity AWS puts in them)."""
+
+    async def route(query: Mapping[str, str]) -> dict[str, Any]:
+        return {"eventIds": deletions.service_event_ids(query.get("table") or None)}
+
+    return route
 
 
 def components(

@@ -21,7 +21,9 @@ from typing import Any
 from infra.reconcile import cards, invariants
 from infra.reconcile.report import Check, Report, Violation
 from infra.reconcile.sources import (
+    ARCHIVE_KEY,
     Target,
+    archived_orders,
     bus_events,
     described_stack,
     executions,
@@ -88,13 +90,27 @@ def reconcile(
 
 
 def _row_checks(target: Target, rules: invariants.Rules) -> tuple[list[Check], list[dict[str, Any]]]:
-    orders_rows, reservations = _orders_table(target)
+    live, reservations, index_entries = _orders_table(target)
+    archived = archived_orders(target)
     stock = list(scan(target, target.table("InventoryTableName")))
     payments = list(scan(target, target.table("PaymentsTableName")))
+    orders_rows = _with_archived(live, archived)
     checks = invariants.check_stock(stock, reservations) + invariants.check_orders(
         orders_rows, reservations, payments, rules
     )
+    referenced = [str(row["orderId"]) for row in [*reservations, *payments] if row.get("orderId") is not None]
+    checks.append(invariants.check_one_place(
+        [str(row["orderId"]) for row in live], {order_id: str(doc[ARCHIVE_KEY]) for order_id, doc in archived.items()},
+        {str(row["orderId"]): str(row.get("archiveKey")) for row in index_entries}, referenced,
+    ))  # fmt: skip
     return checks, orders_rows
+
+
+def _with_archived(live: list[dict[str, Any]], archived: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The live orders and the archived ones: an archived order is still an order, whose payment,
+    reservation and published events are checked against it (one in both places counts once)."""
+    live_ids = {str(order["orderId"]) for order in live}
+    return live + [order for order_id, order in archived.items() if order_id not in live_ids]
 
 
 def _elapsed(since: datetime) -> timedelta:
@@ -108,9 +124,10 @@ def _persisting(first: Check, second: Check) -> Check:
     return second
 
 
-def _orders_table(target: Target) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _orders_table(target: Target) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The Orders table's live orders, reservations and archive index entries."""
     rows = list(scan(target, target.table("OrdersTableName")))
-    return [row for row in rows if row.get("sk") == "ORDER"], [row for row in rows if row.get("sk") == "RESERVATION"]
+    return tuple([row for row in rows if row.get("sk") == kind] for kind in ("ORDER", "RESERVATION", "ARCHIVED"))  # type: ignore[return-value]
 
 
 def _events_check(target: Target, orders: Sequence[Mapping[str, Any]], settle: float) -> Check:
@@ -129,12 +146,20 @@ def _events_check(target: Target, orders: Sequence[Mapping[str, Any]], settle: f
         if not late or time.monotonic() >= deadline:
             break
         time.sleep(SETTLE_POLL_SECONDS)
-        orders, _ = _orders_table(target)
+        orders = _with_archived(_orders_table(target)[0], archived_orders(target))
     check.checked = sum(expected.values())
     check.note = f"against the local event log, after up to {settle:g} s for late events"
     for mismatch in mismatches:
         check.violation(f"order {mismatch.order_id}", invariants.describe_mismatch(mismatch))
     return check
+
+
+def _scan_archive(check: Check, target: Target) -> None:
+    """The order archive holds orders too: no card number in any archived document."""
+    for order_id, order in archived_orders(target).items():
+        check.checked += 1
+        for found in cards.scan_value(order):
+            check.violation(f"archived order {order_id} at {found.path}", f"card number {found.masked}")
 
 
 def _cards_check(target: Target, scan_logs: bool) -> Check:
@@ -146,6 +171,7 @@ def _cards_check(target: Target, scan_logs: bool) -> Check:
             for found in cards.scan_value(item):
                 where = f"table {table} item {key_of(item, keys)} at {found.path}"
                 check.violation(where, f"card number {found.masked}")
+    _scan_archive(check, target)
     for name, parts in executions(target):
         check.checked += 1
         for found in cards.scan_value(parts):

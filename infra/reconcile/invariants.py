@@ -261,3 +261,35 @@ def describe_mismatch(mismatch: EventMismatch) -> str:
     if mismatch.expected == 0:
         return f"{mismatch.event_type} published {mismatch.published} time(s) without that status change"
     return f"{mismatch.event_type} published {mismatch.published} times"
+
+
+# ---------------------------------------------------------------- the order archive
+ONE_PLACE_CHECK = "every order is in exactly one place (live table or archive)"
+
+
+def check_one_place(
+    live: Iterable[str], archived: Mapping[str, str], index_entries: Mapping[str, str], referenced: Iterable[str]
+) -> Check:
+    """Each order is either a live row (sk ORDER) or an archived object (orders/.../<orderId>.jsonl), never
+    both and never neither; an archived order has its index entry (sk ARCHIVED) pointing at its object.
+
+    `live`: the ids of the ORDER rows; `archived`: order id -> archive object key; `index_entries`: order id
+    -> the key its ARCHIVED entry names; `referenced`: order ids other rows name (reservations, payments),
+    which must each be an order somewhere.
+    """
+    check = Check(ONE_PLACE_CHECK, unit="orders")
+    in_table = set(live)
+    for order_id in sorted(in_table | set(archived) | set(index_entries) | set(referenced)):
+        check.checked += 1
+        where, key = _order_key(order_id), archived.get(order_id)
+        if order_id in in_table and key is not None:
+            check.violation(where, f"both in the Orders table and in the archive ({key})")
+        elif order_id not in in_table and key is None:
+            check.violation(where, "in neither the Orders table nor the archive (a failed archival not replayed "
+                            "yet? `python -m infra replay-archive`)")  # fmt: skip
+        entry = index_entries.get(order_id)
+        if entry is not None and entry != key:
+            check.violation(where, f"its archive index entry names {entry}, which is not its archived object")
+        elif key is not None and entry is None:
+            check.violation(where, f"archived ({key}) but not in the archive index: GET /orders cannot find it")
+    return check

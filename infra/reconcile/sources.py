@@ -8,6 +8,7 @@ CloudFormation from SHOP_STACK_NAME), with AWS_ENDPOINT_URL* for LocalStack, for
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,3 +133,24 @@ def log_files(target: Target) -> list[Path]:
     if target.log_dir is None or not target.log_dir.is_dir():
         return []
     return sorted(target.log_dir.glob("*.log"))
+
+
+ARCHIVE_KEY = "_archiveKey"  # added to each archived order read back: the object it was read from
+ARCHIVE_BUCKET_OUTPUT = "OrderArchiveBucketName"
+
+
+def archived_orders(target: Target) -> dict[str, dict[str, Any]]:
+    """Order id -> every archived order's document (shop.orders.archive), with its object key under
+    ARCHIVE_KEY; empty for a stack without an order archive."""
+    bucket = target.outputs.get(ARCHIVE_BUCKET_OUTPUT)
+    if not bucket:
+        return {}
+    s3, found = target.client("s3"), {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="orders/"):
+        for entry in page.get("Contents", []):
+            body = s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read().decode()
+            for line in body.splitlines():
+                if line.strip():
+                    order = json.loads(line)
+                    found[str(order["orderId"])] = {**order, ARCHIVE_KEY: entry["Key"]}
+    return found

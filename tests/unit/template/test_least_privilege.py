@@ -102,9 +102,16 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
         "states:stateMachine:CheckoutStateMachine": frozenset({"states:StartExecution"}),
         "dynamodb:table/ProfilesTable": frozenset({"dynamodb:GetItem"}),  # the default address: tax region, copy
     },
-    "OrdersFunctionRole": {  # list/read orders; a cancel voids or refunds, gives stock back (updates), closes
+    "OrdersFunctionRole": {  # list/read orders (archived ones from S3); a cancel voids or refunds, gives stock
+        # back (updates), closes
         **table("OrdersTable", CRUD), **table("PaymentsTable", CRUD), **table("PaymentProviderLedgerTable", CRUD),
         **table("InventoryTable", WRITE), **task_tokens(),
+        "s3:OrderArchiveBucket/orders/*": frozenset({"s3:GetObject"}),
+    },
+    "OrderArchiverFunctionRole": {  # TTL-deleted order -> archive object + its index entry; failures to its queue
+        "dynamodb:table/OrdersTable": frozenset({"dynamodb:PutItem"}),
+        "s3:OrderArchiveBucket/orders/*": frozenset({"s3:PutObject"}),
+        "sqs:OrderArchiveFailureQueue": frozenset({"sqs:SendMessage*"}),
     },
     "PaymentsFunctionRole": {  # confirms a payment with the provider and tells the waiting saga
         **table("PaymentsTable", CRUD), **table("PaymentProviderLedgerTable", CRUD), **task_tokens(),

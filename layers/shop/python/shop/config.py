@@ -153,6 +153,9 @@ class CheckoutSettings:
     checkout_key_secret_arn: str | None
     # The payment reconciler leaves younger payments alone: a saga, a cancel or an expiry may hold them.
     reconcile_older_than_seconds: int
+    # A finished order is archived to S3 (the TTL service deletes its row) this long after it ended.
+    archive_after_seconds: int
+    order_archive_bucket: str | None  # only the functions that read or write the archive are given it
 
 
 def load_checkout_settings(environ: Mapping[str, str]) -> CheckoutSettings:
@@ -181,6 +184,8 @@ def load_checkout_settings(environ: Mapping[str, str]) -> CheckoutSettings:
         ),
         checkout_key_secret_arn=environ.get("CHECKOUT_KEY_SECRET_ARN") or None,
         reconcile_older_than_seconds=int(environ.get("RECONCILE_OLDER_THAN_SECONDS") or 120),
+        archive_after_seconds=int(environ.get("ARCHIVE_AFTER_SECONDS") or 365 * 24 * 3600),
+        order_archive_bucket=environ.get("ORDER_ARCHIVE_BUCKET") or None,
     )
 
 

@@ -181,3 +181,28 @@ def test_orders_against_their_window_payment_and_reservation() -> None:
             ("payment p8", "CAPTURED for order gone, which does not exist"),
         ],
     }
+
+
+# ---------------------------------------------------------------- the order archive
+def test_every_order_is_in_exactly_one_place() -> None:
+    key = "orders/user=u1/year=2026/month=11/{}.jsonl".format
+    check = invariants.check_one_place(
+        live=["live", "both"],
+        archived={"archived": key("archived"), "both": key("both"), "unindexed": key("unindexed"),
+                  "misindexed": key("misindexed")},
+        index_entries={"archived": key("archived"), "both": key("both"), "dangling": key("dangling"),
+                       "misindexed": key("other")},
+        referenced=["live", "archived", "lost"],
+    )  # fmt: skip
+    assert check.checked == 7
+    found = sorted((v.where, v.problem) for v in check.violations)
+    assert found == [
+        ("order both", f"both in the Orders table and in the archive ({key('both')})"),
+        ("order dangling", "in neither the Orders table nor the archive (a failed archival not replayed yet? "
+                           "`python -m infra replay-archive`)"),
+        ("order dangling", f"its archive index entry names {key('dangling')}, which is not its archived object"),
+        ("order lost", "in neither the Orders table nor the archive (a failed archival not replayed yet? "
+                       "`python -m infra replay-archive`)"),
+        ("order misindexed", f"its archive index entry names {key('other')}, which is not its archived object"),
+        ("order unindexed", f"archived ({key('unindexed')}) but not in the archive index: GET /orders cannot find it"),
+    ]  # fmt: skip

@@ -6,6 +6,11 @@ EXPIRED; PENDING/CREATED/CONFIRMED -> CANCELLED. Every move is one conditional w
 may come from, so the saga, the expiry consumer and a cancelling buyer can race: the first wins and the
 others change nothing. Each move also appends to the order's history. What an order that ends early
 held is undone by shop.checkout.saga's one unwind sequence, which closes the order last (close).
+
+A finished order gets its archive TTL when it ends for good (ship, or close after the unwind): the TTL
+service then moves it to the S3 archive (shop.orders.archive), and the buyer's reads go on finding it there.
+Every status move also moves the order in the byUserStatus index (userStatus), so a buyer's orders of one
+status are a Query of that index, never a filter over all of them.
 """
 
 from __future__ import annotations
@@ -25,8 +30,19 @@ from shop.dynamodb import ConditionCheck, cancellation, condition_failed, find, 
 from shop.errors import OrderNotFoundError, ValidationFailedError
 from shop.identity import Caller, require_buyer
 from shop.ids import is_id
+from shop.orders import archive
 from shop.orders.schemas import HistoryView, LineView, OrderPage, OrderView
-from shop.orders.tables import HOLD, ORDER, HistoryEntry, HoldRow, Line, OrderRow
+from shop.orders.tables import (
+    ARCHIVED,
+    HOLD,
+    ORDER,
+    ArchivedOrderRow,
+    HistoryEntry,
+    HoldRow,
+    Line,
+    OrderRow,
+    user_status,
+)
 
 ORDER_ID_PREFIX = "ord"
 ALLOWED_FROM: dict[str, tuple[str, ...]] = {
@@ -53,7 +69,8 @@ def new_order(*, order_id: str, user_id: str, cart_id: str, amount: int, currenc
     started still expires). Idempotent: an order with this id that exists already is answered as it is."""
     now = clock.now_iso()
     order = OrderRow(
-        order_id, ORDER, user_id=user_id, cart_id=cart_id, status="PENDING", payment_status="PENDING",
+        order_id, ORDER, user_id=user_id, cart_id=cart_id, status="PENDING",
+        user_status=user_status(user_id, "PENDING"), payment_status="PENDING",
         payment_id=payments.payment_id_for(order_id), card_token=card_token, card_last4=card_last4,
         amount=amount, currency=currency, totals=totals, address=address, created_at=now, updated_at=now,
         lines=[Line(item_id=x.item_id, variant_id=x.variant_id, quantity=x.quantity, unit_price=x.unit_price,  # type: ignore[no-untyped-call]
@@ -88,11 +105,20 @@ def status_of(order_id: str) -> str | None:
     return None if order is None else str(order.status)
 
 
-def _move_actions(to: str, reason: str | None) -> list[Any]:
+def _owner(order_id: str) -> str:
+    """The order's buyer, which never changes: what a status move needs to move it in byUserStatus."""
+    order = find(OrderRow, order_id, ORDER)
+    if order is None:
+        raise OrderNotFoundError(details={"orderId": order_id})
+    return str(order.user_id)
+
+
+def _move_actions(order_id: str, to: str, reason: str | None) -> list[Any]:
     now = clock.now_iso()
     entry = HistoryEntry(status=to, at=now, reason=reason)  # type: ignore[no-untyped-call]
     actions = [
         OrderRow.status.set(to),
+        OrderRow.user_status.set(user_status(_owner(order_id), to)),
         OrderRow.updated_at.set(now),
         OrderRow.history.set(OrderRow.history.append([entry])),
     ]
@@ -110,9 +136,11 @@ def transition(order_id: str, to: str, *, reason: str | None = None, extra: Sequ
     """Move the order to `to` if it is in one of the statuses allowed before it; False if it is not."""
     try:
         OrderRow(order_id, ORDER).update(
-            actions=[*_move_actions(to, reason), *extra], condition=OrderRow.status.is_in(*ALLOWED_FROM[to])
+            actions=[*_move_actions(order_id, to, reason), *extra], condition=OrderRow.status.is_in(*ALLOWED_FROM[to])
         )
         return True
+    except OrderNotFoundError:
+        return False  # no such order (or archived already): nothing to move
     except UpdateError as error:
         if condition_failed(error):
             return False
@@ -125,7 +153,7 @@ def create(order_id: str) -> None:
     try:
         with transaction() as writes:
             writes.save(HoldRow(order_id, HOLD, expires_at=_payment_window_end()))
-            writes.update(OrderRow(order_id, ORDER), actions=_move_actions("CREATED", None),
+            writes.update(OrderRow(order_id, ORDER), actions=_move_actions(order_id, "CREATED", None),
                           condition=OrderRow.status == "PENDING")  # fmt: skip
     except TransactWriteError as error:
         status = load(order_id).status  # re-read: the refusal alone cannot say what happened
@@ -151,7 +179,7 @@ def confirm(order_id: str, payment_txn_id: str | None) -> None:
             sale.add_to(writes)
             writes.update(
                 OrderRow(order_id, ORDER),
-                actions=[*_move_actions("CONFIRMED", None), OrderRow.payment_status.set("CAPTURED"), *txn],
+                actions=[*_move_actions(order_id, "CONFIRMED", None), OrderRow.payment_status.set("CAPTURED"), *txn],
                 condition=OrderRow.status == "CREATED",
             )  # fmt: skip
     except TransactWriteError as error:
@@ -171,8 +199,10 @@ def close(order_id: str, status: str, reason: str) -> bool:
     """
     payment = payments.get_payment_row(payments.payment_id_for(order_id))
     recorded: list[Any] = [OrderRow.payment_status.set(payment.status)] if payment is not None else []
+    # Archived only once closed: an order whose unwind is still under way stays in the table.
+    recorded.append(OrderRow.expires_at.set(_archive_time()))
     moved = transition(order_id, status, reason=reason, extra=recorded)
-    if not moved and recorded:
+    if not moved:
         try:
             OrderRow(order_id, ORDER).update(actions=recorded, condition=OrderRow.status == status)
         except UpdateError as error:
@@ -183,31 +213,74 @@ def close(order_id: str, status: str, reason: str) -> bool:
 
 
 def ship(order_id: str) -> bool:
-    return transition(order_id, "SHIPPED")
+    return transition(order_id, "SHIPPED", extra=[OrderRow.expires_at.set(_archive_time())])
+
+
+def _archive_time() -> int:
+    """When a finished order leaves the table for the archive (its TTL, epoch seconds)."""
+    return int(time.time()) + checkout_settings().archive_after_seconds
 
 
 # ---------------------------------------------------------------- the buyer's API
 def get_order(caller: Caller, order_id: str) -> OrderView:
-    return view(load_own(caller, order_id))
+    """The caller's order, live or archived (read through to the archive, `archived: true`)."""
+    require_buyer(caller)
+    if not is_id(order_id, ORDER_ID_PREFIX):
+        raise OrderNotFoundError(details={"orderId": order_id})
+    order = find(OrderRow, order_id, ORDER)
+    if order is not None:
+        _check_owner(caller, order_id, order.user_id)
+        return view(order)
+    entry = find(ArchivedOrderRow, order_id, ARCHIVED)
+    if entry is None:
+        raise OrderNotFoundError(details={"orderId": order_id})
+    _check_owner(caller, order_id, entry.user_id)
+    return archived_view(archive.read(entry.archive_key))
 
 
 def list_orders(caller: Caller, *, status: str | None, cursor: str | None, size: int) -> OrderPage:
-    """The caller's orders, newest first, optionally of one status; cursor pagination."""
+    """The caller's orders, live and archived, newest first, optionally of one status; cursor pagination.
+
+    One Query of one index reads exactly the page (byUser, or byUserStatus for one status: no filter
+    after the read, so a page costs the same for a buyer with ten orders as for one with ten thousand).
+    Archived orders are index entries (sk ARCHIVED) sorted among the live ones, so the one cursor (the
+    index's LastEvaluatedKey) crosses the live/archived boundary; their documents are read from S3.
+    """
     require_buyer(caller)
     if status is not None and status not in STATUSES:
         raise ValidationFailedError.of_field("status", f"one of {', '.join(sorted(STATUSES))}", "enum")
-    start = _decode_cursor(caller, cursor)
-    found: list[OrderRow] = []
-    while len(found) < size:
-        page = OrderRow.by_user.query(
-            caller.user_id, scan_index_forward=False, limit=size - len(found), last_evaluated_key=start,
-            filter_condition=(OrderRow.status == status) if status else None,
-        )  # fmt: skip
-        found += list(page)
-        start = page.last_evaluated_key
-        if not start:
-            break
-    return OrderPage(orders=[view(o) for o in found], next_cursor=_encode_cursor(start) if start else None)
+    start = _decode_cursor(caller, cursor, status)
+    index = OrderRow.by_user_status if status else OrderRow.by_user
+    partition = user_status(caller.user_id, status) if status else caller.user_id
+    page = index.query(partition, scan_index_forward=False, limit=size, last_evaluated_key=start)
+    rows = list(page)
+    archived_keys = [archive.archive_key(r.user_id, r.created_at, r.order_id) for r in rows if r.sk == ARCHIVED]
+    documents = dict(zip(archived_keys, archive.read_all(archived_keys), strict=True))
+    views = [
+        archived_view(documents[archive.archive_key(r.user_id, r.created_at, r.order_id)]) if r.sk == ARCHIVED
+        else view(r)
+        for r in rows
+    ]  # fmt: skip
+    end = page.last_evaluated_key
+    return OrderPage(orders=views, next_cursor=_encode_cursor(end) if end else None)
+
+
+def archived_view(document: dict[str, Any]) -> OrderView:
+    """An archived order's document (shop.orders.archive) as the buyer reads it."""
+    totals = document.get("totals") or {}
+    return OrderView(
+        order_id=document["orderId"], user_id=document["userId"], status=document["status"],
+        reason=document.get("reason"), amount=int(document["amount"]), currency=document["currency"],
+        payment_id=document["paymentId"], payment_status=document["paymentStatus"],
+        payment_txn_id=document.get("paymentTxnId"), card_last4=document["cardLast4"],
+        lines=[LineView(item_id=x["itemId"], variant_id=x["variantId"], quantity=int(x["quantity"]),
+                        unit_price=int(x["unitPrice"]), name=x["name"]) for x in document.get("lines", [])],
+        totals=TotalsView(**{k: int(v) for k, v in totals.items() if k in ("subtotal", "tax", "shipping", "total")}),
+        address=document.get("address"), created_at=document["createdAt"], updated_at=document["updatedAt"],
+        history=[HistoryView(status=h["status"], at=h["at"], reason=h.get("reason"))
+                 for h in document.get("history", [])],
+        archived=True,
+    )  # fmt: skip
 
 
 def view(order: OrderRow) -> OrderView:
@@ -226,27 +299,34 @@ def view(order: OrderRow) -> OrderView:
 
 
 def load_own(caller: Caller, order_id: str) -> OrderRow:
-    """The caller's order; another buyer's order answers 404, as if it did not exist (admins included)."""
+    """The caller's live order; another buyer's order answers 404, as if it did not exist (admins included)."""
     require_buyer(caller)
     if not is_id(order_id, ORDER_ID_PREFIX):
         raise OrderNotFoundError(details={"orderId": order_id})
     order = load(order_id)
-    if order.user_id != caller.user_id:
-        raise OrderNotFoundError(details={"orderId": order_id})  # never reveal other buyers' orders
+    _check_owner(caller, order_id, order.user_id)
     return order
+
+
+def _check_owner(caller: Caller, order_id: str, owner: str) -> None:
+    if owner != caller.user_id:
+        raise OrderNotFoundError(details={"orderId": order_id})  # never reveal other buyers' orders
 
 
 def _encode_cursor(key: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def _decode_cursor(caller: Caller, cursor: str | None) -> dict[str, Any] | None:
+def _decode_cursor(caller: Caller, cursor: str | None, status: str | None) -> dict[str, Any] | None:
+    """The index key a page starts after; only a cursor of this caller's list of this status is accepted."""
     if not cursor:
         return None
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if key["userId"]["S"] != caller.user_id:
-            raise ValueError("not this user's cursor")
+        # The key of the index the list reads: byUser's names the buyer, byUserStatus's the buyer and status.
+        name, value = ("userStatus", user_status(caller.user_id, status)) if status else ("userId", caller.user_id)
+        if key[name]["S"] != value:
+            raise ValueError("not a cursor of this list")
         return dict(key)
     except (ValueError, KeyError, TypeError):
         raise ValidationFailedError.of_field("cursor", "not a cursor from this list", "invalid") from None

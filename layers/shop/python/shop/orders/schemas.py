@@ -44,6 +44,7 @@ class OrderView(ViewModel):
     created_at: str
     updated_at: str
     history: list[HistoryView]
+    archived: bool = False  # true when read from the order archive (shop.orders.archive)
 
 
 class OrderPage(ViewModel):
