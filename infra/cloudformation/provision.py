@@ -289,6 +289,9 @@ class Provisioner:
         # S3 bucket names are lower case; logical ids are not.
         name = str(props.get("BucketName") or f"{self._stack_name}-{logical_id}".lower())
         self._s3.create_bucket(Bucket=name)
+        versioning = props.get("VersioningConfiguration")
+        if versioning:  # overwrites keep earlier versions, as on AWS (what erasing personal data must undo)
+            self._s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning["Status"]})
         cors = props.get("CorsConfiguration")
         if cors:
             self._s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": cors["CorsRules"]})

@@ -9,6 +9,7 @@ cancellable), which closes them and gives them their archive TTL.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -19,10 +20,10 @@ import httpx
 import pytest
 
 from tests.conftest import SESSION_EDGE_LIMITS, Stack, _local_stack, local_cloud
-from tests.support.checkout import checkout, listed_item, place, wait_order
+from tests.support.checkout import checkout, fill_cart, listed_item, place, wait_order
 from tests.support.faults import clear_faults, set_faults
 from tests.support.polling import eventually
-from tests.support.users import User
+from tests.support.users import User, register
 
 ARCHIVE_AFTER_SECONDS = 2
 # Every write of an archive index entry fails (an archived order is its object, then its entry): the archiver
@@ -185,3 +186,28 @@ def test_order_reads_answer_an_etag_and_304_when_unchanged(archive_api: httpx.Cl
     assert cancelled.status_code == 200, cancelled.text
     changed = archive_api.get(f"/orders/{order['orderId']}", headers={**buyer.auth, "If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["etag"] != etag
+
+
+def test_deleting_the_account_anonymises_its_archived_orders_and_erases_earlier_versions(
+    archive_stack: Stack, archive_api: httpx.Client, listing: str
+) -> None:
+    buyer = register(archive_api, "buyer")
+    address = {"name": "Ada Archive", "line1": "12 Hidden Lane", "city": "Austin", "region": "TX",
+               "postalCode": "78701", "country": "US"}  # fmt: skip
+    assert archive_api.post("/me/addresses", headers=buyer.auth, json=address).status_code == 201
+    placed = checkout(archive_api, buyer, fill_cart(archive_api, buyer, listing), "3220")
+    assert placed.status_code == 202, placed.text
+    order_id = placed.json()["orderId"]
+    wait_order(archive_api, buyer, order_id, {"CREATED"})
+    assert archive_api.post(f"/orders/{order_id}/cancel", headers=buyer.auth).status_code == 200
+    eventually(lambda: archived_in_list(archive_api, buyer, order_id), timeout=60, message="archived")
+
+    assert archive_api.delete("/me", headers=buyer.auth).status_code == 204
+    s3, bucket = archive_stack.client("s3"), archive_stack.outputs["OrderArchiveBucketName"]
+    (key,) = archived_keys(archive_stack, buyer.user_id)
+    text = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    assert json.loads(text)["address"] == {"country": "US", "taxRegion": "US-TX", "anonymised": True}
+    assert "Hidden Lane" not in text and "Ada Archive" not in text
+    # The bucket is versioned: the document as first archived (with the address) must be gone too.
+    versions = s3.list_object_versions(Bucket=bucket, Prefix=key)
+    assert [v["Key"] for v in versions.get("Versions", [])] == [key]

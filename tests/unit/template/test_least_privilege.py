@@ -53,6 +53,9 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
         **table("ProfilesTable", CRUD),
         "dynamodb:table/OrdersTable/index/byUser": frozenset({"dynamodb:Query"}),
         "dynamodb:table/OrdersTable": frozenset({"dynamodb:UpdateItem"}),
+        # ... and archived orders: each document rewritten without the address, its earlier versions erased
+        "s3:OrderArchiveBucket/orders/*": frozenset({"s3:GetObject", "s3:PutObject", "s3:DeleteObjectVersion"}),
+        "s3:OrderArchiveBucket": frozenset({"s3:ListBucketVersions"}),
     },
     "AccountEventsFunctionRole": {  # Profiles stream -> AccountDeleted, published once (its dedup records)
         **idempotency(), "events:event-bus/ShopEventBus": frozenset({"events:PutEvents"}),

@@ -78,6 +78,18 @@ def archive(order: Mapping[str, Any]) -> str:
     return key
 
 
+def rewrite(key: str, document: Mapping[str, Any]) -> None:
+    """Replace an archived order's document and erase every earlier version of it (the bucket is versioned,
+    and what is rewritten is personal data: DELETE /me, shop.orders.personal_data)."""
+    body = json.dumps(dict(document), separators=(",", ":"), sort_keys=True) + "\n"
+    s3, bucket = aws.s3(), _bucket()
+    current = s3.put_object(Bucket=bucket, Key=key, Body=body.encode(), ContentType=ARCHIVE_CONTENT_TYPE)
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key):
+        for version in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+            if version["Key"] == key and version["VersionId"] != current.get("VersionId", "null"):
+                s3.delete_object(Bucket=bucket, Key=key, VersionId=version["VersionId"])
+
+
 def read(key: str) -> dict[str, Any]:
     """An archived order's document."""
     body = aws.s3().get_object(Bucket=_bucket(), Key=key)["Body"].read()

@@ -10,7 +10,8 @@ from typing import Any
 
 from shop import clock
 from shop.dynamodb import plain_map
-from shop.orders.tables import OrderRow
+from shop.orders import archive
+from shop.orders.tables import ARCHIVED, OrderRow
 
 # Kept from the shipped-to address: the jurisdiction of the tax charged.
 KEPT_ADDRESS_FIELDS = ("country", "taxRegion")
@@ -25,6 +26,9 @@ def anonymise_orders_of(user_id: str) -> int:
     """Cut every order of the user down to no personal data; returns how many orders changed (0 on a re-run)."""
     changed = 0
     for order in OrderRow.by_user.query(user_id):
+        if order.sk == ARCHIVED:  # an index entry: the order itself is a document in the S3 archive
+            changed += _anonymise_archived(archive.archive_key(user_id, order.created_at, order.order_id), user_id)
+            continue
         address = plain_map(order.address) if order.address is not None else None
         if address is None or address.get("anonymised"):
             continue
@@ -34,3 +38,12 @@ def anonymise_orders_of(user_id: str) -> int:
         )
         changed += 1
     return changed
+
+
+def _anonymise_archived(key: str, user_id: str) -> int:
+    document = archive.read(key)
+    address = document.get("address")
+    if document.get("userId") != user_id or not isinstance(address, dict) or address.get("anonymised"):
+        return 0
+    archive.rewrite(key, {**document, "address": anonymised_address(address), "updatedAt": clock.now_iso()})
+    return 1
