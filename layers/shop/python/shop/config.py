@@ -258,3 +258,31 @@ def event_bus_name() -> str:
     if not name:
         raise ConfigurationError("missing environment variables: EVENT_BUS_NAME")
     return name
+
+
+# ---------------------------------------------------------------- wishlist and notifications
+@dataclass(frozen=True)
+class NotifySettings:
+    # Each is None where the template does not give it to the function; the code that needs one says so.
+    wishlist_table: str | None
+    notifications_table: str | None
+    # The verified SES identity notification emails come from (template parameter NotificationEmailSource).
+    email_source: str | None
+    wishlist_max_items: int
+
+
+def load_notify_settings(environ: Mapping[str, str]) -> NotifySettings:
+    limit = environ.get("WISHLIST_MAX_ITEMS") or "100"
+    if not limit.isdigit() or int(limit) == 0:
+        raise ConfigurationError(f"WISHLIST_MAX_ITEMS must be a positive integer, got {limit!r}")
+    return NotifySettings(
+        wishlist_table=environ.get("WISHLIST_TABLE") or None,
+        notifications_table=environ.get("NOTIFICATIONS_TABLE") or None,
+        email_source=environ.get("NOTIFICATION_EMAIL_SOURCE") or None,
+        wishlist_max_items=int(limit),
+    )
+
+
+@cache
+def notify_settings() -> NotifySettings:
+    return load_notify_settings(os.environ)
