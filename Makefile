@@ -10,11 +10,12 @@ PORT ?= 3000
 PARAMS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help install run test unit lint typecheck template-lint audit openapi bench seed reconcile deploy clean check-java
+.PHONY: help install run test unit fuzz lint typecheck template-lint audit openapi bench seed reconcile deploy clean check-java
 
 help:
 	@echo "make run     serve the API on http://127.0.0.1:$(PORT) (DynamoDB Local, moto, functions, gateway)"
 	@echo "make test    unit, integration and end-to-end tests against a local cloud the tests start"
+	@echo "make fuzz    generated requests over every operation, deeper than in make test (FUZZ_EXAMPLES=$(FUZZ_EXAMPLES))"
 	@echo "make lint    ruff, mypy, cfn-lint and the dependency audit"
 	@echo "make audit   pip-audit over the pinned requirements, minus audit-allowlist.toml (needs the package index)"
 	@echo "make bench   benchmarks; results in docs/benchmarks.md"
@@ -48,6 +49,11 @@ test: install
 
 unit: install
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+# The fuzzing of make test, deeper: FUZZ_EXAMPLES generated requests per operation and mode (make test: 5).
+FUZZ_EXAMPLES ?= 100
+fuzz: install
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/integration/test_fuzz.py -p no:randomly $(PYTEST_ARGS)
 
 # AUDIT=skip leaves the dependency audit out (where the package index serves no vulnerability data).
 lint: install template-lint typecheck $(if $(filter skip,$(AUDIT)),,audit)

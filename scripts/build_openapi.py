@@ -51,6 +51,10 @@ def build() -> dict[str, Any]:
         merged.add_schema(schema)
     document = merged.get_openapi_schema()
     _drop_generic_validation_responses(document)
+    _document_gateway_answers(document)
+    _drop_null_from_parameters(document)
+    _mark_parameters_the_functions_require(document)
+    add_links(document)
     _drop_unreferenced_schemas(document)
     return document
 
@@ -98,6 +102,142 @@ def _drop_generic_validation_responses(document: dict[str, Any]) -> None:
             responses = operation.get("responses", {})
             if responses.get("422", {}).get("content", {}).get("application/json", {}).get("schema") == generic:
                 del responses["422"]
+
+
+def _drop_null_from_parameters(document: dict[str, Any]) -> None:
+    """An optional query or header parameter is `str | None` in Python, which pydantic documents as
+    anyOf [string, null]; but a query string or header cannot carry JSON null (a client sends the text "null",
+    which validation refuses), so a parameter's schema keeps only its non-null branch: absent is its None."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                branches = [branch for branch in schema.get("anyOf", []) if branch != {"type": "null"}]
+                if "anyOf" in schema and len(branches) == 1:
+                    del schema["anyOf"]
+                    schema.update(branches[0])
+
+
+# OpenAPI links: where a response's values can be used next ((method, path, status) -> link name -> target
+# operation and the values it takes). Clients and stateful fuzzing follow them from a new item to its changes,
+# stock and images and into carts, from a cart to checkout, from an order to its cancel and payment.
+Operation = tuple[str, str]
+_ITEM_ID = {"itemId": "$response.body#/itemId"}
+LINKS: dict[tuple[str, str, str], dict[str, tuple[Operation, dict[str, Any]]]] = {
+    ("post", "/items", "201"): {
+        "GetItem": (("get", "/items/{itemId}"), {"parameters": _ITEM_ID}),
+        "ChangeItem": (("patch", "/items/{itemId}"),
+                       {"parameters": _ITEM_ID, "requestBody": {"version": "$response.body#/version"}}),
+        "DeactivateItem": (("post", "/items/{itemId}/deactivate"), {"parameters": _ITEM_ID}),
+        "ActivateItem": (("post", "/items/{itemId}/activate"), {"parameters": _ITEM_ID}),
+        "AddImage": (("post", "/items/{itemId}/images"), {"parameters": _ITEM_ID}),
+        "Restock": (("post", "/items/{itemId}/stock"), {"parameters": _ITEM_ID}),
+        "AddToCart": (("patch", "/cart"), {"requestBody": _ITEM_ID}),
+        "AddToGuestCart": (("patch", "/guest-cart"), {"requestBody": _ITEM_ID}),
+    },
+    ("patch", "/items/{itemId}", "200"): {
+        "GetItem": (("get", "/items/{itemId}"), {"parameters": _ITEM_ID}),
+        "ChangeItemAgain": (("patch", "/items/{itemId}"),
+                            {"parameters": _ITEM_ID, "requestBody": {"version": "$response.body#/version"}}),
+    },
+    ("patch", "/cart", "200"): {
+        "CheckOut": (("post", "/checkout"),
+                     {"requestBody": {"cartId": "$response.body#/cartId", "amount": "$response.body#/totals/total"}}),
+    },
+    ("get", "/cart", "200"): {
+        "CheckOut": (("post", "/checkout"),
+                     {"requestBody": {"cartId": "$response.body#/cartId", "amount": "$response.body#/totals/total"}}),
+    },
+    ("patch", "/guest-cart", "200"): {
+        "GetGuestCart": (("get", "/guest-cart"), {"parameters": {"header.x-cart-token": "$response.body#/cartToken"}}),
+        "MergeGuestCart": (("post", "/cart/merge"), {"requestBody": {"cartToken": "$response.body#/cartToken"}}),
+    },
+    ("post", "/checkout", "202"): {
+        "GetOrder": (("get", "/orders/{orderId}"), {"parameters": {"orderId": "$response.body#/orderId"}}),
+        "CancelOrder": (("post", "/orders/{orderId}/cancel"), {"parameters": {"orderId": "$response.body#/orderId"}}),
+    },
+    ("get", "/orders/{orderId}", "200"): {
+        "ConfirmPayment": (("post", "/payments/{paymentId}/confirm"),
+                           {"parameters": {"paymentId": "$response.body#/paymentId"}}),
+        "CancelOrder": (("post", "/orders/{orderId}/cancel"), {"parameters": {"orderId": "$response.body#/orderId"}}),
+    },
+    ("post", "/imports", "201"): {
+        "GetImport": (("get", "/imports/{importId}"), {"parameters": {"importId": "$response.body#/importId"}}),
+    },
+    ("post", "/auth/login", "200"): {
+        "Refresh": (("post", "/auth/refresh"), {"requestBody": {"refreshToken": "$response.body#/refreshToken"}}),
+    },
+}  # fmt: skip
+
+
+def add_links(document: dict[str, Any]) -> None:
+    """Write LINKS into the responses they start from, naming targets by operationId; a link whose either end
+    is not in the document fails the build (a renamed route must not silently drop its links)."""
+    paths = document.get("paths", {})
+
+    def operation(method: str, path: str) -> dict[str, Any]:
+        found: dict[str, Any] | None = paths.get(path, {}).get(method)
+        if found is None:
+            raise KeyError(f"OpenAPI link names {method.upper()} {path}, which the document does not have")
+        return found
+
+    for (method, path, status), links in LINKS.items():
+        response = operation(method, path)["responses"][status]
+        response["links"] = {
+            name: {"operationId": operation(*target)["operationId"], **values}
+            for name, (target, values) in links.items()
+        }
+
+
+# Parameters optional in the function's signature but required by its code, which answers their absence with
+# a code of its own rather than the resolver's 422: POST /checkout without Idempotency-Key is 400
+# IDEMPOTENCY_KEY_REQUIRED (docs/checkout.md). The document says they are required.
+REQUIRED_BY_THE_FUNCTION = {("post", "/checkout", "idempotency-key")}
+
+
+def _mark_parameters_the_functions_require(document: dict[str, Any]) -> None:
+    for method, path, name in REQUIRED_BY_THE_FUNCTION:
+        parameters = document["paths"][path][method].get("parameters", [])
+        (parameter,) = [parameter for parameter in parameters if parameter["name"] == name]
+        parameter["required"] = True
+
+
+GATEWAY_ERROR = {
+    "type": "object",
+    "title": "GatewayError",
+    "description": "An answer API Gateway gives itself, before any function runs (AWS's shape).",
+    "required": ["message"],
+    "properties": {"message": {"type": "string"}},
+}
+
+
+def _document_gateway_answers(document: dict[str, Any]) -> None:
+    """Answers given before any function runs, on any route: the edge's (the template's web ACL, locally the
+    gateway playing it) in our error shape, API Gateway's own in its {"message"} shape (GatewayError).
+    - 429: the edge's per-address and per-caller limits (TOO_MANY_REQUESTS), or the stage's throttle;
+    - 413: a body over 64 KiB at the edge (PAYLOAD_TOO_LARGE), or over API Gateway's 10 MB;
+    - 401 on bearerAuth routes: the JWT authorizer refusing the token, or a function finding no caller."""
+    document.setdefault("components", {}).setdefault("schemas", {})["GatewayError"] = GATEWAY_ERROR
+    either = {"anyOf": [{"$ref": "#/components/schemas/ErrorBody"}, {"$ref": "#/components/schemas/GatewayError"}]}
+    retry_after = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "string"}}}
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            responses["413"] = {
+                "description": "Content Too Large: over 64 KiB at the edge (PAYLOAD_TOO_LARGE) or 10 MB at API Gateway",
+                "content": {"application/json": {"schema": either}},
+            }
+            responses["429"] = {
+                "description": "Too Many Requests: the edge's per-address or per-caller limit (TOO_MANY_REQUESTS) "
+                "or the stage's throttle; Retry-After says when to try again",
+                "headers": retry_after,
+                "content": {"application/json": {"schema": either}},
+            }
+            if operation.get("security"):
+                responses["401"] = {
+                    "description": "Unauthorized: no valid token (the gateway's authorizer) or no caller (a function)",
+                    "content": {"application/json": {"schema": either}},
+                }
 
 
 def _drop_unreferenced_schemas(document: dict[str, Any]) -> None:

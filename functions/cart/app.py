@@ -42,11 +42,11 @@ CartTokenHeader = Annotated[
     summary="The signed-in buyer's cart with totals",
     tags=["cart"],
     security=http.BEARER_AUTH,
-    responses=http.documented_responses(200, "The cart", [401, 422]),
+    responses=http.documented_responses(200, "The cart", [401, 403, 422]),
 )
 def get_cart(region: RegionQuery = None) -> CartView:
     caller = http.authenticated_caller(app)
-    return cart.get_cart(cart.user_cart(caller.user_id), region=region)
+    return cart.get_cart(cart.buyer_cart(caller), region=region)
 
 
 @app.patch(
@@ -54,11 +54,11 @@ def get_cart(region: RegionQuery = None) -> CartView:
     summary="Set a line's quantity (0 removes it)",
     tags=["cart"],
     security=http.BEARER_AUTH,
-    responses=http.documented_responses(200, "The cart after the change", [400, 401, 404, 409, 422]),
+    responses=http.documented_responses(200, "The cart after the change", [400, 401, 403, 404, 409, 422]),
 )
 def set_line(change: Annotated[LineChange, Body()], region: RegionQuery = None) -> CartView:
     caller = http.authenticated_caller(app)
-    return cart.set_line(cart.user_cart(caller.user_id), change, region=region)
+    return cart.set_line(cart.buyer_cart(caller), change, region=region)
 
 
 @app.delete(
@@ -66,11 +66,11 @@ def set_line(change: Annotated[LineChange, Body()], region: RegionQuery = None) 
     summary="Empty the cart",
     tags=["cart"],
     security=http.BEARER_AUTH,
-    responses=http.documented_responses(200, "The empty cart", [401, 409, 422]),
+    responses=http.documented_responses(200, "The empty cart", [401, 403, 409, 422]),
 )
 def empty_cart(region: RegionQuery = None) -> CartView:
     caller = http.authenticated_caller(app)
-    return cart.empty_cart(cart.user_cart(caller.user_id), region=region)
+    return cart.empty_cart(cart.buyer_cart(caller), region=region)
 
 
 @app.post(
@@ -78,11 +78,11 @@ def empty_cart(region: RegionQuery = None) -> CartView:
     summary="Fold a guest cart into the signed-in buyer's cart (after login)",
     tags=["cart"],
     security=http.BEARER_AUTH,
-    responses=http.documented_responses(200, "The buyer's cart after the merge", [400, 401, 409, 422]),
+    responses=http.documented_responses(200, "The buyer's cart after the merge", [400, 401, 403, 409, 422]),
 )
 def merge_cart(request: Annotated[MergeRequest, Body()], region: RegionQuery = None) -> CartView:
     caller = http.authenticated_caller(app)
-    return cart.merge_guest_cart(caller.user_id, request.cart_token, region=region)
+    return cart.merge_guest_cart(caller, request.cart_token, region=region)
 
 
 @app.get(

@@ -32,7 +32,7 @@ IdempotencyKey = Annotated[
     responses=http.documented_responses(
         202,
         "The order is accepted; follow it at Location",
-        [400, 401, 404, 409, 422, 503],
+        [400, 401, 403, 404, 409, 422, 503],
         headers={"Location": "/orders/{orderId}"},
     ),
 )

@@ -44,7 +44,7 @@ def start_import(request: Annotated[NewImport, Body()]) -> Response[ImportStarte
     summary="An import's progress, counts and per-row errors (its seller only)",
     tags=["catalog"],
     security=http.BEARER_AUTH,
-    responses=http.documented_responses(200, "The import report", [401, 404]),
+    responses=http.documented_responses(200, "The import report", [401, 403, 404]),
 )
 def get_import(import_id: Annotated[str, Path(alias="importId")]) -> ImportView:
     return catalog.get_import(http.authenticated_caller(app), import_id)

@@ -18,7 +18,8 @@ app = http.create_app()
 
 @app.post(
     "/items/<itemId>/stock", summary="Add stock to one of your items (sellers)", tags=["inventory"],
-    security=http.BEARER_AUTH, responses=http.documented_responses(200, "The variant's stock", [401, 403, 404, 422]),
+    security=http.BEARER_AUTH,
+    responses=http.documented_responses(200, "The variant's stock", [400, 401, 403, 404, 422]),
 )  # fmt: skip
 def restock(item_id: Annotated[str, Path(alias="itemId")], request: Annotated[RestockRequest, Body()]) -> StockView:
     return catalog.restock(http.authenticated_caller(app), item_id, request.variant_id, request.quantity)

@@ -10,16 +10,16 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shop import checkout, http, orders
-from shop.orders.schemas import OrderPage, OrderView
+from shop.orders.schemas import OrderPage, OrderStatus, OrderView
 
 logger = Logger()
 app = http.create_app()
 
 
 @app.get("/orders", summary="The caller's orders, newest first", tags=["orders"], security=http.BEARER_AUTH,
-         responses=http.documented_responses(200, "A page of orders", [401, 422]))  # fmt: skip
+         responses=http.documented_responses(200, "A page of orders", [401, 403, 422]))  # fmt: skip
 def list_orders(
-    status: Annotated[str | None, Query()] = None,
+    status: Annotated[OrderStatus | None, Query()] = None,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> OrderPage:
@@ -27,14 +27,15 @@ def list_orders(
 
 
 @app.get("/orders/<orderId>", summary="One of the caller's orders", tags=["orders"], security=http.BEARER_AUTH,
-         responses=http.documented_responses(200, "The order", [401, 404]))  # fmt: skip
+         responses=http.documented_responses(200, "The order", [401, 403, 404]))  # fmt: skip
 def get_order(order_id: Annotated[str, Path(alias="orderId")]) -> OrderView:
     return orders.get_order(http.authenticated_caller(app), order_id)
 
 
 @app.post(
     "/orders/<orderId>/cancel", summary="Cancel an order that has not shipped", tags=["orders"],
-    security=http.BEARER_AUTH, responses=http.documented_responses(200, "The cancelled order", [401, 404, 409, 503]),
+    security=http.BEARER_AUTH,
+    responses=http.documented_responses(200, "The cancelled order", [401, 403, 404, 409, 503]),
 )  # fmt: skip
 def cancel_order(order_id: Annotated[str, Path(alias="orderId")]) -> OrderView:
     return checkout.cancel_order(http.authenticated_caller(app), order_id)

@@ -18,7 +18,7 @@ app = http.create_app()
 
 @app.post(
     "/payments/<paymentId>/confirm", summary="Approve a payment awaiting confirmation", tags=["payments"],
-    security=http.BEARER_AUTH, responses=http.documented_responses(200, "The payment", [401, 404, 409, 503]),
+    security=http.BEARER_AUTH, responses=http.documented_responses(200, "The payment", [401, 403, 404, 409, 503]),
 )  # fmt: skip
 def confirm_payment(payment_id: Annotated[str, Path(alias="paymentId")]) -> PaymentView:
     row = payments.confirm(http.authenticated_caller(app), payment_id)

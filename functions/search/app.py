@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shop import http, search
 from shop.search.schemas import SearchPage, Suggestions
+from shop.validation import MAX_SAFE_INTEGER
 
 logger = Logger()
 app = http.create_app()
@@ -30,8 +31,9 @@ def search_items(
     size: Annotated[int, Query(ge=1, le=100)] = 20,
     category: Annotated[str | None, Query(max_length=100)] = None,
     brand: Annotated[str | None, Query(max_length=100)] = None,
-    min_price: Annotated[int | None, Query(alias="minPrice", ge=0)] = None,
-    max_price: Annotated[int | None, Query(alias="maxPrice", ge=0)] = None,
+    # Bounded so a bound fits both engines' price fields (tantivy u64, OpenSearch long): an unbounded one was a 500.
+    min_price: Annotated[int | None, Query(alias="minPrice", ge=0, le=MAX_SAFE_INTEGER)] = None,
+    max_price: Annotated[int | None, Query(alias="maxPrice", ge=0, le=MAX_SAFE_INTEGER)] = None,
     in_stock: Annotated[bool | None, Query(alias="inStock")] = None,
     sort: Annotated[Literal["relevance", "price_asc", "price_desc", "newest"], Query()] = "relevance",
 ) -> SearchPage:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import time
+import uuid
 from pathlib import Path
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.support.users import PASSWORD, error_code, new_item, register, unique_email
+from tests.support.users import PASSWORD, error_code, unique_email
 
 
 def test_register_login_and_refresh(api):
@@ -95,30 +97,14 @@ def test_bad_refresh_token_is_401(api):
     assert response.status_code == 401
 
 
-# -- the JWT authorizer ------------------------------------------------------------------------------
+# -- the JWT authorizer: forged tokens ------------------------------------------------------------------
+# Who may call what with a genuine token is tests/integration/accounts/test_authorization_matrix.py.
+
+PROTECTED = "/orders"  # a buyer's read-only route behind the authorizer: 200 with the buyer's own token
 
 
-def _post_item(api, headers):
-    return api.post("/items", json=new_item(), headers=headers)
-
-
-def test_anonymous_create_is_401_without_reaching_the_function(api):
-    response = _post_item(api, {})
-    assert response.status_code == 401
-    assert response.json() == {"message": "Unauthorized"}
-
-
-def test_buyer_cannot_create_items(api, buyer):
-    response = _post_item(api, buyer.auth)
-    assert response.status_code == 403
-    assert error_code(response) == "FORBIDDEN"
-
-
-def test_garbage_token_is_401(api):
-    assert _post_item(api, {"Authorization": "Bearer abc.def.ghi"}).status_code == 401
-
-
-def _moto_private_key():
+def _pool_key():
+    """The private key the local pool signs with: moto ships it, so only the local cloud can be forged this way."""
     import moto.cognitoidp
 
     path = Path(moto.cognitoidp.__file__).parent / "resources" / "jwks-private.json.gz"
@@ -126,45 +112,95 @@ def _moto_private_key():
     return jwt.algorithms.RSAAlgorithm.from_jwk(json.dumps(jwk)), jwk["kid"]
 
 
-def _resigned(token: str, key, kid: str, **changes) -> str:
-    claims = {**jwt.decode(token, options={"verify_signature": False}), **changes}
-    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
+def _claims(token: str) -> dict:
+    return jwt.decode(token, options={"verify_signature": False})
 
 
-def test_expired_token_is_401(api, local_only, seller):
-    key, kid = _moto_private_key()
-    now = int(time.time())
-    expired = _resigned(seller.access_token, key, kid, iat=now - 7200, exp=now - 3600)
-    assert _post_item(api, {"Authorization": f"Bearer {expired}"}).status_code == 401
-    # the same claims, re-signed with the pool's key but still valid, are accepted: only expiry differs
-    fresh = _resigned(seller.access_token, key, kid, exp=now + 600)
-    assert _post_item(api, {"Authorization": f"Bearer {fresh}"}).status_code == 201
+def _resigned(token: str, key=None, **changes) -> str:
+    """The token's claims with `changes`, signed RS256 by `key` (the pool's own by default) under the pool's kid."""
+    pool_key, kid = _pool_key()
+    return jwt.encode({**_claims(token), **changes}, key or pool_key, algorithm="RS256", headers={"kid": kid})
 
 
-def test_forged_token_is_401(api, seller):
-    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    _, kid = _moto_private_key()
-    forged = _resigned(seller.access_token, other_key, kid)
-    assert _post_item(api, {"Authorization": f"Bearer {forged}"}).status_code == 401
+def _b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
-def test_token_from_another_user_pool_is_401(api, stack):
+def _unsigned(token: str, stack) -> str:
+    """alg none: the genuine claims, no signature at all."""
+    header = {"alg": "none", "typ": "JWT", "kid": jwt.get_unverified_header(token)["kid"]}
+    return f"{_b64(header)}.{_b64(_claims(token))}."
+
+
+def _tampered(token: str, stack) -> str:
+    """The genuine header and signature over a payload that now claims the admins group."""
+    header, _, signature = token.split(".")
+    return f"{header}.{_b64({**_claims(token), 'cognito:groups': ['admins']})}.{signature}"
+
+
+def _hmac(token: str, stack) -> str:
+    """Algorithm confusion: HS256, whose key an attacker picks (an authorizer keyed by the pool's public JWKS
+    for HMAC would accept it)."""
+    return jwt.encode(_claims(token), "any secret the forger likes, long enough for HS256", algorithm="HS256",
+                      headers={"kid": jwt.get_unverified_header(token)["kid"]})  # fmt: skip
+
+
+def _another_pools_token(token: str, stack) -> str:
+    """A genuine token of a second user pool on the same Cognito."""
     cognito = stack.client("cognito-idp")
-    pool = cognito.create_user_pool(PoolName=f"other-{int(time.time() * 1000)}", UsernameAttributes=["email"])[
-        "UserPool"
-    ]["Id"]
-    client_id = cognito.create_user_pool_client(
-        UserPoolId=pool, ClientName="other", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
-    )["UserPoolClient"]["ClientId"]
+    pool = cognito.create_user_pool(PoolName=f"other-{uuid.uuid4().hex[:12]}", UsernameAttributes=["email"])
+    pool_id = pool["UserPool"]["Id"]
+    flows = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+    client = cognito.create_user_pool_client(UserPoolId=pool_id, ClientName="other", ExplicitAuthFlows=flows)
+    client_id = client["UserPoolClient"]["ClientId"]
     email = unique_email("otherpool")
     cognito.sign_up(ClientId=client_id, Username=email, Password=PASSWORD)
-    cognito.admin_confirm_sign_up(UserPoolId=pool, Username=email)
-    token = cognito.initiate_auth(
+    cognito.admin_confirm_sign_up(UserPoolId=pool_id, Username=email)
+    return str(cognito.initiate_auth(
         ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD}
-    )["AuthenticationResult"]["AccessToken"]
-    assert _post_item(api, {"Authorization": f"Bearer {token}"}).status_code == 401
+    )["AuthenticationResult"]["AccessToken"])  # fmt: skip
 
 
-def test_seller_registered_through_the_api_can_create(api):
-    seller = register(api, "seller")
-    assert _post_item(api, seller.auth).status_code == 201
+def _stranger_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+# Each forgery of a genuine access token, and whether it needs the local pool's private key.
+FORGERIES = {
+    "garbage": (lambda token, stack: "abc.def.ghi", False),
+    "alg none": (_unsigned, False),
+    "tampered payload, original signature": (_tampered, False),
+    "hs256": (_hmac, False),
+    "signed by a stranger's key": (lambda token, stack: _resigned(token, _stranger_key()), False),
+    "another pool's token": (_another_pools_token, False),
+    "wrong issuer": (lambda token, stack: _resigned(token, iss=_claims(token)["iss"] + "x"), True),
+    "wrong audience": (lambda token, stack: _resigned(token, client_id="someone-else"), True),
+    "expired": (lambda token, stack: _resigned(token, iat=int(time.time()) - 7200, exp=int(time.time()) - 3600),
+                True),
+    "not valid yet": (lambda token, stack: _resigned(token, nbf=int(time.time()) + 3600), True),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("forgery", FORGERIES)
+def test_a_forged_token_is_401_from_the_gateway(api, stack, buyer, forgery):
+    forge, needs_pool_key = FORGERIES[forgery]
+    if needs_pool_key and not stack.local:
+        pytest.skip("re-signing with the pool's own key needs the local cloud's Cognito")
+    answer = api.get(PROTECTED, headers={"Authorization": f"Bearer {forge(buyer.access_token, stack)}"})
+    assert answer.status_code == 401, answer.text
+    assert answer.json() == {"message": "Unauthorized"}  # API Gateway's own answer: no function ran
+    assert answer.headers["www-authenticate"].startswith('Bearer scope="" error="invalid_token" error_description=')
+
+
+def test_no_token_is_401_with_a_bare_challenge(api):
+    answer = api.get(PROTECTED)
+    assert answer.status_code == 401
+    assert answer.json() == {"message": "Unauthorized"}
+    assert answer.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_token_re_signed_unchanged_is_accepted(api, local_only, buyer):
+    """The forgeries above fail for their one change: the genuine token, and its claims re-signed unchanged with
+    the pool's key, are accepted."""
+    assert api.get(PROTECTED, headers=buyer.auth).status_code == 200
+    assert api.get(PROTECTED, headers={"Authorization": f"Bearer {_resigned(buyer.access_token)}"}).status_code == 200

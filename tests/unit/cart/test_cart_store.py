@@ -23,10 +23,11 @@ from shop.errors import (
 )
 from shop.identity import caller_from_claims
 from shop.inventory import StockLine
-from tests.unit.shop.apigw_events import SELLER_CLAIMS
+from tests.unit.shop.apigw_events import BUYER_CLAIMS, SELLER_CLAIMS
 
 SELLER = caller_from_claims(SELLER_CLAIMS)
 USER = "buyer-sub-1"
+BUYER = caller_from_claims({**BUYER_CLAIMS, "sub": USER})
 CART_ID = f"cart_{USER}"
 
 
@@ -108,10 +109,10 @@ def test_merge_is_capped_by_stock_deletes_the_guest_cart_and_is_idempotent(table
     cart.set_line(cart.user_cart(USER), change(scarce, 4))
     guest = cart.set_guest_line(None, change(scarce, 5))
     cart.set_guest_line(guest.cart_token, change(plenty, 2))
-    merged = cart.merge_guest_cart(USER, guest.cart_token)
+    merged = cart.merge_guest_cart(BUYER, guest.cart_token)
     assert [(line.item_id, line.quantity) for line in merged.lines] == [(scarce, 6), (plenty, 2)]
     assert cart.get_guest_cart(guest.cart_token).lines == []
-    assert cart.merge_guest_cart(USER, guest.cart_token) == merged
+    assert cart.merge_guest_cart(BUYER, guest.cart_token) == merged
 
 
 def test_cart_for_checkout_honours_the_hold_then_reprices(tables):
@@ -233,5 +234,5 @@ def test_merging_many_lines_reads_their_offers_without_waiting_on_itself(tables)
     guest = cart.set_guest_line(None, change(items[0], 1))
     for item_id in items[1:]:
         cart.set_guest_line(guest.cart_token, change(item_id, 1))
-    merged = cart.merge_guest_cart(USER, guest.cart_token)
+    merged = cart.merge_guest_cart(BUYER, guest.cart_token)
     assert sorted(line.item_id for line in merged.lines) == sorted(items)

@@ -61,3 +61,19 @@ def test_the_handler_answers_the_typed_page(tmp_path, monkeypatch):
     assert answer["statusCode"] == 200
     assert response_json(answer) == direct
     assert sorted(item["brand"] or "" for item in direct["items"]) == ["", "Lumo"]  # null brand kept as null
+
+
+def test_price_bounds_beyond_what_the_engines_hold_are_refused_not_a_500(tmp_path, monkeypatch):
+    # Fuzzing found GET /items?maxPrice=289289943849807736995840 answered 500: the bound overflowed tantivy's u64.
+    engine = engine_with_items(tmp_path)
+    app = load_handler("search")
+    monkeypatch.setattr(search, "engine", lambda: engine)
+    try:
+        too_big = app.lambda_handler(http_event("GET", "/items", query="maxPrice=289289943849807736995840"),
+                                     LambdaContext())  # fmt: skip
+        largest = app.lambda_handler(http_event("GET", "/items", query=f"maxPrice={2**53 - 1}"), LambdaContext())
+    finally:
+        engine.close()
+    assert too_big["statusCode"] == 422
+    assert response_json(too_big)["error"]["details"]["fields"][0]["field"] == "maxPrice"
+    assert largest["statusCode"] == 200

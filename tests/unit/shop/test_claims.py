@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shop.identity import caller_from_claims, parse_groups
+from shop.errors import ForbiddenError
+from shop.identity import caller_from_claims, parse_groups, require_buyer, require_seller
 
 
 @pytest.mark.parametrize(
@@ -51,3 +52,27 @@ def test_access_tokens_carry_no_email():
 @pytest.mark.parametrize("claims", [{}, {"sub": ""}, {"email": "a@example.com"}])
 def test_no_subject_is_no_caller(claims):
     assert caller_from_claims(claims) is None
+
+
+@pytest.mark.parametrize(
+    ("groups", "may_shop", "may_sell"),
+    [
+        ("[buyers]", True, False),
+        ("[sellers]", False, True),  # a seller account only sells
+        ("[buyers sellers]", False, True),  # never made by registration; selling wins, as the role says
+        ("[admins]", True, False),  # an admin shops like a buyer, on their own account
+        ("[admins sellers]", True, True),
+        (None, True, False),  # no group at all reads as a buyer (the role's default)
+    ],
+)
+def test_the_guards_follow_the_role(groups, may_shop, may_sell):
+    claims = {"sub": "user-1"} if groups is None else {"sub": "user-1", "cognito:groups": groups}
+    caller = caller_from_claims(claims)
+    assert caller is not None
+    for guard, allowed in ((require_buyer, may_shop), (lambda c: require_seller(c, "list items"), may_sell)):
+        if allowed:
+            assert guard(caller) is caller
+        else:
+            with pytest.raises(ForbiddenError) as refused:
+                guard(caller)
+            assert refused.value.details == {"role": caller.role}

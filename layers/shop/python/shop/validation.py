@@ -6,8 +6,10 @@ are not integers). Text is normalised before its length is checked, so limits ap
 
 from __future__ import annotations
 
+import functools
 import math
 import re
+import sys
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -95,6 +97,32 @@ def _removed(ch: str) -> bool:
     return is_default_ignorable(ch) and ch not in _JOINERS and not 0xFE00 <= ord(ch) <= 0xFE0F
 
 
+@functools.cache
+def invisible_characters() -> frozenset[str]:
+    """Every character normalise_line drops or turns into a separator (whitespace, controls, invisible format
+    characters): text made only of these is empty once normalised. Computed once, for JSON schemas only."""
+    return frozenset(ch for ch in map(chr, range(sys.maxunicode + 1)) if ch.isspace() or _removed(ch))
+
+
+def _character_class(characters: Iterable[str]) -> str:
+    """The inside of a regex character class holding exactly `characters`, as ranges, written so that both
+    Python's re and ECMA-262 (JSON Schema's pattern dialect) read it alike."""
+    codes = sorted(map(ord, characters))
+    ranges: list[tuple[int, int]] = []
+    for code in codes:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+
+    def one(code: int) -> str:
+        if code < 0x10000:
+            return f"\\u{code:04x}"
+        return chr(code)  # astral characters as themselves: JSON carries them and both dialects read them
+
+    return "".join(one(low) if low == high else f"{one(low)}-{one(high)}" for low, high in ranges)
+
+
 @dataclass(frozen=True)
 class Text:
     """Annotated[str, Text(...)]: normalise a string, then check its length (and, optionally, a pattern)."""
@@ -105,6 +133,9 @@ class Text:
     case: Literal["lower", "upper"] | None = None
     pattern: str | None = None
     pattern_message: str = "String should match pattern '{pattern}'"
+    # The pattern the JSON schema shows instead of `pattern`, when the raw text has to be described more strictly
+    # than the normalised text is checked (normalising may remove characters `pattern` allows).
+    documented_pattern: str | None = None
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
         return core_schema.no_info_after_validator_function(self.normalise, handler(source))
@@ -114,9 +145,21 @@ class Text:
     ) -> JsonSchemaValue:
         json_schema = handler(schema)
         json_schema.update(minLength=self.min_length, maxLength=self.max_length)
-        if self.pattern:
-            json_schema["pattern"] = self.pattern
+        if self.documented_pattern or self.pattern:
+            json_schema["pattern"] = self.documented_pattern or self.pattern
+        elif self.min_length or not self.multiline:
+            json_schema["pattern"] = self.schema_pattern()
         return json_schema
+
+    def schema_pattern(self) -> str:
+        """What normalising asks of the raw text, as a JSON Schema pattern: at least min_length characters that
+        normalising keeps (a space or a zero-width space alone is not a name), and no bidi control in single-line
+        text. Stricter than normalise only in that spaces between kept characters do not count to min_length."""
+        kept = f"[^{_character_class(invisible_characters())}]"
+        if self.multiline:
+            return f"^(?:[\\s\\S]*?{kept}){{{self.min_length}}}"
+        not_bidi = f"[^{_character_class(BIDI_CONTROLS)}]*"
+        return f"^{not_bidi}(?:{kept}{not_bidi}){{{self.min_length}}}$"
 
     def normalise(self, value: str) -> str:
         if not self.multiline and any(ch in BIDI_CONTROLS for ch in value):
@@ -176,9 +219,13 @@ def _attribute_value(value: object) -> str | int | float | bool:
     raise PydanticCustomError("attribute_value_type", "Value should be a string, a number or a boolean")
 
 
+# What _attribute_value takes, for the JSON schema: text as _ATTRIBUTE_TEXT, numbers within ±MAX_SAFE_INTEGER.
+_ATTRIBUTE_VALUE_INPUT = (
+    Annotated[str, _ATTRIBUTE_TEXT] | Annotated[float, Field(ge=-MAX_SAFE_INTEGER, le=MAX_SAFE_INTEGER)] | bool
+)
 AttributeValue = Annotated[
     str | int | float | bool,
-    PlainValidator(_attribute_value, json_schema_input_type=str | int | float | bool),
+    PlainValidator(_attribute_value, json_schema_input_type=_ATTRIBUTE_VALUE_INPUT),
 ]
 
 
@@ -189,10 +236,28 @@ def _distinct_after_normalising(value: Any, handler: Callable[[Any], dict[str, A
     return result
 
 
+class _NamesAsPropertyNames:
+    """pydantic documents a dict whose keys have a pattern as patternProperties, which lets keys that miss
+    the pattern through with any value; an attribute name is checked, so the schema says propertyNames."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        by_pattern = json_schema.pop("patternProperties", {})
+        if len(by_pattern) == 1:
+            ((pattern, values),) = by_pattern.items()
+            json_schema["propertyNames"] = {**json_schema.get("propertyNames", {}), "pattern": pattern}
+            json_schema["additionalProperties"] = values
+        return json_schema
+
+
 AttributeMap = Annotated[
     dict[AttributeName, AttributeValue],
     Field(max_length=50),
     WrapValidator(_distinct_after_normalising),
+    _NamesAsPropertyNames,
 ]
 
 

@@ -49,6 +49,7 @@ from shop.errors import (
     PriceChangedError,
     ValidationFailedError,
 )
+from shop.identity import Caller, require_buyer
 from shop.ids import is_id
 from shop.inventory import DEFAULT_VARIANT, StockLine, available_units
 
@@ -185,6 +186,11 @@ def user_cart(user_id: str) -> CartOwner:
     return CartOwner(cart_id=f"{USER_CART_PREFIX}{user_id}", user_id=user_id)
 
 
+def buyer_cart(caller: Caller) -> CartOwner:
+    """The signed-in caller's cart; 403 FORBIDDEN for a seller account (only buyers shop)."""
+    return user_cart(require_buyer(caller).user_id)
+
+
 def guest_cart(cart_token: str) -> CartOwner:
     """A guest's cart. Its id is a hash of the token, so ids in logs or tables never let anyone act as the guest."""
     digest = hashlib.sha256(cart_token.encode()).hexdigest()[:40]
@@ -299,9 +305,9 @@ def empty_guest_cart(cart_token: str | None, *, region: str | None = None) -> Gu
 
 
 def merge_guest_cart(
-    user_id: str, cart_token: str, *, region: str | None = None, now: datetime | None = None
+    buyer: Caller, cart_token: str, *, region: str | None = None, now: datetime | None = None
 ) -> CartView:
-    """Fold a guest cart into the user's cart after login; the guest cart is deleted in the same transaction.
+    """Fold a guest cart into the buyer's cart after login; the guest cart is deleted in the same transaction.
 
     Quantities of a line in both carts are added; every merged line is capped by the stock available now
     and MAX_LINE_QUANTITY and takes today's price. Lines of items no longer on sale, out of stock, or beyond
@@ -310,7 +316,7 @@ def merge_guest_cart(
     now = now or clock.now()
     policy = pricing_policy()
     tax_region = _region(policy, region)
-    owner, guest_owner = user_cart(user_id), guest_cart(cart_token)
+    owner, guest_owner = buyer_cart(buyer), guest_cart(cart_token)
     for _ in range(WRITE_ATTEMPTS):
         guest = _load(guest_owner, now)
         if guest is None or not guest.lines:

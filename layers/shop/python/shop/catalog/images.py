@@ -38,7 +38,7 @@ from shop.catalog.tables import ITEM_ID_PREFIX, Item, ItemImage
 from shop.config import media_settings
 from shop.dynamodb import condition_failed, find
 from shop.errors import ForbiddenError, ItemChangedError, ItemNotFoundError, TooManyImagesError
-from shop.identity import Caller
+from shop.identity import Caller, require_seller
 from shop.ids import is_id, new_id
 
 if TYPE_CHECKING:
@@ -164,8 +164,7 @@ def make_renditions(image: Image.Image) -> dict[int, bytes]:
 # ---------------------------------------------------------------- 1. asking to upload
 def request_image_upload(caller: Caller, item_id: str) -> ImageUploadView:
     """A presigned POST form for one image of the caller's own item; the item gets a PENDING entry."""
-    if not caller.is_seller:
-        raise ForbiddenError("only sellers add images to items")
+    require_seller(caller, "add images to items")
     if not is_id(item_id, ITEM_ID_PREFIX):
         raise ItemNotFoundError(details={"itemId": item_id})
     config = media_settings()

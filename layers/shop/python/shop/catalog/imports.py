@@ -38,8 +38,8 @@ from shop.catalog.schemas import ImportStarted, ImportView, NewImport, NewItem, 
 from shop.catalog.tables import ITEM_ID_PREFIX, ImportJob, ImportRowError
 from shop.config import catalog_settings, required
 from shop.dynamodb import condition_failed, find
-from shop.errors import ForbiddenError, ImportNotFoundError, ShopError
-from shop.identity import Caller
+from shop.errors import ImportNotFoundError, ShopError
+from shop.identity import Caller, require_seller
 from shop.ids import derived_id, is_id, new_id
 from shop.validation import field_name
 
@@ -92,8 +92,7 @@ class ImportFileError(Exception):
 # ---------------------------------------------------------------- starting and reading an import
 def start_import(seller: Caller, request: NewImport) -> ImportStarted:
     """Record a PENDING import and hand back the presigned POST that uploads its file."""
-    if not seller.is_seller:
-        raise ForbiddenError("only sellers can import items")
+    require_seller(seller, "import items")
     import_id = new_id(IMPORT_ID_PREFIX)
     key = f"{KEY_PREFIX}{seller.user_id}/{import_id}.{request.format}"
     now = clock.now()
@@ -129,6 +128,7 @@ def start_import(seller: Caller, request: NewImport) -> ImportStarted:
 
 def get_import(caller: Caller, import_id: str) -> ImportView:
     """The import's report; another seller's import answers 404, as if it did not exist."""
+    require_seller(caller, "read imports")
     job = _load(import_id)
     if job is None or job.seller_id != caller.user_id:
         raise ImportNotFoundError(details={"importId": import_id})

@@ -29,7 +29,7 @@ from shop.errors import (
     VersionConflictError,
 )
 from shop.idempotency import Once
-from shop.identity import Caller
+from shop.identity import Caller, require_seller
 from shop.ids import is_id, new_id
 from shop.inventory import DEFAULT_VARIANT
 from shop.inventory.schemas import StockView
@@ -59,8 +59,7 @@ def onboard_item(
     result without writing again; the same key with another body is refused. The Lambda context lets a
     request cut off by the function's timeout release its key early instead of blocking it until expiry.
     """
-    if not seller.is_seller:
-        raise ForbiddenError("only sellers can list items")
+    require_seller(seller, "list items")
     if idempotency_key is None:
         return _onboard(seller.user_id, new_item)
 
@@ -159,8 +158,7 @@ def set_status(caller: Caller, item_id: str, status: str) -> ItemView:
 
 def restock(seller: Caller, item_id: str, variant_id: str | None, quantity: int) -> StockView:
     """Add units to one of the seller's own variants: the item's owner is checked in the same transaction."""
-    if not seller.is_seller:
-        raise ForbiddenError("only sellers can restock items")
+    require_seller(seller, "restock items")
     variant = variant_id or DEFAULT_VARIANT
     try:
         with transaction() as writes:
@@ -177,7 +175,8 @@ def restock(seller: Caller, item_id: str, variant_id: str | None, quantity: int)
     except TransactWriteError as error:
         failed = cancellation(error).failed
         if 0 in failed:
-            # Unknown item and someone else's item answer alike: never reveal other sellers' items.
+            # Unknown item and someone else's item answer alike (404, where other item routes say 403): telling
+            # them apart would need a read of the item, which this function is not allowed (template IAM).
             raise ItemNotFoundError(details={"itemId": item_id}) from error
         if 1 in failed:
             raise StockRowNotFoundError(details={"itemId": item_id, "variantId": variant}) from error
@@ -192,8 +191,7 @@ _LISTED = ("name", "description", "brand", "category", "tags", "attributes", "sp
 
 
 def _owned_item(caller: Caller, item_id: str) -> Item:
-    if not caller.is_seller:
-        raise ForbiddenError("only sellers can change items")
+    require_seller(caller, "change items")
     item = load_item(item_id)
     if item.seller_id != caller.user_id:
         # 403, not 404: items are public (GET /items/{id}), so hiding this one's existence protects nothing.

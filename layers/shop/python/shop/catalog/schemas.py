@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
@@ -211,12 +211,25 @@ class VariantPriceChange(RequestModel):
     price: Price
 
 
+def _document_item_changes(schema: dict[str, Any]) -> None:
+    """Say in ItemChanges' schema what its validator refuses: `version` alone (no_changes), and null for any
+    field but the clearable ones (not_nullable; the Python type is `X | None` only to tell absent apart)."""
+    schema["minProperties"] = 2
+    for name, field_schema in schema["properties"].items():
+        branches = [branch for branch in field_schema.get("anyOf", []) if branch != {"type": "null"}]
+        if name not in _CLEARABLE and "anyOf" in field_schema and len(branches) == 1:
+            del field_schema["anyOf"]
+            field_schema.update(branches[0])
+
+
 class ItemChanges(RequestModel):
     """A partial update: fields present replace the stored ones (maps and lists whole); stock is not here.
 
     `version` is the item's version as the seller last read it; the change applies only to that version.
     brand and category may be set to null to clear them.
     """
+
+    model_config = ConfigDict(json_schema_extra=lambda schema, _: _document_item_changes(schema))
 
     version: Annotated[int, Field(ge=1, description="The item's current version (optimistic concurrency).")]
     name: ItemName | None = None

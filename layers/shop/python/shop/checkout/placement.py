@@ -25,7 +25,7 @@ from shop.checkout.schemas import CheckoutAccepted, CheckoutRequest
 from shop.config import checkout_settings
 from shop.errors import AmountMismatchError, IdempotencyKeyRequiredError, OutOfStockError, TooManyLinesError
 from shop.idempotency import Once
-from shop.identity import Caller
+from shop.identity import Caller, require_buyer
 
 logger = Logger(child=True)
 
@@ -43,6 +43,7 @@ def place_order(
     lambda_context: LambdaContext | None = None,
 ) -> CheckoutAccepted:
     """Accept the cart as an order and start its saga; the same key and body answer the same."""
+    require_buyer(caller)
     if not idempotency_key:
         raise IdempotencyKeyRequiredError()
     data = {"userId": caller.user_id, "idempotencyKey": idempotency_key, "body": _fingerprinted(request)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from shop.payments.schemas import CARD_NUMBER_PATTERN, PAYMENT_TOKEN_PATTERN
 from shop.validation import RequestModel, ViewModel
@@ -13,6 +13,16 @@ from shop.validation import RequestModel, ViewModel
 class PaymentInfo(RequestModel):
     """The card, in exactly one form: `cardNo` (a full number, tokenized at once and never kept, or a masked
     number whose last four digits choose the test card) or `paymentToken` (a token the provider issued)."""
+
+    # Validated below; stated here too, so the schema refuses neither and both as validation does.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["cardNo"], "properties": {"cardNo": {"type": "string"}}},
+                {"required": ["paymentToken"], "properties": {"paymentToken": {"type": "string"}}},
+            ]
+        }
+    )
 
     payment_type: Literal["CARD"]
     card_no: Annotated[

@@ -23,7 +23,7 @@ from shop.cart.schemas import TotalsView
 from shop.config import checkout_settings
 from shop.dynamodb import ConditionCheck, cancellation, condition_failed, find, plain_map, transaction
 from shop.errors import OrderNotFoundError, ValidationFailedError
-from shop.identity import Caller
+from shop.identity import Caller, require_buyer
 from shop.ids import is_id
 from shop.orders.schemas import HistoryView, LineView, OrderPage, OrderView
 from shop.orders.tables import HOLD, ORDER, HistoryEntry, HoldRow, Line, OrderRow
@@ -192,6 +192,7 @@ def get_order(caller: Caller, order_id: str) -> OrderView:
 
 def list_orders(caller: Caller, *, status: str | None, cursor: str | None, size: int) -> OrderPage:
     """The caller's orders, newest first, optionally of one status; cursor pagination."""
+    require_buyer(caller)
     if status is not None and status not in STATUSES:
         raise ValidationFailedError.of_field("status", f"one of {', '.join(sorted(STATUSES))}", "enum")
     start = _decode_cursor(caller, cursor)
@@ -224,7 +225,8 @@ def view(order: OrderRow) -> OrderView:
 
 
 def load_own(caller: Caller, order_id: str) -> OrderRow:
-    """The caller's order; another buyer's order answers 404, as if it did not exist."""
+    """The caller's order; another buyer's order answers 404, as if it did not exist (admins included)."""
+    require_buyer(caller)
     if not is_id(order_id, ORDER_ID_PREFIX):
         raise OrderNotFoundError(details={"orderId": order_id})
     order = load(order_id)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from shop.cart.schemas import TotalsView
 from shop.validation import ViewModel
+
+# Every status an order can be in (shop.orders.lifecycle.STATUSES; a unit test keeps the two equal).
+OrderStatus = Literal[
+    "PENDING", "CREATED", "CONFIRMED", "SHIPPED", "REJECTED", "PAYMENT_FAILED", "EXPIRED", "CANCELLED"
+]
 
 
 class LineView(ViewModel):

@@ -40,7 +40,7 @@ from shop import aws, clock
 from shop.config import checkout_settings
 from shop.dynamodb import condition_failed, find
 from shop.errors import PaymentNotConfirmableError, PaymentNotFoundError, PaymentProviderUnavailableError
-from shop.identity import Caller
+from shop.identity import Caller, require_buyer
 from shop.payments.provider import LocalPaymentProvider, PaymentProvider, ProviderPayment, ProviderUnavailableError
 from shop.payments.tables import PaymentRow
 
@@ -167,6 +167,7 @@ def await_confirmation(order_id: str, task_token: str) -> None:
 
 def confirm(caller: Caller, payment_id: str) -> PaymentRow:
     """The customer approves a payment that needed their confirmation; wakes the waiting saga."""
+    require_buyer(caller)
     row = get_payment_row(payment_id)
     if row is None or row.user_id != caller.user_id:
         raise PaymentNotFoundError(details={"paymentId": payment_id})
