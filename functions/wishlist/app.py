@@ -20,21 +20,21 @@ ItemIdPath = Annotated[str, Path(alias="itemId", max_length=64)]
 
 @app.get("/wishlist", summary="The caller's wishlist, newest first, with current price and stock",
          tags=["wishlist"], security=http.BEARER_AUTH,
-         responses=http.documented_responses(200, "The wishlist", [401]))  # fmt: skip
+         responses=http.documented_responses(200, "The wishlist", [401, 403]))  # fmt: skip
 def get_wishlist() -> WishlistView:
     return wishlist.get(http.authenticated_caller(app))
 
 
 @app.put("/wishlist/items/<itemId>", summary="Put an item on the wishlist (a repeat changes nothing)",
          tags=["wishlist"], security=http.BEARER_AUTH,
-         responses=http.documented_responses(200, "The item is on the wishlist", [401, 404, 422]))  # fmt: skip
+         responses=http.documented_responses(200, "The item is on the wishlist", [401, 403, 404, 422]))  # fmt: skip
 def add_item(item_id: ItemIdPath) -> WishlistChange:
     return wishlist.add(http.authenticated_caller(app), item_id)
 
 
 @app.delete("/wishlist/items/<itemId>", summary="Take an item off the wishlist (a repeat changes nothing)",
             tags=["wishlist"], security=http.BEARER_AUTH,
-            responses=http.documented_responses(200, "The item is not on the wishlist", [401, 422]))  # fmt: skip
+            responses=http.documented_responses(200, "The item is not on the wishlist", [401, 403, 422]))  # fmt: skip
 def remove_item(item_id: ItemIdPath) -> WishlistChange:
     return wishlist.remove(http.authenticated_caller(app), item_id)
 

@@ -16,7 +16,7 @@ from shop.catalog.tables import ITEM_ID_PREFIX, Item
 from shop.config import notify_settings
 from shop.dynamodb import cancellation, find, transaction
 from shop.errors import ItemNotFoundError, WishlistFullError
-from shop.identity import Caller
+from shop.identity import Caller, require_buyer
 from shop.ids import is_id
 from shop.inventory.tables import DEFAULT_VARIANT, Stock
 from shop.wishlist.schemas import WishlistChange, WishlistItemView, WishlistView
@@ -25,7 +25,8 @@ from shop.wishlist.tables import COUNT, WishlistCount, WishlistEntry
 
 def add(caller: Caller, item_id: str) -> WishlistChange:
     """Put the item on the caller's wishlist; a repeat changes nothing. ItemNotFoundError (404) for an
-    unknown item, WishlistFullError (409) at the limit."""
+    unknown item, WishlistFullError (422) at the limit; a seller account is refused (a wishlist is shopping)."""
+    require_buyer(caller)
     if not is_id(item_id, ITEM_ID_PREFIX) or find(Item, item_id) is None:
         raise ItemNotFoundError(details={"itemId": item_id})
     limit = notify_settings().wishlist_max_items
@@ -49,6 +50,7 @@ def add(caller: Caller, item_id: str) -> WishlistChange:
 def remove(caller: Caller, item_id: str) -> WishlistChange:
     """Take the item off the caller's wishlist; removing what is not there changes nothing (no error: the
     item may be gone from the catalog, and a repeated DELETE must answer like the first)."""
+    require_buyer(caller)
     try:
         with transaction() as writes:
             writes.delete(WishlistEntry(caller.user_id, item_id), condition=WishlistEntry.sk.exists())
@@ -63,6 +65,7 @@ def remove(caller: Caller, item_id: str) -> WishlistChange:
 def get(caller: Caller) -> WishlistView:
     """The caller's wishlist, newest first, each item with its current price and stock: one query for the
     entries, one batch read of their items, one batch read of their stock rows (never a read per item)."""
+    require_buyer(caller)
     entries = sorted(
         WishlistEntry.query(caller.user_id, WishlistEntry.sk.startswith(f"{ITEM_ID_PREFIX}_")),
         key=lambda entry: entry.added_at, reverse=True,
