@@ -34,7 +34,7 @@ def shop(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         monkeypatch.setenv("USER_POOL_ID", pool_id)
         user = boto3.client("cognito-idp").admin_create_user(
             UserPoolId=pool_id, Username="buyer@example.com",
-            UserAttributes=[{"Name": "email", "Value": "buyer@example.com"}],
+            UserAttributes=[{"Name": "email", "Value": "buyer@example.com"}, {"Name": "email_verified", "Value": "true"}],
         )["User"]  # fmt: skip
         boto3.client("ses").verify_email_identity(EmailAddress=SENDER)
         for model in (NotificationRow, UnreadCount, PreferencesRow, OrderRow):
@@ -44,7 +44,7 @@ def shop(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         aws.forget_clients()
         forget_wiring()
         user_id = next(a["Value"] for a in user["Attributes"] if a["Name"] == "sub")
-        yield {"userId": user_id}
+        yield {"userId": user_id, "poolId": pool_id}
         aws.forget_clients()
         forget_wiring()
 
@@ -68,6 +68,16 @@ def test_the_same_event_twice_makes_one_notification_and_one_email(shop: dict[st
     assert [row.kind for row in rows] == ["orderConfirmed"]
     assert notifications.unread_count(shop["userId"]) == 1
     assert sent_count() == 1
+
+
+def test_an_unverified_address_is_not_emailed_but_the_inbox_has_the_notice(shop: dict[str, Any]) -> None:
+    boto3.client("cognito-idp").admin_update_user_attributes(
+        UserPoolId=shop["poolId"], Username="buyer@example.com",
+        UserAttributes=[{"Name": "email_verified", "Value": "false"}],
+    )  # fmt: skip
+    notifications.on_event(order_event(shop["userId"], "OrderConfirmed", "2026-05-01T10:00:00.000Z", "e-1"))
+    assert notifications.unread_count(shop["userId"]) == 1
+    assert sent_count() == 0
 
 
 def test_events_arriving_out_of_order_list_in_event_order(shop: dict[str, Any]) -> None:

@@ -78,7 +78,8 @@ def send_once(notice: Notice, *, lambda_context: LambdaContext | None = None) ->
 
 def _send(notice: Notice) -> dict[str, Any]:
     address = email_address(notice.user_id)
-    if address is None:  # the account is gone (or has no email): nobody to write to
+    if address is None:  # the account is gone, or its address is not proven theirs: nobody to write to
+        logger.info("not emailed", extra={"kind": notice.kind, "reason": "no verified address"})
         return {"sent": False}
     order = _order(notice.order_id) if notice.order_id else None
     subject, text, html = render(notice, order)
@@ -94,7 +95,11 @@ def _send(notice: Notice) -> dict[str, Any]:
 
 
 def email_address(user_id: str) -> str | None:
-    """The user's email address from the user pool (AdminGetUser takes the sub as the user name)."""
+    """The user's email address from the user pool (AdminGetUser takes the sub as the user name), only once
+    the user proved it is theirs (`email_verified`): anyone can register someone else's address, and the
+    shop must not mail a stranger about orders they never placed. The price: a user who never verifies gets
+    no email, only the in-app inbox, and what was not emailed before verifying is not emailed afterwards
+    (the send is recorded done, once, like any other)."""
     pool_id = required(settings().user_pool_id, "USER_POOL_ID")
     try:
         user = aws.cognito().admin_get_user(UserPoolId=pool_id, Username=user_id)
@@ -103,6 +108,8 @@ def email_address(user_id: str) -> str | None:
             return None
         raise
     attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
+    if attributes.get("email_verified") != "true":
+        return None
     return attributes.get("email") or None
 
 
