@@ -9,9 +9,10 @@ from typing import Any
 import boto3
 import pytest
 
-from shop import aws, notifications
+from shop import aws, clock, notifications
 from shop.config import checkout_settings, notify_settings, settings
 from shop.idempotency import forget_wiring
+from shop.identity import Caller
 from shop.notifications.email import render
 from shop.notifications.notices import Notice, price_drop_notices
 from shop.notifications.tables import NotificationRow, PreferencesRow, UnreadCount
@@ -78,6 +79,21 @@ def test_an_unverified_address_is_not_emailed_but_the_inbox_has_the_notice(shop:
     notifications.on_event(order_event(shop["userId"], "OrderConfirmed", "2026-05-01T10:00:00.000Z", "e-1"))
     assert notifications.unread_count(shop["userId"]) == 1
     assert sent_count() == 0
+
+
+def test_a_read_notification_expires_after_the_retention_and_an_unread_one_never(
+    shop: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("READ_NOTIFICATION_RETENTION_DAYS", "30")
+    notify_settings.cache_clear()
+    notifications.on_event(order_event(shop["userId"], "OrderConfirmed", "2026-05-01T10:00:00.000Z", "e-1"))
+    [row] = NotificationRow.query(shop["userId"], NotificationRow.sk.startswith("N#"))
+    assert row.expires_at is None  # unread: kept, so the unread count never counts a row TTL deleted
+    caller = Caller(user_id=shop["userId"], email=None, groups=frozenset(), role="buyer")
+    before = int(clock.now().timestamp())
+    notifications.mark_read(caller, row.sk.removeprefix("N#"))
+    expires = NotificationRow.get(shop["userId"], row.sk).expires_at
+    assert expires is not None and before + 30 * 86400 <= expires <= clock.now().timestamp() + 30 * 86400
 
 
 def test_events_arriving_out_of_order_list_in_event_order(shop: dict[str, Any]) -> None:

@@ -12,10 +12,12 @@ from __future__ import annotations
 import base64
 import re
 import uuid
+from datetime import timedelta
 
 from pynamodb.exceptions import TransactWriteError
 
 from shop import clock
+from shop.config import notify_settings
 from shop.dynamodb import cancellation, transaction
 from shop.errors import NotificationNotFoundError, ValidationFailedError
 from shop.identity import Caller
@@ -85,7 +87,9 @@ def mark_read(caller: Caller, notification: str) -> ReadReceipt:
     row = NotificationRow(caller.user_id, NOTIFICATION_PREFIX + notification)
     try:
         with transaction() as writes:
-            writes.update(row, actions=[NotificationRow.read.set(True)],
+            expires = clock.now() + timedelta(days=notify_settings().read_retention_days)
+            writes.update(row, actions=[NotificationRow.read.set(True),
+                                        NotificationRow.expires_at.set(int(expires.timestamp()))],
                           condition=NotificationRow.sk.exists() & (NotificationRow.read == False))  # noqa: E712  # fmt: skip
             writes.update(UnreadCount(caller.user_id, UNREAD), actions=[UnreadCount.unread.add(-1)])
     except TransactWriteError as error:

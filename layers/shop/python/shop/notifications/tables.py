@@ -2,7 +2,8 @@
 
 - sk "N#<notificationId>": one notification. Ids begin with the event's time, so a query of "N#" newest first
   pages by time; the rest of the id derives from the event id and the user, so a redelivered event writes the
-  same key and its conditional put is refused (shop.notifications.inbox).
+  same key and its conditional put is refused (shop.notifications.inbox). Once read it gets `expiresAt` and
+  TTL deletes it after ReadNotificationRetentionDays; unread ones are kept, so UNREAD never counts a gone row.
 - sk "UNREAD": the count of unread notifications, changed in the same transaction as the rows it counts.
 - sk "PREFS": the user's preferences (channels and kinds opted out of).
 - sk "ERASED": written when the account was deleted and everything else of the user erased; it holds no
@@ -40,6 +41,8 @@ class NotificationRow(Model):
     read = BooleanAttribute(default=False)
     occurred_at = UnicodeAttribute(attr_name="occurredAt")
     created_at = UnicodeAttribute(attr_name="createdAt")
+    # Epoch seconds, set when the notification is read: DynamoDB's TTL deletes it after the retention.
+    expires_at = NumberAttribute(attr_name="expiresAt", null=True)
 
 
 class UnreadCount(Model):
