@@ -35,7 +35,8 @@ def shop(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         monkeypatch.setenv("USER_POOL_ID", pool_id)
         user = boto3.client("cognito-idp").admin_create_user(
             UserPoolId=pool_id, Username="buyer@example.com",
-            UserAttributes=[{"Name": "email", "Value": "buyer@example.com"}, {"Name": "email_verified", "Value": "true"}],
+            UserAttributes=[{"Name": "email", "Value": "buyer@example.com"},
+                            {"Name": "email_verified", "Value": "true"}],
         )["User"]  # fmt: skip
         boto3.client("ses").verify_email_identity(EmailAddress=SENDER)
         for model in (NotificationRow, UnreadCount, PreferencesRow, OrderRow):
