@@ -10,7 +10,8 @@
     python -m infra replay-archive [--stack-name N | --stack-outputs JSON]
                                                       re-deliver the order archiver's failed stream batches
     python -m infra faults [SPEC|off|show] [--url URL]         fault injection on the running cloud
-    python -m infra mail [--to ADDRESS]               what the user pool emailed (verification codes)
+    python -m infra mail [--to ADDRESS]               what the cloud emailed (verification codes, notifications)
+    python -m infra emails [--to ADDRESS]             the same (an alias)
 """
 
 from __future__ import annotations
@@ -276,7 +277,8 @@ def _parser() -> argparse.ArgumentParser:
     faults.add_argument("spec", nargs="?", default=None, metavar="SPEC|off|show",
                         help="e.g. dynamodb.conflict=0.2,lambda.kill=SagaFunction:1 (docs/local-cloud.md)")
     faults.add_argument("--url", help="the cloud's API URL (default: the running cloud's, from its state file)")
-    mail = commands.add_parser("mail", help="the mail the local cloud sent (email verification codes)")
+    mail = commands.add_parser("mail", aliases=["emails"],
+                               help="the mail the local cloud sent (verification codes, notifications)")
     mail.add_argument("--to", help="only the mail sent to this address")
     mail.add_argument("--url", help="the cloud's API URL (default: the running cloud's, from its state file)")
     return parser
@@ -291,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         "run": _run_command, "env": lambda a: _env(a.json), "events": _events, "faults": _faults,
         "executions": _executions, "reconcile": _reconcile, "invoke": _invoke, "mail": _mail,
         "replay-archive": _replay_archive,
+        "emails": _mail,  # the alias of mail (argparse reports the name it was called by)
     }  # fmt: skip
     return commands[args.command](args)
 

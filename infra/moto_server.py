@@ -24,13 +24,15 @@ def install_hooks() -> None:
     """Route Step Functions tasks to the local Lambda API and DynamoDB Local (infra.stepfunctions.hooks) and
     keep SQS receives linear in the queue's size and safe under concurrency (infra.sqs.moto_hooks),
     Cognito requests one at a time (infra.cognito.moto_hooks: moto's user pools are not thread-safe), and give
-    Cognito the email verification flow, sending its codes through moto's SES (infra.cognito.verification)."""
+    Cognito the email verification flow, sending its codes through moto's SES (infra.cognito.verification),
+    and keep a table's stream readable after a cancelled transaction (infra.dynamodb.moto_hooks)."""
     _list_backends_once()
     if "MOTO_PORT" not in os.environ:
         # Without its own port the interpreter cannot call back into moto (EventBridge, SQS tasks).
         raise SystemExit("infra.moto_server needs MOTO_PORT set to the port it serves on")
     from infra.cognito import moto_hooks as cognito_hooks
     from infra.cognito import verification as cognito_verification
+    from infra.dynamodb import moto_hooks as dynamodb_hooks
     from infra.sqs import moto_hooks as sqs_hooks
     from infra.stepfunctions import hooks as stepfunctions_hooks
 
@@ -38,6 +40,7 @@ def install_hooks() -> None:
     sqs_hooks.install()
     cognito_hooks.install()
     cognito_verification.install()
+    dynamodb_hooks.install()
 
 
 def main() -> None:

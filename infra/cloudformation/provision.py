@@ -139,6 +139,7 @@ class Provisioner:
         self._cognito = client("cognito-idp", endpoints.moto)
         self._stepfunctions = client("stepfunctions", endpoints.moto)
         self._secrets = client("secretsmanager", endpoints.moto)
+        self._ses = client("ses", endpoints.moto)
         self._creators: dict[str, Callable[[str, dict[str, Any]], PhysicalResource]] = {
             "AWS::DynamoDB::Table": self._table,
             "AWS::S3::Bucket": self._bucket,
@@ -157,6 +158,7 @@ class Provisioner:
             "AWS::Lambda::EventSourceMapping": self._event_source_mapping,
             "AWS::Events::Rule": self._event_rule,
             "AWS::StepFunctions::StateMachine": self._state_machine,
+            "AWS::SES::EmailIdentity": self._email_identity,
         }
         self._stack: LocalStack | None = None
 
@@ -355,6 +357,12 @@ class Provisioner:
         name = str(props["Name"])
         arn = self._events.create_event_bus(Name=name)["EventBusArn"]
         return PhysicalResource(logical_id, "", name, {"Arn": arn, "Name": name})
+
+    def _email_identity(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
+        # On AWS the address's owner confirms it; moto's SES sends only from verified identities, so verify it.
+        identity = str(props["EmailIdentity"])
+        self._ses.verify_email_identity(EmailAddress=identity)
+        return PhysicalResource(logical_id, "", identity, {})
 
     def _user_pool(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
         api_members = self._cognito.meta.service_model.operation_model("CreateUserPool").input_shape.members

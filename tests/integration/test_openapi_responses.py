@@ -213,6 +213,20 @@ def _profile(tour: Tour) -> None:
     tour.expect("DELETE", "/me", headers=buyer.auth)
 
 
+def _wishlist_and_notifications(tour: Tour, item_id: str) -> None:
+    buyer: User = tour.values["buyer"]
+    item = {"itemId": item_id}
+    tour.expect("PUT", "/wishlist/items/{itemId}", path_params=item, headers=buyer.auth)
+    tour.expect("GET", "/wishlist", headers=buyer.auth)
+    tour.expect("DELETE", "/wishlist/items/{itemId}", path_params=item, headers=buyer.auth)
+    # The order _buying placed and cancelled notified its buyer (needs confirmation, confirmed, ...).
+    page = tour.until("GET", "/notifications", lambda got: bool(got["notifications"]), headers=buyer.auth)
+    tour.expect("POST", "/notifications/{notificationId}/read", headers=buyer.auth,
+                path_params={"notificationId": page["notifications"][0]["notificationId"]})  # fmt: skip
+    tour.expect("GET", "/notifications/preferences", headers=buyer.auth)
+    tour.expect("PUT", "/notifications/preferences", headers=buyer.auth, json={"channels": {"email": False}})
+
+
 @pytest.fixture(scope="module")
 def tour(api: httpx.Client) -> Tour:
     tour = Tour(api)
@@ -222,6 +236,7 @@ def tour(api: httpx.Client) -> Tour:
     tour.values["itemId"] = item_id
     _search(tour, item_id)
     _buying(tour, item_id)
+    _wishlist_and_notifications(tour, item_id)
     _profile(tour)
     tour.expect("GET", "/openapi.json")
     return tour
@@ -275,6 +290,11 @@ def _errors(tour: Tour) -> dict[str, tuple[Operation, httpx.Response, int, str]]
                             path_params={"paymentId": "pay_01ARZ3NDEKTSV4RRFFQ69G5FAV"}),
         "profile": refused("GET", "/me/addresses/{addressId}", 404, "ADDRESS_NOT_FOUND", headers=buyer.auth,
                            path_params={"addressId": "adr_01ARZ3NDEKTSV4RRFFQ69G5FAV"}),
+        "wishlist": refused("PUT", "/wishlist/items/{itemId}", 404, "ITEM_NOT_FOUND", headers=buyer.auth,
+                            path_params={"itemId": unknown_item}),
+        "notifications": refused("POST", "/notifications/{notificationId}/read", 404, "NOTIFICATION_NOT_FOUND",
+                                 headers=buyer.auth,
+                                 path_params={"notificationId": "20260101T000000000Z-00000000000000000000"}),
     }  # fmt: skip
 
 

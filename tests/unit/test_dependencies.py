@@ -39,6 +39,8 @@ SHOP_CONTEXTS = {
     "cart": {"catalog", "inventory"},
     "orders": {"cart", "inventory", "payments"},
     "checkout": {"orders", "payments", "inventory", "cart", "accounts"},  # the default address: tax, order copy
+    "wishlist": {"catalog", "inventory"},  # entries with the items' current price and stock
+    "notifications": {"wishlist", "catalog", "orders"},  # who watches an item; its name; an order's lines
 }
 
 

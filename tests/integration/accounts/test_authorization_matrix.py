@@ -11,7 +11,9 @@ docs/api.md ("who") and docs/security.md ("Authentication and authorization"):
 - seller routes refuse buyers and admins with 403; another seller's item is 403 (items are public), except
   restocking it, 404 (the restock may not read items), and another seller's import 404 (imports are not);
 - another buyer's cart, order and payment are 404, for other buyers and admins alike;
-- every account has its own profile and address book; another account's address is 404.
+- every account has its own profile and address book; another account's address is 404;
+- the wishlist is shopping (sellers 403); every signed-in role has an inbox and preferences of their own, and
+  another user's notification is 404.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import pytest
 
 from tests.conftest import Stack
 from tests.support.checkout import checkout, confirm_payment, fill_cart
+from tests.support.polling import eventually
 from tests.support.users import PASSWORD, User, new_item, register, unique_email
 
 CALLERS = ("anonymous", "buyer", "other buyer", "seller", "other seller", "admin")
@@ -46,6 +49,7 @@ class World:
     order_id: str  # the buyer's order that the matrix cancels
     payment_id: str  # the buyer's payment, confirmed
     address_id: str  # the buyer's address (added after the checkouts, which priced without one)
+    notification_id: str  # one of the buyer's notifications (of their confirmed order)
 
     def version(self, item_id: str, api: httpx.Client) -> int:
         return int(api.get(f"/items/{item_id}").json()["version"])
@@ -132,6 +136,16 @@ MATRIX: list[Row] = [
     Row("GET",    "/orders/{orderId}",                BUYERS_OBJECT, url="/orders/{order_id}"),
     Row("POST",   "/orders/{orderId}/cancel",         BUYERS_OBJECT, url="/orders/{order_id}/cancel"),
     Row("POST",   "/payments/{paymentId}/confirm",    BUYERS_OBJECT, url="/payments/{payment_id}/confirm"),
+    # The wishlist is shopping too; each caller's own.
+    Row("GET",    "/wishlist",                        BUYERS),
+    Row("PUT",    "/wishlist/items/{itemId}",         BUYERS, url="/wishlist/items/{shelf_item}"),
+    Row("DELETE", "/wishlist/items/{itemId}",         BUYERS, url="/wishlist/items/{shelf_item}"),
+    # Every account has an inbox and preferences of its own; another's notification is 404.
+    Row("GET",    "/notifications",                   SIGNED_IN),
+    Row("GET",    "/notifications/preferences",       SIGNED_IN),
+    Row("PUT",    "/notifications/preferences",       SIGNED_IN, body=lambda w, _: {"kinds": {"priceDrop": True}}),
+    Row("POST",   "/notifications/{notificationId}/read", (401, 200, 404, 404, 404, 404),
+        url="/notifications/{notification_id}/read"),
     # Every account's own profile and address book.
     Row("PATCH",  "/me",                              SIGNED_IN, body=lambda w, _: {"name": "Matrix Renamed"}),
     Row("GET",    "/me/addresses",                    SIGNED_IN),
@@ -196,7 +210,18 @@ def world(api: httpx.Client, stack: Stack) -> World:
         users=users, item=items[0].json()["itemId"], shelf_item=shelf_item, import_id=started.json()["importId"],
         checkout_body=body, checkout_key=key, order_id=to_cancel.json()["orderId"],
         payment_id=payment_id, address_id=address.json()["addressId"],
+        notification_id=_a_notification_of(api, buyer),
     )  # fmt: skip
+
+
+def _a_notification_of(api: httpx.Client, buyer: User) -> str:
+    """The id of one of the buyer's notifications (their orders notify them once the events are through)."""
+
+    def first() -> str | None:
+        page = api.get("/notifications", headers=buyer.auth).json()
+        return page["notifications"][0]["notificationId"] if page["notifications"] else None
+
+    return eventually(first, timeout=60, message="a notification of the buyer's orders")
 
 
 def _payment_of(api: httpx.Client, buyer: User, order_id: str) -> str:

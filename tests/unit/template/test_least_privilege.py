@@ -140,6 +140,29 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
         **task_tokens(),
     },
     "CheckoutStateMachineRole": {"lambda:function:SagaFunction*": frozenset({"lambda:InvokeFunction"})},
+    "WishlistFunctionRole": {  # entries + count (query, add/remove transactions); items and stock batch-read
+        "dynamodb:table/WishlistTable": frozenset(
+            {"dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}),
+        "dynamodb:table/ItemsTable": frozenset({"dynamodb:GetItem", "dynamodb:BatchGetItem"}),
+        "dynamodb:table/InventoryTable": frozenset({"dynamodb:BatchGetItem"}),
+    },
+    "NotificationsFunctionRole": {  # list, count, preferences (get, put), mark read (update transaction)
+        "dynamodb:table/NotificationsTable": frozenset(
+            {"dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}),
+    },
+    "NotifierFunctionRole": {  # notices recorded once (check, put, count), emailed once, erased on AccountDeleted
+        "dynamodb:table/NotificationsTable": frozenset(
+            {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem",
+             "dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem"}),
+        "dynamodb:table/WishlistTable": frozenset({"dynamodb:Query", "dynamodb:BatchWriteItem"}),
+        "dynamodb:table/WishlistTable/index/byItem": frozenset({"dynamodb:Query"}),
+        "dynamodb:table/ItemsTable": frozenset({"dynamodb:GetItem"}),
+        "dynamodb:table/OrdersTable": frozenset({"dynamodb:GetItem"}),
+        **idempotency(),
+        "cognito-idp:userpool/UserPool": frozenset({"cognito-idp:AdminGetUser"}),
+        "ses:identity/notifications@example.com": frozenset({"ses:SendEmail"}),
+        "sqs:NotifierStreamFailureQueue": frozenset({"sqs:SendMessage*"}),
+    },
 }  # fmt: skip
 OPENSEARCH = {  # SearchEngine=opensearch: the search and indexer functions reach the collection, nothing else
     "SearchFunctionRole": {**EXPECTED["SearchFunctionRole"],
@@ -161,6 +184,7 @@ MANAGED = {
     "AWSLambdaBasicExecutionRole": "every function: its own log streams (CloudWatch Logs)",
     "AWSXrayWriteOnlyAccess": "every function (Tracing: Active): trace segments, which have no resource",
     "AWSLambdaDynamoDBExecutionRole": "functions with DynamoDB stream events: Lambda reads the streams for them",
+    "AWSLambdaSQSQueueExecutionRole": "functions with SQS events: Lambda receives and deletes their messages",
 }
 
 
@@ -234,8 +258,14 @@ def test_managed_policies_are_only_those_sam_attaches() -> None:
             mapping["Properties"]["FunctionName"] == name and ":dynamodb:" in mapping["Properties"]["EventSourceArn"]
             for mapping in deployed.of_type("AWS::Lambda::EventSourceMapping").values()
         )
+        reads_queues = any(
+            mapping["Properties"]["FunctionName"] == name and ":sqs:" in mapping["Properties"]["EventSourceArn"]
+            for mapping in deployed.of_type("AWS::Lambda::EventSourceMapping").values()
+        )
         expected = {"AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess"}
         if reads_streams:
             expected.add("AWSLambdaDynamoDBExecutionRole")
+        if reads_queues:
+            expected.add("AWSLambdaSQSQueueExecutionRole")
         assert deployed.managed_policies(f"{name}Role") == expected <= set(MANAGED), name
     assert deployed.managed_policies("CheckoutStateMachineRole") == set()

@@ -39,7 +39,13 @@ def cognito() -> Any:
     return boto3.client("cognito-idp")
 
 
+@cache
+def ses() -> Any:
+    """SES: notification emails (shop.notifications); moto's SES locally, read back at GET /_local/mail."""
+    return boto3.client("ses")
+
+
 def forget_clients() -> None:
     """Make the next use of each client build a new one (tests that swap the AWS behind them)."""
-    for client in (events, stepfunctions, s3, cognito):
+    for client in (events, stepfunctions, s3, cognito, ses):
         client.cache_clear()

@@ -275,3 +275,37 @@ def event_bus_name() -> str:
     if not name:
         raise ConfigurationError("missing environment variables: EVENT_BUS_NAME")
     return name
+
+
+# ---------------------------------------------------------------- wishlist and notifications
+@dataclass(frozen=True)
+class NotifySettings:
+    # Each is None where the template does not give it to the function; the code that needs one says so.
+    wishlist_table: str | None
+    notifications_table: str | None
+    # The verified SES identity notification emails come from (template parameter NotificationEmailSource).
+    email_source: str | None
+    wishlist_max_items: int
+    # Days a notification is kept once read (template parameter ReadNotificationRetentionDays; TTL deletes it).
+    read_retention_days: int
+
+
+def load_notify_settings(environ: Mapping[str, str]) -> NotifySettings:
+    limit = environ.get("WISHLIST_MAX_ITEMS") or "100"
+    if not limit.isdigit() or int(limit) == 0:
+        raise ConfigurationError(f"WISHLIST_MAX_ITEMS must be a positive integer, got {limit!r}")
+    retention = environ.get("READ_NOTIFICATION_RETENTION_DAYS") or "90"
+    if not retention.isdigit() or int(retention) == 0:
+        raise ConfigurationError(f"READ_NOTIFICATION_RETENTION_DAYS must be a positive integer, got {retention!r}")
+    return NotifySettings(
+        wishlist_table=environ.get("WISHLIST_TABLE") or None,
+        notifications_table=environ.get("NOTIFICATIONS_TABLE") or None,
+        email_source=environ.get("NOTIFICATION_EMAIL_SOURCE") or None,
+        wishlist_max_items=int(limit),
+        read_retention_days=int(retention),
+    )
+
+
+@cache
+def notify_settings() -> NotifySettings:
+    return load_notify_settings(os.environ)

@@ -382,3 +382,18 @@ class ItemChangedError(ShopError):
     status = HTTPStatus.CONFLICT
     code = "ITEM_CHANGED"
     default_message = "the item kept changing while this request was applied; retry"
+
+
+# ---------------------------------------------------------------- wishlist and notifications
+class WishlistFullError(ShopError):
+    """details = {"limit"}: remove an item before adding another."""
+
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "WISHLIST_FULL"
+    default_message = "the wishlist holds as many items as it can; remove one first"
+
+
+class NotificationNotFoundError(ShopError):
+    status = HTTPStatus.NOT_FOUND
+    code = "NOTIFICATION_NOT_FOUND"
+    default_message = "no such notification"

@@ -3,6 +3,7 @@
 The outbox pattern: the catalog only writes the table; what it wrote reaches the bus from the stream, so
 an event is published if and only if the change committed. A record delivered twice yields the same
 event id (the item id and its version), so consumers deduplicate by id.
+ItemUpdated also carries `previousPrice`, the price before the change (price-drop alerts compare the two).
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ def item_event(
         data["changedFields"] = sorted(
             name for name in PUBLIC_FIELDS if name not in _NOT_CHANGES and old.get(name) != new.get(name)
         )
+        # What it cost before this change: a wishlist's price-drop alert compares the two (shop.notifications).
+        data["previousPrice"] = old.get("price", new.get("price"))
     return ItemEvent(
         event_type=event_type,
         event_id=event_id(str(new["itemId"]), version),

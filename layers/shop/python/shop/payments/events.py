@@ -1,5 +1,5 @@
-"""Payment rows -> PaymentCompleted / PaymentFailed / PaymentRefunded (published from the Payments stream by
-shop.orders.events, the one outbox publisher of the Orders and Payments tables)."""
+"""Payment rows -> PaymentNeedsConfirmation / PaymentCompleted / PaymentFailed / PaymentRefunded (published
+from the Payments stream by shop.orders.events, the one outbox publisher of the Orders and Payments tables)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ def _payment_data(new: dict[str, Any]) -> dict[str, Any]:
 
 PAYMENT_EVENTS = RowEvents(
     source="shop.payments",
-    types={"CAPTURED": "PaymentCompleted", "DECLINED": "PaymentFailed", "INSUFFICIENT_FUNDS": "PaymentFailed",
+    types={"REQUIRES_CONFIRMATION": "PaymentNeedsConfirmation",
+           "CAPTURED": "PaymentCompleted", "DECLINED": "PaymentFailed", "INSUFFICIENT_FUNDS": "PaymentFailed",
            "FRAUD_REJECTED": "PaymentFailed", "EXPIRED": "PaymentFailed", "REFUNDED": "PaymentRefunded",
            "CANCELLED": "PaymentFailed"},
     data=_payment_data,
