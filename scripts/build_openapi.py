@@ -51,6 +51,7 @@ def build() -> dict[str, Any]:
         merged.add_schema(schema)
     document = merged.get_openapi_schema()
     _drop_generic_validation_responses(document)
+    _drop_bodies_of_no_content(document)
     _document_gateway_answers(document)
     _drop_null_from_parameters(document)
     _mark_parameters_the_functions_require(document)
@@ -102,6 +103,13 @@ def _drop_generic_validation_responses(document: dict[str, Any]) -> None:
             responses = operation.get("responses", {})
             if responses.get("422", {}).get("content", {}).get("application/json", {}).get("schema") == generic:
                 del responses["422"]
+
+
+def _drop_bodies_of_no_content(document: dict[str, Any]) -> None:
+    """powertools documents a 204 with the return type's JSON (`null`); a 204 has no body and no content type."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            operation.get("responses", {}).get("204", {}).pop("content", None)
 
 
 def _drop_null_from_parameters(document: dict[str, Any]) -> None:

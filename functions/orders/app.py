@@ -54,7 +54,7 @@ NOT_MODIFIED: OpenAPIResponse = {"description": "Unchanged since the ETag named 
 
 @app.get("/orders/<orderId>", summary="One of the caller's orders (live or archived)", tags=["orders"],
          security=http.BEARER_AUTH,
-         responses={**http.documented_responses(200, "The order", [401, 403, 404],
+         responses={**http.documented_responses(200, "The order", [401, 403, 404, 422],
                                                 headers={"ETag": "The order's version, for If-None-Match"}),
                     304: NOT_MODIFIED})  # fmt: skip
 def get_order(

@@ -44,7 +44,8 @@ ROLES = ("anonymous", "buyer", "seller")
 # Schema of one request can state: an item with variants needs a variantId; variants' stock must add up to the
 # item's quantity; a card number must pass the Luhn check; a payment token must be one the provider issued; a
 # cursor must come from the same list; a region must be one the deployment has a tax rate for (the TaxRatesBps
-# parameter, not the code).
+# parameter, not the code); an address's postcode, region and phone follow the rules of its country (another
+# field of the same body: shop/accounts/addresses.py).
 BEYOND_THE_SCHEMA = frozenset(
     {
         ("variantId", "missing"),
@@ -53,6 +54,10 @@ BEYOND_THE_SCHEMA = frozenset(
         ("paymentInfo.paymentToken", "invalid_token"),
         ("cursor", "invalid"),
         ("region", "unknown_region"),
+        ("postalCode", "invalid_postal_code"),
+        ("region", "missing"),
+        ("region", "invalid_region"),
+        ("phone", "invalid_phone"),
     }
 )
 # Refusals of any field no schema can state: two attribute names that normalise to the same one, two variants

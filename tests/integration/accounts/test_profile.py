@@ -197,9 +197,11 @@ def test_deleting_the_account_leaves_no_personal_data(api: httpx.Client, stack: 
     signed_in = api.post("/auth/login", json={"email": email, "password": PASSWORD})
     assert (signed_in.status_code, error_code(signed_in)) == (401, "INVALID_CREDENTIALS")
     # the access token lives on at the gateway until it expires; the profile refuses it
-    for method, path in (("GET", "/me/addresses"), ("POST", "/me/addresses"), ("PATCH", "/me"), ("GET", "/cart")):
-        late = api.request(method, path, headers=buyer.auth, json=address() if method == "POST" else
-                           {"phone": "+14155550123"} if method == "PATCH" else None)  # fmt: skip
+    for method, path in (("GET", "/me/addresses"), ("POST", "/me/addresses"), ("PATCH", "/me"), ("GET", "/cart"),
+                         ("POST", "/auth/verify-email/resend"), ("POST", "/auth/verify-email")):
+        body = (address() if path == "/me/addresses" else {"phone": "+14155550123"} if method == "PATCH"
+                else {"code": "123456"} if path == "/auth/verify-email" else None)  # fmt: skip
+        late = api.request(method, path, headers=buyer.auth, json=body)
         assert (late.status_code, error_code(late)) == (401, "ACCOUNT_DELETED"), (method, path)
     assert api.delete("/me", headers=buyer.auth).status_code == 204  # a retry finds it done
 

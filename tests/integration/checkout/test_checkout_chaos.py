@@ -89,7 +89,7 @@ def test_a_flash_sale_under_faults_keeps_every_promise(chaos: Stack, api: httpx.
     assert all(o["paymentStatus"] != "CAPTURED" for o in unpaid)
 
     # And the whole stack's invariants hold: stock against reservations, payments against orders, every
-    # status change published exactly once (despite the duplicated stream records), no card number stored.
+    # status change published as one event id (despite the duplicated stream records), no card number stored.
     assert chaos.cloud is not None
     report = reconcile(local_target(chaos.cloud.state), settle=20, slack=5, scan_logs=False)
     ours = {item, *(order_id for _, order_id in accepted)}

@@ -59,7 +59,7 @@ def test_real_checkouts_leave_no_violation(quick_stack: Stack, orders: dict[str,
     report = checked(quick_stack)
     assert report.ok, report.text()
     assert report.check(RESERVED_CHECK).checked >= 1
-    assert report.check("every order status change is published exactly once").checked >= 3 * 2
+    assert report.check("every order status change is published as exactly one event (one event id)").checked >= 3 * 2
     assert report.check(CARDS_CHECK).checked > 0
     assert report.check("stock available + reserved + sold = units stocked").checked >= 1
 
@@ -117,7 +117,7 @@ def test_the_command_line_prints_each_check_and_exits_0(quick_stack: Stack, orde
         environment.pop(name, None)
     output = reconciled_by_the_command_line(["--settle", "5", "--no-logs"], environment)
     assert "ok    stock reserved = units of RESERVED reservations:" in output
-    assert "ok    every order status change is published exactly once:" in output
+    assert "ok    every order status change is published as exactly one event (one event id):" in output
     assert output.rstrip().endswith("no violations")
 
 
@@ -129,5 +129,6 @@ def test_another_stack_is_named_by_its_outputs_and_the_event_check_is_skipped(
     output = reconciled_by_the_command_line(
         ["--stack-outputs", json.dumps(quick_stack.outputs), "--payment-window", "3"], environment
     )
-    assert "SKIP  every order status change is published exactly once: needs the local cloud's event log" in output
+    assert ("SKIP  every order status change is published as exactly one event (one event id): "
+            "needs the local cloud's event log") in output
     assert "(window 3 s + slack 30 s)" in output

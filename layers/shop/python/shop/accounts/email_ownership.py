@@ -22,7 +22,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shop import aws, config
-from shop.errors import EmailNotVerifiedError, TooManyRequestsError, UnauthorizedError
+from shop.errors import AccountDeletedError, EmailNotVerifiedError, TooManyRequestsError, UnauthorizedError
 from shop.identity import Caller
 
 
@@ -48,6 +48,8 @@ def email_verified(claims: Mapping[str, Any], bearer_token: str | None) -> bool:
         code = error.response.get("Error", {}).get("Code")
         if code == "NotAuthorizedException":  # revoked (global sign-out) or the user was disabled
             raise UnauthorizedError() from error
+        if code == "UserNotFoundException":  # the account was deleted while its token lives on
+            raise AccountDeletedError() from error
         if code in ("TooManyRequestsException", "LimitExceededException"):
             raise TooManyRequestsError() from error
         raise

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+import pycountry
+from pydantic import ConfigDict, Field
 
 from shop.identity import Role
 from shop.validation import RequestModel, Text, ViewModel
@@ -123,8 +125,33 @@ Phone = Annotated[
 ]
 
 
+def _nullable_only(*clearable: str) -> Callable[[dict[str, Any], Any], None]:
+    """A partial update's schema: null only for the fields that can be cleared. The Python type of the others is
+    `X | None` only to tell an absent field apart; their validation refuses null, so the schema says so."""
+
+    def document(schema: dict[str, Any], _: Any) -> None:
+        for name, field_schema in schema["properties"].items():
+            branches = [branch for branch in field_schema.get("anyOf", []) if branch != {"type": "null"}]
+            if name not in clearable and "anyOf" in field_schema and len(branches) == 1:
+                del field_schema["anyOf"]
+                field_schema.update(branches[0])
+
+    return document
+
+
+# ISO 3166-1 alpha-2, as the schema's enum (the address validation checks the same list).
+COUNTRY_CODES = sorted(country.alpha_2 for country in pycountry.countries)
+CountryCode = Annotated[
+    str,
+    Text(2, 2, case="upper"),
+    Field(description="ISO 3166-1 alpha-2, e.g. US, GB, DE.", json_schema_extra={"enum": COUNTRY_CODES}),
+]
+
+
 class ProfileChange(RequestModel):
     """PATCH /me: the fields sent change; `phone: null` removes the phone number."""
+
+    model_config = ConfigDict(json_schema_extra=_nullable_only("phone"))
 
     name: PersonName | None = None
     phone: Annotated[Phone | None, Field(description="E.164, e.g. +14155552671; null removes it.")] = None
@@ -141,7 +168,7 @@ class NewAddress(RequestModel):
                           "differs by region (US); free text elsewhere."),
     ] = None
     postal_code: Annotated[str, Text(2, 16), Field(description="Checked against the country's format.")]
-    country: Annotated[str, Text(2, 2, case="upper"), Field(description="ISO 3166-1 alpha-2, e.g. US, GB, DE.")]
+    country: CountryCode
     phone: Phone | None = None
     default: Annotated[bool, Field(description="Make it the default address (the first address always is).")] = False
 
@@ -150,13 +177,15 @@ class AddressChange(RequestModel):
     """PATCH /me/addresses/{addressId}: the fields sent replace the stored ones (null clears an optional one);
     the whole address is checked again (a new country checks the postcode again)."""
 
+    model_config = ConfigDict(json_schema_extra=_nullable_only("line2", "region", "phone", "default"))
+
     name: Annotated[str, Text(1, 200)] | None = None
     line1: AddressLine | None = None
     line2: AddressLine | None = None
     city: Annotated[str, Text(1, 100)] | None = None
     region: Annotated[str, Text(1, 100)] | None = None
     postal_code: Annotated[str, Text(2, 16)] | None = None
-    country: Annotated[str, Text(2, 2, case="upper")] | None = None
+    country: CountryCode | None = None
     phone: Phone | None = None
     default: Annotated[bool | None, Field(description="true makes it the default; false is refused for the "
                                                       "default address (make another one the default)")] = None

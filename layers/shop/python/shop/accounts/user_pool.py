@@ -31,6 +31,7 @@ from shop.accounts.schemas import (
 )
 from shop.config import ConfigurationError, settings
 from shop.errors import (
+    AccountDeletedError,
     EmailAlreadyRegisteredError,
     ExpiredVerificationCodeError,
     InvalidCredentialsError,
@@ -241,6 +242,9 @@ def _raise_translated(error: ClientError, meanings: Mapping[str, ShopError]) -> 
         "TooManyFailedAttemptsException",
     ):
         meaning = TooManyRequestsError()
+    if meaning is None and code == "UserNotFoundException":
+        # A call with the user's own token whose user is gone: the account was deleted while the token lives on.
+        meaning = AccountDeletedError()
     if meaning is None:
         raise error
     raise meaning from error
