@@ -174,6 +174,18 @@ def _scan_every_table(stack: Stack) -> dict[str, list[dict[str, Any]]]:
     return rows
 
 
+def _objects_holding(stack: Stack, values: tuple[str, ...]) -> list[str]:
+    """Every object of every bucket of the stack (its *BucketName outputs) that holds any of `values`."""
+    s3, found = stack.client("s3"), []
+    for bucket in (name for output, name in stack.outputs.items() if output.endswith("BucketName")):
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for entry in page.get("Contents", []):
+                body = s3.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read()
+                if any(value.encode() in body for value in values):
+                    found.append(f"s3://{bucket}/{entry['Key']}")
+    return found
+
+
 def test_deleting_the_account_leaves_no_personal_data(api: httpx.Client, stack: Stack) -> None:
     marker = uuid.uuid4().hex[:10]
     email, name = unique_email(f"gone-{marker}"), f"Erasable Person {marker}"
@@ -218,6 +230,7 @@ def test_deleting_the_account_leaves_no_personal_data(api: httpx.Client, stack: 
         return None if any(value in after for value in personal) else rows
 
     rows = eventually(erased, timeout=60, message=f"no table holds any of {personal} any more")
+    assert _objects_holding(stack, personal) == []  # nor does any bucket (order archive, imports, media)
     kept = [row for row in rows[stack.outputs["OrdersTableName"]] if row.get("orderId", {}).get("S") == order_id]
     order_row = next(row for row in kept if row["sk"]["S"] == "ORDER")
     assert order_row["amount"] == {"N": str(order["amount"])} and order_row["lines"]["L"]  # kept for the books
