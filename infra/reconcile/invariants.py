@@ -243,7 +243,8 @@ def published_order_events(events: Iterable[Mapping[str, Any]]) -> Counter[tuple
 
 def redeliveries(events: Iterable[Mapping[str, Any]]) -> int:
     """How many order events were put on the bus again under an id already published."""
-    return sum(_order_event_ids(events).values()) - len(_order_event_ids(events))
+    ids = _order_event_ids(events)
+    return sum(ids.values()) - len(ids)
 
 
 def _order_event_ids(events: Iterable[Mapping[str, Any]]) -> Counter[tuple[str, str, str]]:

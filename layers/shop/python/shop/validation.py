@@ -274,3 +274,14 @@ def field_name(loc: Iterable[str | int]) -> str:
     for part in parts:
         name += f"[{part}]" if isinstance(part, int) else f".{part}" if name else str(part)
     return name or "body"
+
+
+def null_only_for(schema: dict[str, Any], clearable: Iterable[str]) -> None:
+    """Say in a partial update's JSON schema that only the `clearable` properties take null. The Python type
+    of the others is `X | None` only to tell an absent field apart; their validation refuses null."""
+    keep = set(clearable)
+    for name, field_schema in schema["properties"].items():
+        branches = [branch for branch in field_schema.get("anyOf", []) if branch != {"type": "null"}]
+        if name not in keep and "anyOf" in field_schema and len(branches) == 1:
+            del field_schema["anyOf"]
+            field_schema.update(branches[0])

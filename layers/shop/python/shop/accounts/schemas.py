@@ -9,7 +9,7 @@ import pycountry
 from pydantic import ConfigDict, Field
 
 from shop.identity import Role
-from shop.validation import RequestModel, Text, ViewModel
+from shop.validation import RequestModel, Text, ViewModel, null_only_for
 
 # Signing up takes the addresses the user pool takes as a username: ASCII, a local part starting with a letter,
 # digit or underscore, a top-level domain of two letters or more. The loose pattern below let the schema promise
@@ -126,17 +126,8 @@ Phone = Annotated[
 
 
 def _nullable_only(*clearable: str) -> Callable[[dict[str, Any], Any], None]:
-    """A partial update's schema: null only for the fields that can be cleared. The Python type of the others is
-    `X | None` only to tell an absent field apart; their validation refuses null, so the schema says so."""
-
-    def document(schema: dict[str, Any], _: Any) -> None:
-        for name, field_schema in schema["properties"].items():
-            branches = [branch for branch in field_schema.get("anyOf", []) if branch != {"type": "null"}]
-            if name not in clearable and "anyOf" in field_schema and len(branches) == 1:
-                del field_schema["anyOf"]
-                field_schema.update(branches[0])
-
-    return document
+    """A model's json_schema_extra: null only for the fields that can be cleared (shop.validation.null_only_for)."""
+    return lambda schema, _: null_only_for(schema, clearable)
 
 
 # ISO 3166-1 alpha-2, as the schema's enum (the address validation checks the same list).

@@ -10,7 +10,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from shop.inventory import DEFAULT_VARIANT
-from shop.validation import AttributeMap, RequestModel, Text, ViewModel
+from shop.validation import AttributeMap, RequestModel, Text, ViewModel, null_only_for
 
 MAX_PRICE = 10_000_000_00  # minor units: 10 million in the major unit
 MAX_QUANTITY = 1_000_000
@@ -215,11 +215,7 @@ def _document_item_changes(schema: dict[str, Any]) -> None:
     """Say in ItemChanges' schema what its validator refuses: `version` alone (no_changes), and null for any
     field but the clearable ones (not_nullable; the Python type is `X | None` only to tell absent apart)."""
     schema["minProperties"] = 2
-    for name, field_schema in schema["properties"].items():
-        branches = [branch for branch in field_schema.get("anyOf", []) if branch != {"type": "null"}]
-        if name not in _CLEARABLE and "anyOf" in field_schema and len(branches) == 1:
-            del field_schema["anyOf"]
-            field_schema.update(branches[0])
+    null_only_for(schema, _CLEARABLE)
 
 
 class ItemChanges(RequestModel):

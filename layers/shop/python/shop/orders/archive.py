@@ -68,8 +68,7 @@ def archive(order: Mapping[str, Any]) -> str:
     doc = document(order)
     user_id, created_at, order_id = str(doc["userId"]), str(doc["createdAt"]), str(doc["orderId"])
     key = archive_key(user_id, created_at, order_id)
-    body = json.dumps(doc, separators=(",", ":"), sort_keys=True) + "\n"
-    aws.s3().put_object(Bucket=_bucket(), Key=key, Body=body.encode(), ContentType=ARCHIVE_CONTENT_TYPE)
+    _put(key, doc)
     status = str(doc["status"])
     ArchivedOrderRow(
         order_id, user_id=user_id, created_at=created_at, status=status, user_status=user_status(user_id, status),
@@ -81,13 +80,21 @@ def archive(order: Mapping[str, Any]) -> str:
 def rewrite(key: str, document: Mapping[str, Any]) -> None:
     """Replace an archived order's document and erase every earlier version of it (the bucket is versioned,
     and what is rewritten is personal data: DELETE /me, shop.orders.personal_data)."""
-    body = json.dumps(dict(document), separators=(",", ":"), sort_keys=True) + "\n"
     s3, bucket = aws.s3(), _bucket()
-    current = s3.put_object(Bucket=bucket, Key=key, Body=body.encode(), ContentType=ARCHIVE_CONTENT_TYPE)
+    current = _put(key, document)
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key):
         for version in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
             if version["Key"] == key and version["VersionId"] != current.get("VersionId", "null"):
                 s3.delete_object(Bucket=bucket, Key=key, VersionId=version["VersionId"])
+
+
+def _put(key: str, document: Mapping[str, Any]) -> dict[str, Any]:
+    """Write one order's document as its archive object (one JSON line); S3's answer (VersionId)."""
+    body = json.dumps(dict(document), separators=(",", ":"), sort_keys=True) + "\n"
+    answer: dict[str, Any] = aws.s3().put_object(
+        Bucket=_bucket(), Key=key, Body=body.encode(), ContentType=ARCHIVE_CONTENT_TYPE
+    )
+    return answer
 
 
 def read(key: str) -> dict[str, Any]:
