@@ -15,7 +15,7 @@ import secrets
 import string
 import uuid
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
@@ -34,6 +34,7 @@ from infra.stepfunctions.models import StateMachineSpec
 
 log = logging.getLogger("infra.cloudformation")
 
+PROVISIONING_CONCURRENCY = 16  # API calls in flight; the template has ~20 resources that need no other
 PSEUDO_PARAMETERS = ("AWS::Region", "AWS::AccountId", "AWS::StackName", "AWS::Partition", "AWS::URLSuffix")
 
 
@@ -183,14 +184,18 @@ class Provisioner:
             get_att=lambda name, attribute: self._get_att(stack, name, attribute),
             region=self._endpoints.region,
         )
-        # Resources whose dependencies exist are created together, a few API calls at a time: a dozen tables,
-        # buckets and queues then cost about one round of calls instead of one each.
+        # Each resource is created as soon as the ones it references exist, many at a time: the tables, buckets,
+        # queues and the user pool go together, and a slow one (a table with indexes, the pool's keys) holds
+        # back only what depends on it, not a whole round.
         order = self._dependency_order(resources)
-        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="provision") as pool:
+        with ThreadPoolExecutor(max_workers=PROVISIONING_CONCURRENCY, thread_name_prefix="provision") as pool:
+            running: set[Future[str]] = set()
             while order.is_active():
-                ready = list(order.get_ready())
-                for logical_id in pool.map(lambda name: self._create(name, resources[name], resolver, stack), ready):
-                    order.done(logical_id)
+                running |= {pool.submit(self._create, name, resources[name], resolver, stack)
+                            for name in order.get_ready()}  # fmt: skip
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    order.done(future.result())
         for name, output in template.get("Outputs", {}).items():
             condition = output.get("Condition")
             if condition and not resolver.condition(condition):
