@@ -46,6 +46,10 @@ STATE_FILE = ROOT / ".local" / "cloud.json"
 EVENTS_PATH = "/_local/events"  # the event log, served by the gateway (infra.events.log.http_route)
 TTL_DELETIONS_PATH = "/_local/ttl-deletions"  # infra.dynamodb.ttl.ttl_deletions_route
 LOCAL_S3_ENDPOINT = "LocalS3Endpoint"  # the template parameter the cloud fills in
+SEARCH_INDEX_DIR = "SearchIndexDir"  # the template parameter a persisted cloud points into its folder
+MOTO_SNAPSHOT = "moto.pickle"  # in the persist folder: moto's state (infra.core.moto_snapshot)
+STREAM_CHECKPOINTS = "stream-checkpoints.json"  # in the persist folder: each stream mapping's position
+CHECKPOINT_SECONDS = 2.0
 
 
 @dataclass
@@ -62,6 +66,9 @@ class CloudConfig:
     seed: bool = True
     prewarm: bool = True
     ttl_sweep_seconds: float = 1.0  # how often expired items are deleted (DynamoDB Local never does)
+    # Keep the stack's state here across restarts (tables, S3, queues, the user pool, the search index,
+    # executions, stream positions): `--persist DIR`, `make run PERSIST=1`. None: all in memory.
+    persist_dir: Path | None = None
     cache_dir: Path | None = ROOT / ".local" / "cache"  # the template's translation (None: translate every start)
     faults: str | None = None  # the fault spec to start with (infra.faults.spec); None: LOCAL_FAULTS, if set
 
@@ -94,6 +101,7 @@ class LocalCloud:
         # Seconds from the start of start() to the end of each step (the state file's "startup"; bench/startup.py)
         self.startup_parts: dict[str, float] = {}
         self._began = 0.0
+        self._checkpoint_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self._began = began = time.monotonic()
@@ -136,7 +144,8 @@ class LocalCloud:
         from infra.cognito.mail import http_route as mail_route
         from infra.events.log import http_route
 
-        parameters = resolve_parameters(template, {**local, **config.parameter_overrides})
+        parameters = resolve_parameters(template, {**local, **self._persisted_parameters(template),
+                                                   **config.parameter_overrides})  # fmt: skip
         mark("template")
         await asyncio.gather(*answered)
         await asyncio.to_thread(processes.configure_moto, moto.url)
@@ -164,16 +173,60 @@ class LocalCloud:
         self._components = build_components(
             self.stack, runtime=self.runtime, endpoints=self.endpoints, ttl_sweep_seconds=config.ttl_sweep_seconds,
             event_log=self.event_log, activity=self.activity, faults=self.faults, ttl_deletions=self.ttl_deletions,
+            stream_checkpoints=self._read_stream_checkpoints(),
         )  # fmt: skip
         # Independent of each other; each waits for its own readiness (e.g. shard iterators).
         await asyncio.gather(*(component.start() for component in self._components))
         mark("event sources")
+        if config.persist_dir is not None:
+            self._checkpoint_task = asyncio.create_task(self._save_stream_checkpoints_while_running())
         self.started_at = time.monotonic()
         log.info("local cloud up in %.2f s (%s)", self.started_at - began,
                  ", ".join(f"{part} {seconds:.2f}" for part, seconds in self.startup_parts.items()))
-        if config.state_file:
-            config.state_file.parent.mkdir(parents=True, exist_ok=True)
-            config.state_file.write_text(json.dumps(self.describe(), indent=2))
+        self._write_state_file()
+
+    def _write_state_file(self) -> None:
+        if self.config.state_file:
+            self.config.state_file.parent.mkdir(parents=True, exist_ok=True)
+            self.config.state_file.write_text(json.dumps(self.describe(), indent=2))
+
+    # -- persistence (--persist DIR) ----------------------------------------------------------------
+    def _persisted_parameters(self, template: Mapping[str, Any]) -> dict[str, str]:
+        """A persisted cloud keeps the search index in its folder, unless a parameter says otherwise."""
+        if self.config.persist_dir is None or SEARCH_INDEX_DIR not in template.get("Parameters", {}):
+            return {}
+        return {SEARCH_INDEX_DIR: str((self.config.persist_dir / "search").resolve())}
+
+    def _read_stream_checkpoints(self) -> dict[str, dict[str, str]]:
+        if self.config.persist_dir is None:
+            return {}
+        path = self.config.persist_dir / STREAM_CHECKPOINTS
+        return dict(json.loads(path.read_text())) if path.exists() else {}
+
+    def _save_stream_checkpoints(self) -> None:
+        """Each stream mapping's position (by mapping id), written atomically into the persist folder."""
+        if self.config.persist_dir is None or not self._components:
+            return
+        from infra.dynamodb.streams import StreamMapping
+
+        positions = self._read_stream_checkpoints()
+        for component in self._components:
+            if isinstance(component, StreamMapping):
+                positions[component.spec.uuid] = component.checkpoints()
+        path = self.config.persist_dir / STREAM_CHECKPOINTS
+        partial = path.with_suffix(".tmp")
+        partial.write_text(json.dumps(positions, indent=1))
+        os.replace(partial, path)
+
+    async def _save_stream_checkpoints_while_running(self) -> None:
+        # A cloud killed without its stop re-delivers at most this much of each stream (at least once, as
+        # Lambda does after a failure), never the whole stream again.
+        while True:
+            await asyncio.sleep(CHECKPOINT_SECONDS)
+            try:
+                self._save_stream_checkpoints()
+            except OSError:
+                log.exception("saving the stream positions failed")
 
     def _start_services(self, ports: Mapping[str, int]) -> processes.Service:
         """Spawn moto and DynamoDB Local (or only moto, without Java) and set the endpoints; returns moto."""
@@ -181,11 +234,18 @@ class LocalCloud:
         use_dynamodb_local = processes.java_available() and processes.dynamodb_local_jar() is not None
         moto_url = f"http://{processes.HOST}:{ports['moto']}"
         dynamodb_url = f"http://{processes.HOST}:{ports['dynamodb']}" if use_dynamodb_local else moto_url
+        persist = self.config.persist_dir
+        snapshot = persist / MOTO_SNAPSHOT if persist else None
         moto = processes.start_moto(ports["moto"], self.config.log_dir, lambda_url=lambda_url,
-                                    dynamodb_url=dynamodb_url)  # fmt: skip
+                                    dynamodb_url=dynamodb_url, snapshot=snapshot)  # fmt: skip
         self._services.append(moto)
         if use_dynamodb_local:
-            self._services.append(processes.start_dynamodb_local(ports["dynamodb"], self.config.log_dir))
+            tables = persist / "dynamodb" if persist else None
+            if tables is not None:
+                tables.mkdir(parents=True, exist_ok=True)
+            self._services.append(processes.start_dynamodb_local(ports["dynamodb"], self.config.log_dir, tables))
+        elif persist is not None:
+            raise processes.ServiceError("--persist needs DynamoDB Local (Java): moto's DynamoDB is kept in memory")
         else:
             log.warning(
                 "Java 17+ or DynamoDB Local not found: using moto's DynamoDB instead (slower, and it differs "
@@ -305,11 +365,14 @@ class LocalCloud:
     async def stop(self) -> None:
         if self._prewarm_task:
             self._prewarm_task.cancel()
+        if self._checkpoint_task:
+            self._checkpoint_task.cancel()
         for component in reversed(self._components):
             try:
                 await component.stop()
             except Exception:
                 log.exception("stopping %s failed", component.name)
+        self._save_stream_checkpoints()  # after the mappings stopped: what they delivered last is in
         for server in self._servers:
             server.should_exit = True
         with contextlib.suppress(Exception):
@@ -351,6 +414,7 @@ def build_components(
     activity: Activity,
     faults: FaultControl | None = None,
     ttl_deletions: TtlDeletions | None = None,
+    stream_checkpoints: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[Component]:
     """The component registry: every event source of the stack, from each service's `components(...)`.
 
@@ -367,7 +431,8 @@ def build_components(
 
     ttl_deletions = ttl_deletions or ttl.TtlDeletions()
     return [
-        *streams.components(stack.event_source_mappings, runtime, endpoints, ttl_deletions, activity, faults=faults),
+        *streams.components(stack.event_source_mappings, runtime, endpoints, ttl_deletions, activity, faults=faults,
+                            checkpoints=stream_checkpoints),
         *ttl.components(stack.ttl_tables, endpoints, ttl_sweep_seconds, ttl_deletions, activity),
         *event_source.components(stack.event_source_mappings, runtime, endpoints, faults),
         *notifications.components(stack.bucket_notifications, runtime, endpoints),

@@ -171,15 +171,25 @@ def start_dynamodb_local(
     return service
 
 
-def start_moto(port: int, log_dir: Path, *, lambda_url: str, dynamodb_url: str) -> Service:
+def start_moto(
+    port: int, log_dir: Path, *, lambda_url: str, dynamodb_url: str, snapshot: Path | None = None
+) -> Service:
+    """A moto server; with `snapshot`, its state is restored from that file and kept in it
+    (infra.core.moto_snapshot)."""
     env = {
         **os.environ,
         "MOTO_PORT": str(port),  # moto's Step Functions parser calls back to itself
         "LOCAL_LAMBDA_ENDPOINT": lambda_url,
         "LOCAL_DYNAMODB_ENDPOINT": dynamodb_url,
     }
+    env.pop("LOCAL_PERSIST_FILE", None)
+    if snapshot is not None:
+        env["LOCAL_PERSIST_FILE"] = str(snapshot)
     command = [sys.executable, "-m", "infra.moto_server", "-H", HOST, "-p", str(port)]
-    return _spawn("moto", command, f"http://{HOST}:{port}", log_dir, env=env)
+    service = _spawn("moto", command, f"http://{HOST}:{port}", log_dir, env=env)
+    if snapshot is not None:
+        service.grace_seconds = 30.0  # it writes its snapshot on SIGTERM
+    return service
 
 
 def _spawn(
