@@ -188,7 +188,11 @@ def install() -> Path | None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         began = time.monotonic()
-        restored = restore(path)
+        try:
+            restored = restore(path)
+        except Exception as error:  # e.g. written by another moto version: say which file, not just a traceback
+            raise SystemExit(f"cannot restore moto's state from {path} ({type(error).__name__}: {error}); "
+                             "delete the persist folder to start afresh") from error  # fmt: skip
         log.info("restored %d moto backends from %s in %.2f s", restored, path, time.monotonic() - began)
         threading.Thread(target=_resume_when_lambda_answers, name="resume-executions", daemon=True).start()
 
