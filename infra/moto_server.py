@@ -81,8 +81,11 @@ def main() -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
     install_hooks()
     from infra.core import moto_snapshot
+    from infra.stepfunctions import resume
 
-    moto_snapshot.install()  # restores and keeps moto's state when the cloud is persisted (LOCAL_PERSIST_FILE)
+    # Restores and keeps moto's state when the cloud is persisted (LOCAL_PERSIST_FILE); running executions
+    # are pickled as their history and resumed once the cloud's Lambda API answers.
+    moto_snapshot.install(reducers=[resume.reduce_worker], after_restore=resume.resume_when_lambda_answers)
     moto_main(sys.argv[1:])
 
 

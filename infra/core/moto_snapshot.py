@@ -10,9 +10,10 @@ Pickling is moto's own state as it is: S3 objects (moto's FakeKey pickles its by
 their messages (in flight ones come back when their visibility timeout ends), the Cognito user pools with
 their users, groups, password hashes and signing keys (tokens issued before a restart still verify), SES's
 sent mail, secrets, EventBridge buses and rules, SNS topics, Step Functions state machines and executions.
-Three things are not data and are rebuilt: locks (a new, free lock), executions' worker threads (their
-history is kept, and a running execution is resumed: infra.stepfunctions.resume), and nothing else; a
-pickling error names what could not be kept.
+What is not data is rebuilt: locks (a new, free lock), the user pools' keys (kept as PEM), and what the
+services' reducers say (infra.moto_server passes Step Functions': an execution's worker thread becomes its
+history, and a running execution is resumed, infra.stepfunctions.resume); a pickling error names what
+could not be kept.
 """
 
 from __future__ import annotations
@@ -25,8 +26,7 @@ import signal
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,10 @@ INTERVAL_SECONDS = float(os.environ.get("LOCAL_PERSIST_INTERVAL", "2"))
 _LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
 _RLOCK_TYPE = type(threading.RLock())
 _save_lock = threading.Lock()
+# What the services add (infra.moto_server): reducers for objects that are not data (an execution's worker
+# thread), each answering like Pickler.reducer_override, and what to do once the state is back.
+Reducer = Callable[[Any], Any]
+_REDUCERS: list[Reducer] = []
 
 
 class _Changes:
@@ -54,12 +58,10 @@ class _Pickler(pickle.Pickler):
             return (threading.RLock if isinstance(obj, _RLOCK_TYPE) else threading.Lock), ()
         if type(obj).__module__.startswith("cryptography.") and hasattr(obj, "private_bytes"):
             return _private_key, (_pem(obj),)  # a user pool's signing key, as PEM
-        from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
-
-        from infra.stepfunctions.resume import FrozenWorker, frozen_worker, history_of
-
-        if isinstance(obj, ExecutionWorker | FrozenWorker):
-            return frozen_worker, (history_of(obj),)
+        for reducer in _REDUCERS:
+            reduced = reducer(obj)
+            if reduced is not NotImplemented:
+                return reduced
         return NotImplemented
 
 
@@ -153,37 +155,13 @@ def _save_while_running(path: Path) -> None:
                 log.exception("snapshot of moto's state failed")
 
 
-def _resume_when_lambda_answers() -> None:
-    """Resume running executions once the cloud's Lambda API answers (their tasks call it)."""
-    from moto.stepfunctions.models import stepfunctions_backends
-    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
-
-    from infra.stepfunctions.resume import resume_running
-
-    url = os.environ.get("LOCAL_LAMBDA_ENDPOINT")
-    while url:
-        try:
-            with urllib.request.urlopen(f"{url}/2015-03-31/functions/", timeout=1):  # noqa: S310 - loopback
-                break
-        except urllib.error.HTTPError:
-            break  # it answers
-        except OSError:
-            time.sleep(0.05)
-    backend_dicts: tuple[Any, ...] = (stepfunctions_backends, stepfunctions_parser_backends)
-    backends: list[Any] = [
-        backend for backend_dict in backend_dicts
-        for regions in list(backend_dict.values()) for backend in list(regions.values())
-    ]  # fmt: skip
-    resumed = resume_running(backends)
-    if resumed:
-        log.info("%d running execution(s) resumed", resumed)
-
-
-def install() -> Path | None:
-    """In the moto server, before it serves: restore the snapshot named by LOCAL_PERSIST_FILE, save it on
-    SIGTERM/SIGINT and every INTERVAL_SECONDS while it changes. Returns the path, or None (not persisted)."""
+def install(reducers: Sequence[Reducer] = (), after_restore: Callable[[], object] | None = None) -> Path | None:
+    """In the moto server, before it serves: restore the snapshot named by LOCAL_PERSIST_FILE (then start
+    `after_restore` in a thread), save it on SIGTERM/SIGINT and every INTERVAL_SECONDS while it changes, with
+    `reducers` for what is not data. Returns the path, or None (not persisted)."""
     if not os.environ.get(SNAPSHOT_ENV):
         return None
+    _REDUCERS[:] = reducers
     path = Path(os.environ[SNAPSHOT_ENV])
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
@@ -194,7 +172,8 @@ def install() -> Path | None:
             raise SystemExit(f"cannot restore moto's state from {path} ({type(error).__name__}: {error}); "
                              "delete the persist folder to start afresh") from error  # fmt: skip
         log.info("restored %d moto backends from %s in %.2f s", restored, path, time.monotonic() - began)
-        threading.Thread(target=_resume_when_lambda_answers, name="resume-executions", daemon=True).start()
+        if after_restore is not None:
+            threading.Thread(target=after_restore, name="after-restore", daemon=True).start()
 
     def save_and_exit(signum: int, frame: Any) -> None:
         try:

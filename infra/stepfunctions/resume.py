@@ -19,7 +19,11 @@ import copy
 import datetime
 import json
 import logging
+import os
 import threading
+import time
+import urllib.error
+import urllib.request
 from typing import Any
 
 log = logging.getLogger("infra.stepfunctions")
@@ -166,3 +170,36 @@ def resume_running(backends: list[Any]) -> int:
         resumed += 1
         log.info("execution %s resumed at %s", execution.exec_arn, name)
     return resumed
+
+
+def reduce_worker(obj: Any) -> Any:
+    """How a snapshot pickles an execution's worker (infra.core.moto_snapshot reducers): as its history."""
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    if isinstance(obj, ExecutionWorker | FrozenWorker):
+        return frozen_worker, (history_of(obj),)
+    return NotImplemented
+
+
+def resume_when_lambda_answers() -> None:
+    """Resume running executions once the cloud's Lambda API answers (their tasks call it)."""
+    from moto.stepfunctions.models import stepfunctions_backends
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    url = os.environ.get("LOCAL_LAMBDA_ENDPOINT")
+    while url:
+        try:
+            with urllib.request.urlopen(f"{url}/2015-03-31/functions/", timeout=1):  # noqa: S310 - loopback
+                break
+        except urllib.error.HTTPError:
+            break  # it answers
+        except OSError:
+            time.sleep(0.05)
+    backend_dicts: tuple[Any, ...] = (stepfunctions_backends, stepfunctions_parser_backends)
+    backends: list[Any] = [
+        backend for backend_dict in backend_dicts
+        for regions in list(backend_dict.values()) for backend in list(regions.values())
+    ]  # fmt: skip
+    resumed = resume_running(backends)
+    if resumed:
+        log.info("%d running execution(s) resumed", resumed)
