@@ -103,9 +103,7 @@ def run(workdir: Path, repeats: int) -> list[str]:
               f"ready {seconds:.2f} s ({steps})", flush=True)  # fmt: skip
     median_ready, median_ratio, median_jar = statistics.median(ready), statistics.median(ratios), statistics.median(jar)
     met = median_ready <= TARGET_SECONDS or median_ratio <= TARGET_RATIO
-    step_rows = [
-        f"| {part} | {statistics.median(values):.2f} |" for part, values in parts.items() if values
-    ]
+    step_rows = [f"| {part} | {statistics.median(values):.2f} |" for part, values in parts.items() if values]
     return [
         "### Start-up (bench/startup.py)",
         "",

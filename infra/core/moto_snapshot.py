@@ -50,8 +50,6 @@ class _Changes:
     saved = -1
 
 
-
-
 class _Pickler(pickle.Pickler):
     def reducer_override(self, obj: Any) -> Any:
         if isinstance(obj, _LOCK_TYPES):

@@ -8,14 +8,16 @@ import json
 from infra.stepfunctions.resume import resume_point, resumed_definition
 
 ENTERED = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
-DEFINITION = json.dumps({
-    "StartAt": "Charge",
-    "States": {
-        "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:f", "Next": "Hold"},
-        "Hold": {"Type": "Wait", "SecondsPath": "$.delay", "Next": "Ship"},
-        "Ship": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:f", "End": True},
-    },
-})
+DEFINITION = json.dumps(
+    {
+        "StartAt": "Charge",
+        "States": {
+            "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:f", "Next": "Hold"},
+            "Hold": {"Type": "Wait", "SecondsPath": "$.delay", "Next": "Ship"},
+            "Ship": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:f", "End": True},
+        },
+    }
+)
 
 
 def _entered(name: str, state_input: object, when: datetime.datetime = ENTERED) -> dict[str, object]:
