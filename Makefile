@@ -9,11 +9,14 @@ STAMP := .local/installed.stamp
 PORT ?= 3000
 PARAMS ?=
 PYTEST_ARGS ?=
+PERSIST ?=
+PERSIST_DIR ?= .local/persist
 
 .PHONY: help install run test unit fuzz lint typecheck template-lint audit openapi bench seed reconcile deploy clean check-java
 
 help:
 	@echo "make run     serve the API on http://127.0.0.1:$(PORT) (DynamoDB Local, moto, functions, gateway)"
+	@echo "make run PERSIST=1  the same, keeping its data in $(PERSIST_DIR) across restarts"
 	@echo "make test    unit, integration and end-to-end tests against a local cloud the tests start"
 	@echo "make fuzz    generated requests over every operation, deeper than in make test (FUZZ_EXAMPLES=$(FUZZ_EXAMPLES))"
 	@echo "make lint    ruff, mypy, cfn-lint and the dependency audit"
@@ -42,7 +45,7 @@ check-java:
 	fi
 
 run: install
-	$(PY) -m infra run --port $(PORT) $(if $(PARAMS),--parameter-overrides $(PARAMS))
+	$(PY) -m infra run --port $(PORT) $(if $(PARAMS),--parameter-overrides $(PARAMS)) $(if $(PERSIST),--persist $(PERSIST_DIR))
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -193,6 +193,7 @@ SECTIONS = {
     "Services (issues: catalog and search; checkout)": ("search", "checkout"),
     "Order history (issue: order history at scale)": ("orders",),
     "At rest (issue: one house to live in)": ("idle",),
+    "Start-up (issue: deployable and portable)": ("startup",),
 }
 TOPICS = tuple(topic for topics in SECTIONS.values() for topic in topics)
 

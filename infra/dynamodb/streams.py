@@ -29,7 +29,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -57,6 +57,7 @@ RETENTION_SECONDS = 24 * 3600  # records older than this are gone from the strea
 RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0)  # between retries of a failed batch, then 4 s each
 GET_RECORDS_LIMIT = 1000
 START_WAIT_SECONDS = 3.0  # how long start() waits for the shard iterators
+SHARD_DONE = "done"  # a checkpoint: the shard was read to its end
 
 T = TypeVar("T")
 
@@ -201,6 +202,7 @@ class StreamMapping:
         ttl_deletions: TtlDeletions,
         activity: Activity,
         faults: FaultControl | None = None,
+        resume_from: Mapping[str, str] | None = None,
     ) -> None:
         match = STREAM_ARN.match(spec.event_source_arn)
         assert match is not None
@@ -222,6 +224,19 @@ class StreamMapping:
         self._task: asyncio.Task[None] | None = None
         self._listed = asyncio.Event()
         self._label = f"{spec.logical_id} ({self.table} -> {spec.function_name})"
+        # A persisted cloud's restart: where each shard was read up to (SHARD_DONE: to its end), as Lambda
+        # keeps a mapping's position across its own restarts.
+        self._resume_from = dict(resume_from or {})
+
+    def checkpoints(self) -> dict[str, str]:
+        """Where each shard has been delivered up to (a sequence number, or SHARD_DONE), for `resume_from`."""
+        positions = dict(self._resume_from)
+        for shard_id, shard in self._shards.items():
+            if shard.done:
+                positions[shard_id] = SHARD_DONE
+            elif shard.checkpoint is not None:
+                positions[shard_id] = shard.checkpoint
+        return positions
 
     # ------------------------------------------------------------------------------ lifecycle
 
@@ -277,6 +292,16 @@ class StreamMapping:
             for shard in listed:
                 shard_id = shard["ShardId"]
                 if shard_id in self._shards:
+                    continue
+                resumed = self._resume_from.get(shard_id)
+                if resumed == SHARD_DONE:
+                    self._shards[shard_id] = _Shard(shard_id, shard.get("ParentShardId"), done=True)
+                    continue
+                if resumed is not None:
+                    state = _Shard(shard_id, shard.get("ParentShardId"), checkpoint=resumed)
+                    state.task = asyncio.create_task(self._run_shard(state, "TRIM_HORIZON"),
+                                                     name=f"{self.name}:{shard_id}")  # fmt: skip
+                    self._shards[shard_id] = state
                     continue
                 closed = "EndingSequenceNumber" in shard.get("SequenceNumberRange", {})
                 if first and self.config.starting_position == "LATEST" and closed:
@@ -531,6 +556,7 @@ def components(
     activity: Activity,
     *,
     faults: FaultControl | None = None,
+    checkpoints: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[Component]:
     """A component per mapping of the stack that reads a DynamoDB stream (the others are not ours)."""
     mappings = [spec for spec in mappings if is_stream_mapping(spec)]
@@ -541,9 +567,12 @@ def components(
     # Components stop in reverse order: the pool closer goes first so it stops after every mapping.
     result: list[Component] = [_ExecutorCloser(executor)]
     result += [
-        StreamMapping(spec, runtime, endpoints, executor, ttl_deletions=ttl_deletions, activity=activity, faults=faults)
+        StreamMapping(
+            spec, runtime, endpoints, executor, ttl_deletions=ttl_deletions, activity=activity, faults=faults,
+            resume_from=(checkpoints or {}).get(spec.uuid),
+        )
         for spec in mappings
-    ]
+    ]  # fmt: skip
     return result
 
 
