@@ -117,6 +117,33 @@ def _one_at_a_time(api: httpx.Client, ddb: Any, orders_table: str, count: int) -
             if status == "CONFIRMED"]  # fmt: skip
 
 
+def _settled_calls(api_url: str) -> dict[str, Any]:
+    """The functions' DynamoDB calls once nothing is running any more (the outbox and the stream consumers
+    finish after the order is CONFIRMED): read until two reads a second apart agree."""
+    previous = faults.dynamodb_calls(api_url)
+    while True:
+        time.sleep(1.0)
+        current = faults.dynamodb_calls(api_url)
+        if current == previous:
+            return current
+        previous = current
+
+
+def _calls_per_checkout(api: httpx.Client, ddb: Any, orders_table: str, count: int) -> dict[str, Any]:
+    """DynamoDB calls per checkout, POST /checkout through CONFIRMED and everything the order's stream records
+    set off (outbox, unwind check), counted by the local cloud per operation and table (every attempt of the
+    SDK is a call); `count` checkouts one at a time, each of one unit of its own item."""
+    api_url = str(api.base_url)
+    pairs = [(_buyers(api, _listed_item(api, 1), 1)[0]) for _ in range(count)]
+    _settled_calls(api_url)
+    faults.reset_dynamodb_calls(api_url)
+    statuses = [_checkout(api, ddb, orders_table, pair)[0] for pair in pairs]
+    calls = _settled_calls(api_url)
+    return {"checkouts": count, "confirmed": statuses.count("CONFIRMED"), "total": calls["total"] / count,
+            "operations": {name: n / count for name, n in calls["operations"].items()},
+            "tables": {name: n / count for name, n in calls["tables"].items()}}  # fmt: skip
+
+
 def _flash_sale(api: httpx.Client, ddb: Any, orders_table: str, count: int) -> dict[str, Any]:
     item = _listed_item(api, UNITS)
     began = time.monotonic()
