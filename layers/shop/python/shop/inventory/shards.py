@@ -31,7 +31,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 
 from shop import clock
@@ -189,8 +189,14 @@ def set_shards(item_id: str, variant_id: str, shards: int) -> Rows:
         except PutError as error:
             if not condition_failed(error):
                 raise  # else made by an earlier, interrupted switch: keep its counts
-    home.update(actions=[Stock.shards.set(shards), Stock.shard_rows.set(max(existing, shards)),
-                         Stock.updated_at.set(now)])  # fmt: skip
+    if shards > existing:
+        try:  # never shrinks, even when two switches race: rows past it would drop out of every sum
+            home.update(actions=[Stock.shard_rows.set(shards)],
+                        condition=Stock.shard_rows.does_not_exist() | (Stock.shard_rows < shards))  # fmt: skip
+        except UpdateError as error:
+            if not condition_failed(error):
+                raise
+    Stock(item_id, variant_id).update(actions=[Stock.shards.set(shards), Stock.updated_at.set(now)])
     remember((item_id, variant_id), sharded=shards > 1)
     return rebalance(item_id, variant_id)
 
