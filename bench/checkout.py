@@ -18,6 +18,14 @@ real checkout state machine, in a cloud of its own; and the reservation's cost a
   twice; docs/local-cloud.md "Fault injection"), side by side with the clean one, in the same cloud. A
   checkout answered 503 SERVICE_BUSY (or 409 REQUEST_IN_PROGRESS) is sent again with the same
   Idempotency-Key, as a storefront does; its latency runs from the first POST.
+- DynamoDB calls per checkout (CALLS_CHECKOUTS checkouts one at a time, POST through CONFIRMED and what the
+  order's stream records set off), counted by the local cloud per operation and table (GET
+  /_local/dynamodb-calls).
+- the flash sale again with the partition-limit emulation on (PARTITION_LIMIT: BENCH_PARTITION_WRITES
+  write units/s per partition key of the Inventory table, default 20: AWS's 1,000 scaled to what this
+  machine's ~25 checkouts/s write to one stock row, 4 units a checkout), once on the single stock row and
+  once with the SKU switched to SHARDS stock shards (POST /items/{itemId}/stock {"shards"}): throttles and
+  checkouts/s side by side.
 Targets: saga p50 ≤ 150 ms and ≥ 50 checkouts/s. Where one is missed, the per-state durations from the
 execution history of the confirmed orders show where the time goes.
 """
@@ -50,7 +58,11 @@ RESERVATIONS = 100
 SEQUENTIAL = 30  # checkouts measured one at a time, before the flash sale
 TARGET_P50_MS, TARGET_RATE = 150.0, 50.0
 FAULTS = "dynamodb.conflict=0.2,provider.fail=0.05,lambda.kill=SagaFunction:1,stream.duplicate=0.2"
-RETRIED = {(503, "SERVICE_BUSY"), (409, "REQUEST_IN_PROGRESS"), (409, "CART_CONFLICT")}
+CALLS_CHECKOUTS = 10
+SHARDS = 8
+PARTITION_LIMIT = f"dynamodb.partition-writes@InventoryTable={os.environ.get('BENCH_PARTITION_WRITES', '20')}"
+RETRIED = {(503, "SERVICE_BUSY"), (503, "GATEWAY_503"), (504, "GATEWAY_504"), (409, "REQUEST_IN_PROGRESS"),
+           (409, "CART_CONFLICT")}
 
 
 def register(api: httpx.Client, role: str) -> dict[str, str]:
@@ -60,10 +72,14 @@ def register(api: httpx.Client, role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def _listed_item(api: httpx.Client, units: int) -> str:
+def _listed_item(api: httpx.Client, units: int, shards: int = 1) -> str:
     seller = register(api, "seller")
-    return str(api.post("/items", headers=seller, json={"name": "Flash", "description": "sale", "price": 1000,
+    item = str(api.post("/items", headers=seller, json={"name": "Flash", "description": "sale", "price": 1000,
                                                         "quantity": units}).json()["itemId"])  # fmt: skip
+    if shards > 1:
+        switched = api.post(f"/items/{item}/stock", headers=seller, json={"shards": shards})
+        assert switched.status_code == 200, switched.text
+    return item
 
 
 def _buyers(api: httpx.Client, item: str, count: int) -> list[tuple[dict[str, str], dict[str, Any]]]:
@@ -75,6 +91,14 @@ def _buyers(api: httpx.Client, item: str, count: int) -> list[tuple[dict[str, st
 
     with ThreadPoolExecutor(16) as pool:
         return list(pool.map(buyer, range(count)))
+
+
+def _code(answer: httpx.Response) -> str:
+    """The shop's error code, or the gateway's own answer (a function timed out on a loaded machine: 503/504
+    {"message"}) as GATEWAY_<status>, which a storefront retries like SERVICE_BUSY."""
+    is_json = answer.headers.get("content-type", "").startswith("application/json")
+    error = answer.json().get("error") if is_json else None
+    return str(error["code"]) if isinstance(error, dict) else f"GATEWAY_{answer.status_code}"
 
 
 def _checkout(api: httpx.Client, ddb: Any, orders_table: str,
@@ -92,11 +116,11 @@ def _checkout(api: httpx.Client, ddb: Any, orders_table: str,
             json={"cartId": cart["cartId"], "amount": cart["totals"]["total"],
                   "paymentInfo": {"paymentType": "CARD", "cardNo": "4242 4242 4242 4242"}},
         )  # fmt: skip
-        if answer.status_code < 400 or (answer.status_code, answer.json()["error"]["code"]) not in RETRIED:
+        if answer.status_code < 400 or (answer.status_code, _code(answer)) not in RETRIED:
             break
         time.sleep(min(2.0, 0.1 * 2**attempt) * random.random())
     if answer.status_code != 202:
-        return f"refused {answer.json()['error']['code']}", (time.perf_counter() - start) * 1000, None
+        return f"refused {_code(answer)}", (time.perf_counter() - start) * 1000, None
     order_id = answer.json()["orderId"]
     while True:
         row = ddb.get_item(TableName=orders_table, Key={"orderId": {"S": order_id}, "sk": {"S": "ORDER"}},
@@ -117,18 +141,55 @@ def _one_at_a_time(api: httpx.Client, ddb: Any, orders_table: str, count: int) -
             if status == "CONFIRMED"]  # fmt: skip
 
 
-def _flash_sale(api: httpx.Client, ddb: Any, orders_table: str, count: int) -> dict[str, Any]:
-    item = _listed_item(api, UNITS)
+def _settled_calls(api_url: str) -> dict[str, Any]:
+    """The functions' DynamoDB calls once nothing is running any more (the outbox and the stream consumers
+    finish after the order is CONFIRMED): read until two reads a second apart agree."""
+    previous = faults.dynamodb_calls(api_url)
+    while True:
+        time.sleep(1.0)
+        current = faults.dynamodb_calls(api_url)
+        if current == previous:
+            return current
+        previous = current
+
+
+def _calls_per_checkout(api: httpx.Client, ddb: Any, orders_table: str, count: int) -> dict[str, Any]:
+    """DynamoDB calls per checkout, POST /checkout through CONFIRMED and everything the order's stream records
+    set off (outbox, unwind check), counted by the local cloud per operation and table (every attempt of the
+    SDK is a call); `count` checkouts one at a time, each of one unit of its own item."""
+    api_url = str(api.base_url)
+    pairs = [(_buyers(api, _listed_item(api, 1), 1)[0]) for _ in range(count)]
+    _settled_calls(api_url)
+    faults.reset_dynamodb_calls(api_url)
+    statuses = [_checkout(api, ddb, orders_table, pair)[0] for pair in pairs]
+    calls = _settled_calls(api_url)
+    return {"checkouts": count, "confirmed": statuses.count("CONFIRMED"), "total": calls["total"] / count,
+            "operations": {name: n / count for name, n in calls["operations"].items()},
+            "tables": {name: n / count for name, n in calls["tables"].items()}}  # fmt: skip
+
+
+def _flash_sale(api: httpx.Client, ddb: Any, orders_table: str, count: int, *, shards: int = 1,
+                faults_during: str = "") -> dict[str, Any]:  # fmt: skip
+    """The sale; with `faults_during`, that fault spec is on for the sale only (not the set-up) and the
+    faults it injected are returned as "injected"."""
+    item = _listed_item(api, UNITS, shards)
     began = time.monotonic()
     buyers = _buyers(api, item, count)
     setup_seconds = time.monotonic() - began
+    api_url = str(api.base_url)
+    if faults_during:
+        faults.set_spec(api_url, faults_during)
 
     began = time.monotonic()
     with ThreadPoolExecutor(CONCURRENCY) as pool:
         results = list(pool.map(lambda pair: _checkout(api, ddb, orders_table, pair), buyers))
     wall = time.monotonic() - began
+    injected: dict[str, int] = {}
+    if faults_during:
+        injected = faults.show(api_url)["counts"]
+        faults.clear(api_url)
     confirmed_ms = [ms for status, ms, _ in results if status == "CONFIRMED"]
-    return {
+    return {"injected": injected,
         "counts": Counter(status for status, _, _ in results), "all_ms": [ms for _, ms, _ in results],
         "confirmed_ms": confirmed_ms, "wall": wall, "setup": setup_seconds,
         "confirmed_ids": [oid for status, _, oid in results if status == "CONFIRMED" and oid],
@@ -214,14 +275,13 @@ def run(workdir: Path, repeats: int) -> list[str]:
         limits = httpx.Limits(max_connections=CONCURRENCY + 16, max_keepalive_connections=CONCURRENCY + 16)
         reserve = _reservations(environment, outputs)
         with httpx.Client(base_url=cloud.state["endpoints"]["api"], timeout=60, limits=limits) as api:
+            calls = _calls_per_checkout(api, ddb, outputs["OrdersTableName"], CALLS_CHECKOUTS)
             single = _one_at_a_time(api, ddb, outputs["OrdersTableName"], SEQUENTIAL)
             sale = _flash_sale(api, ddb, outputs["OrdersTableName"], count)
-            faults.set_spec(cloud.state["endpoints"]["api"], FAULTS)
-            try:
-                faulted = _flash_sale(api, ddb, outputs["OrdersTableName"], count)
-                injected = faults.show(cloud.state["endpoints"]["api"])["counts"]
-            finally:
-                faults.clear(cloud.state["endpoints"]["api"])
+            faulted = _flash_sale(api, ddb, outputs["OrdersTableName"], count, faults_during=FAULTS)
+            injected = faulted["injected"]
+            limited = {shards: _flash_sale(api, ddb, outputs["OrdersTableName"], count, shards=shards,
+                                           faults_during=PARTITION_LIMIT) for shards in (1, SHARDS)}  # fmt: skip
         states = _state_times(sfn, outputs["CheckoutStateMachineArn"], sale["confirmed_ids"][:20])
     finally:
         cloud.stop()
@@ -275,6 +335,24 @@ def run(workdir: Path, repeats: int) -> list[str]:
         f"- the transaction costs {reserve['transaction'] / reserve['per_line']:.2f}× the per-line updates, and "
         "unlike them it never leaves a half-reserved order behind",
     ]
+    lines += ["", f"With the partition-limit emulation on (`{PARTITION_LIMIT}`), the same sale ({count:,} buyers, "
+              f"{UNITS} units, {CONCURRENCY} at a time) on one stock row and on {SHARDS} stock shards:", "",
+              "| stock | throttled calls | confirmed | checkouts/s | confirmed p50 ms | confirmed p99 ms | wall s |",
+              "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for shards, run_ in limited.items():
+        p50, p99 = p50_p99(run_["confirmed_ms"] or [0.0])
+        lines.append(f"| {'one row' if shards == 1 else f'{shards} shards'} | {sum(run_['injected'].values())} "
+                     f"| {run_['counts'].get('CONFIRMED', 0)} | {count / run_['wall']:,.0f} | {p50:.0f} | {p99:.0f} "
+                     f"| {run_['wall']:.1f} |")  # fmt: skip
+    lines += ["", f"DynamoDB calls per checkout ({calls['checkouts']} checkouts one at a time, {calls['confirmed']} "
+              f"confirmed; POST /checkout through CONFIRMED and the stream consumers it sets off; every SDK attempt "
+              f"counted): **{calls['total']:.1f}**", "",
+              "| operation | calls | | table | calls |", "|---|---|---|---|---|"]  # fmt: skip
+    operations, tables = list(calls["operations"].items()), list(calls["tables"].items())
+    for n in range(max(len(operations), len(tables))):
+        operation = f"{operations[n][0]} | {operations[n][1]:.1f}" if n < len(operations) else " | "
+        table = f"{tables[n][0].rsplit('-', 1)[-1]} | {tables[n][1]:.1f}" if n < len(tables) else " | "
+        lines.append(f"| {operation} | | {table} |")
     if states:
         lines += ["", "Where a confirmed order's time goes (mean ms per state, from the execution histories):", "",
                   "| state | ms |", "|---|---|"]  # fmt: skip

@@ -283,6 +283,14 @@ def _parser() -> argparse.ArgumentParser:
                         help="a deployed stack (outputs read with CloudFormation)")
     replay.add_argument("--stack-outputs", default=os.environ.get("SHOP_STACK_OUTPUTS"),
                         help="a stack's outputs as JSON; AWS_ENDPOINT_URL* apply")
+    shards = commands.add_parser("stock-shards", help="switch a hot variant's stock to N shard rows (1: off)")
+    shards.add_argument("item_id", metavar="ITEM_ID")
+    shards.add_argument("shards", type=int, metavar="SHARDS", help="rows taking reservations, 1..32 (1: off)")
+    shards.add_argument("--variant", default="default", help="the variant (default: an item without variants)")
+    shards.add_argument("--stack-name", default=os.environ.get("SHOP_STACK_NAME"),
+                        help="a deployed stack (outputs read with CloudFormation)")
+    shards.add_argument("--stack-outputs", default=os.environ.get("SHOP_STACK_OUTPUTS"),
+                        help="a stack's outputs as JSON; AWS_ENDPOINT_URL* apply")
     faults = commands.add_parser("faults", help="show, set or clear fault injection on the running cloud")
     faults.add_argument("spec", nargs="?", default=None, metavar="SPEC|off|show",
                         help="e.g. dynamodb.conflict=0.2,lambda.kill=SagaFunction:1 (docs/local-cloud.md)")
@@ -302,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     commands: dict[str, Callable[[argparse.Namespace], int]] = {
         "run": _run_command, "env": lambda a: _env(a.json), "events": _events, "faults": _faults,
         "executions": _executions, "reconcile": _reconcile, "invoke": _invoke, "mail": _mail,
-        "replay-archive": _replay_archive,
+        "replay-archive": _replay_archive, "stock-shards": _stock_shards,
         "emails": _mail,  # the alias of mail (argparse reports the name it was called by)
     }  # fmt: skip
     return commands[args.command](args)
@@ -347,6 +355,22 @@ def _replay_archive(args: argparse.Namespace) -> int:
         report = replay(state["outputs"], state["environment"], local_api=state["endpoints"]["api"])
     print(report.text())
     return 0 if not report.failed else 1
+
+
+def _stock_shards(args: argparse.Namespace) -> int:
+    """Switch a variant of the running local cloud, or of the stack named, to SHARDS stock rows."""
+    from infra.reconcile import described_stack
+    from infra.stock_shards import switch
+
+    if args.stack_outputs or args.stack_name:
+        environment = dict(os.environ)
+        outputs = json.loads(args.stack_outputs) if args.stack_outputs else described_stack(args.stack_name,
+                                                                                             environment)[0]
+    else:
+        state = _read_state()
+        outputs, environment = state["outputs"], state["environment"]
+    print(json.dumps(switch(outputs, environment, args.item_id, args.variant, args.shards)))
+    return 0
 
 
 def _reconcile(args: argparse.Namespace) -> int:

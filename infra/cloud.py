@@ -27,7 +27,7 @@ from infra.core.activity import Activity
 from infra.core.aws import Endpoints
 from infra.dynamodb.ttl import TtlDeletions, ttl_deletions_route
 from infra.events.log import EventLog
-from infra.faults.control import FAULTS_PATH, FaultControl
+from infra.faults.control import CALLS_PATH, FAULTS_PATH, FaultControl
 from infra.faults.spec import Resources, parse
 
 if TYPE_CHECKING:
@@ -161,9 +161,10 @@ class LocalCloud:
         # A template without an HTTP API (e.g. a test fixture) still gets the local routes on the gateway port.
         api = self.stack.http_apis[0] if self.stack.http_apis else HttpApiSpec("NoHttpApi", "none", "$default")
         local_routes = {"/health": self._health_route, EVENTS_PATH: http_route(self.event_log),
-                        FAULTS_PATH: faults.http_get, MAIL_PATH: mail_route(moto.url),
+                        FAULTS_PATH: faults.http_get, CALLS_PATH: faults.http_calls, MAIL_PATH: mail_route(moto.url),
                         TTL_DELETIONS_PATH: ttl_deletions_route(self.ttl_deletions)}  # fmt: skip
-        local_actions = {f"POST {FAULTS_PATH}": faults.http_set, f"DELETE {FAULTS_PATH}": faults.http_clear}
+        local_actions = {f"POST {FAULTS_PATH}": faults.http_set, f"DELETE {FAULTS_PATH}": faults.http_clear,
+                         f"DELETE {CALLS_PATH}": faults.http_reset_calls}  # fmt: skip
         self._gateway = create_gateway_app(
             api, self.runtime, self.endpoints, local_routes=local_routes, local_actions=local_actions,
             edge=_edge_of(self.stack),
@@ -281,6 +282,8 @@ class LocalCloud:
             queues={key: res.attributes.get("QueueName", res.ref.rsplit("/", 1)[-1])
                     for key, res in stack.physical("AWS::SQS::Queue").items()},
             functions=set(stack.functions),
+            hash_keys={res.ref: key["AttributeName"] for res in stack.physical("AWS::DynamoDB::Table").values()
+                       for key in res.properties.get("KeySchema", ()) if key.get("KeyType") == "HASH"},
         )  # fmt: skip
         control = FaultControl(self._faults_dir, resources)
         control.set(self.config.fault_spec)

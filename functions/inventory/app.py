@@ -1,4 +1,5 @@
-"""Inventory API: sellers restock their own items (shop.catalog.restock checks the item is theirs)."""
+"""Inventory API: sellers restock their own items (shop.catalog.restock checks the item is theirs) and
+switch a hot variant's stock to shards (shop.inventory.shards)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,14 @@ app = http.create_app()
 
 
 @app.post(
-    "/items/<itemId>/stock", summary="Add stock to one of your items (sellers)", tags=["inventory"],
+    "/items/<itemId>/stock", summary="Add stock to one of your items, or split it over stock shards (sellers)",
+    tags=["inventory"],
     security=http.BEARER_AUTH,
     responses=http.documented_responses(200, "The variant's stock", [400, 401, 403, 404, 422]),
 )  # fmt: skip
 def restock(item_id: Annotated[str, Path(alias="itemId")], request: Annotated[RestockRequest, Body()]) -> StockView:
-    return catalog.restock(http.authenticated_caller(app), item_id, request.variant_id, request.quantity)
+    return catalog.restock(http.authenticated_caller(app), item_id, request.variant_id, request.quantity,
+                           request.shards)  # fmt: skip
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -237,6 +237,8 @@ class Runtime:
             else:
                 kind, body = self._call(self.handler, event, LambdaContext(request_id, deadline_ms, invoked_arn))
         _flush_std()
+        if self.faults is not None:
+            self.faults.flush_calls()
         if flags & DIE_AFTER:
             os._exit(1)  # the handler's writes are done and its answer is lost: Runtime.ExitError, exit status 1
         self.send(kind, (time.perf_counter() - started) * 1000, body)
@@ -292,7 +294,8 @@ def _load_faults(config: dict[str, str]) -> Any:
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
-    return module.install(config["spec_file"], config["counts_file"])
+    return module.install(config["spec_file"], config["counts_file"], config.get("calls_file", ""),
+                          config.get("buckets_file", ""))  # fmt: skip
 
 
 def main() -> None:

@@ -2,7 +2,8 @@
 
 The gateway serves `/_local/faults` (infra.faults.control): GET answers {"spec", "entries", "counts", ...},
 POST sets a spec (the body is the spec, or JSON {"spec": ...}), DELETE clears it. A spec the cloud refuses
-comes back as a 400 whose message is raised here as FaultSpecError.
+comes back as a 400 whose message is raised here as FaultSpecError. `/_local/dynamodb-calls` counts the
+functions' DynamoDB calls: `dynamodb_calls` reads them, `reset_dynamodb_calls` starts them from zero.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from infra.faults.control import FAULTS_PATH
+from infra.faults.control import CALLS_PATH, FAULTS_PATH
 from infra.faults.spec import OFF, FaultSpecError, parse
 
 
-def _request(api: str, method: str, body: bytes | None = None) -> dict[str, Any]:
-    url = f"{api.rstrip('/')}{FAULTS_PATH}"
+def _request(api: str, method: str, body: bytes | None = None, path: str = FAULTS_PATH) -> dict[str, Any]:
+    url = f"{api.rstrip('/')}{path}"
     request = urllib.request.Request(url, data=body, method=method)  # noqa: S310 - the local gateway's URL
     if body is not None:
         request.add_header("content-type", "text/plain")
@@ -49,6 +50,16 @@ def set_spec(api: str, spec: str) -> dict[str, Any]:
 
 def clear(api: str) -> dict[str, Any]:
     return _request(api, "DELETE", b"")
+
+
+def dynamodb_calls(api: str) -> dict[str, Any]:
+    """{"total", "operations": {name: calls}, "tables": {name: calls}}: the functions' DynamoDB calls (every
+    attempt) since the cloud started or reset_dynamodb_calls(), counted as each invocation ends."""
+    return _request(api, "GET", path=CALLS_PATH)
+
+
+def reset_dynamodb_calls(api: str) -> dict[str, Any]:
+    return _request(api, "DELETE", b"", path=CALLS_PATH)
 
 
 def _print(answer: dict[str, Any]) -> None:

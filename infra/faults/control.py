@@ -8,6 +8,11 @@ in this process, and the function runtime asks `kill_next()`. Workers append one
 to `counts.jsonl`; `counts()` reads only what was appended since it last looked, so nothing gets slower the
 longer the cloud runs. Counts start from zero whenever a spec is set (lines of an older spec are told
 apart by its generation number).
+
+The workers also append one line per invocation with its DynamoDB calls per operation and table to
+`calls.jsonl`; `calls()` sums them since `reset_calls()` (`GET` / `DELETE /_local/dynamodb-calls`). The
+partition limits' token buckets live in `buckets.bin` (infra.faults.worker.PartitionBuckets), all full
+again whenever a spec is set.
 """
 
 from __future__ import annotations
@@ -22,12 +27,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from infra.faults.spec import FaultEntry, FaultSpec, FaultSpecError, Resources, parse
+from infra.faults.spec import PARTITION_LIMITS, FaultEntry, FaultSpec, FaultSpecError, Resources, parse
+from infra.faults.worker import PartitionBuckets
 
 log = logging.getLogger("infra.faults")
 
 WORKER_MODULE = Path(__file__).resolve().with_name("worker.py")
 FAULTS_PATH = "/_local/faults"  # served by the gateway
+CALLS_PATH = "/_local/dynamodb-calls"  # served by the gateway: the functions' DynamoDB calls
 SEED_VARIABLE = "LOCAL_FAULTS_SEED"  # a fixed seed makes the cloud's own draws (streams, SQS, kills) repeatable
 
 
@@ -36,6 +43,12 @@ class FaultControl:
         directory.mkdir(parents=True, exist_ok=True)
         self.spec_file = directory / "spec.json"
         self.counts_file = directory / "counts.jsonl"
+        self.calls_file = directory / "calls.jsonl"
+        self.buckets_file = directory / "buckets.bin"
+        self._calls_offset = 0
+        self._operations: Counter[str] = Counter()
+        self._tables: Counter[str] = Counter()
+        self.reset_calls()
         self.resources = resources
         if seed is None and os.environ.get(SEED_VARIABLE):
             seed = int(os.environ[SEED_VARIABLE])
@@ -74,6 +87,7 @@ class FaultControl:
         self._counts = Counter()
         self._read_offset = 0
         self.counts_file.write_bytes(b"")
+        PartitionBuckets.reset(str(self.buckets_file))
         self._write_worker_state(outage[0] if outage else None)
         if spec:
             log.warning("fault injection on: %s", spec)
@@ -89,8 +103,15 @@ class FaultControl:
              "tables": sorted(entry.resources), "operations": sorted(entry.operations)}
             for entry in self.spec.named("dynamodb.conflict", "dynamodb.throttle", "dynamodb.error")
         ]  # fmt: skip
+        partitions = [
+            {"key": entry.key, "kind": entry.name.rsplit("-", 1)[1], "perSecond": entry.per_second,
+             "tables": sorted(entry.resources)}
+            for entry in self.spec.named(*PARTITION_LIMITS)
+        ]  # fmt: skip
         state: dict[str, Any] = {"generation": self.generation, "spec": str(self.spec), "dynamodb": rules,
-                                 "provider": self.spec.provider}  # fmt: skip
+                                 "provider": self.spec.provider, "partitions": partitions}  # fmt: skip
+        if partitions and self.resources is not None:
+            state["hashKeys"] = dict(self.resources.hash_keys)
         if outage is not None:
             state["outage"] = {"key": outage.key, "until": self._outage_until}
         temporary = self.spec_file.with_suffix(".tmp")
@@ -130,7 +151,8 @@ class FaultControl:
 
     def worker_config(self) -> dict[str, str]:
         """What worker_bootstrap.py needs to load infra/faults/worker.py and find the spec."""
-        return {"module": str(WORKER_MODULE), "spec_file": str(self.spec_file), "counts_file": str(self.counts_file)}
+        return {"module": str(WORKER_MODULE), "spec_file": str(self.spec_file), "counts_file": str(self.counts_file),
+                "calls_file": str(self.calls_file), "buckets_file": str(self.buckets_file)}  # fmt: skip
 
     # ------------------------------------------------------------------ reporting
 
@@ -153,6 +175,33 @@ class FaultControl:
                 self._counts[str(record.get("e"))] += 1
         return {entry.key: self._counts.get(entry.key, 0) for entry in self.spec.entries
                 if not entry.name.startswith("provider.")}  # fmt: skip
+
+    def reset_calls(self) -> None:
+        self.calls_file.write_bytes(b"")
+        self._calls_offset = 0
+        self._operations, self._tables = Counter(), Counter()
+
+    def calls(self) -> dict[str, Any]:
+        """The functions' DynamoDB calls since reset_calls(), each of botocore's attempts counted: per operation,
+        per table (a call touching two tables counts once for each) and in total. Invocations still running
+        are counted when they end."""
+        try:
+            with self.calls_file.open("rb") as file:
+                file.seek(self._calls_offset)
+                appended = file.read()
+        except OSError:
+            appended = b""
+        complete = appended[: appended.rfind(b"\n") + 1]
+        self._calls_offset += len(complete)
+        for line in complete.splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            self._operations.update(record.get("o", {}))
+            self._tables.update(record.get("t", {}))
+        return {"total": sum(self._operations.values()), "operations": dict(self._operations.most_common()),
+                "tables": dict(self._tables.most_common())}  # fmt: skip
 
     def describe(self) -> dict[str, Any]:
         answer: dict[str, Any] = {"spec": str(self.spec), "entries": [str(entry) for entry in self.spec.entries],
@@ -182,3 +231,11 @@ class FaultControl:
     async def http_clear(self, query: Mapping[str, str], body: bytes) -> dict[str, Any]:
         self.clear()
         return self.describe()
+
+    async def http_calls(self, query: Mapping[str, str]) -> dict[str, Any]:
+        return self.calls()
+
+    async def http_reset_calls(self, query: Mapping[str, str], body: bytes) -> dict[str, Any]:
+        self.reset_calls()
+        return self.calls()
+

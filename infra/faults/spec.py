@@ -8,6 +8,8 @@
 | dynamodb.throttle | rate: a call is answered 400 ProvisionedThroughputExceededException | table, operation |
 | dynamodb.error | rate: a call is answered 500 InternalServerError | table, operation |
 | dynamodb.outage | seconds: every DynamoDB call of a function fails to connect, from when it is set | - |
+| dynamodb.partition-writes | units/s: writes to one partition key beyond it are throttled (token bucket) | table |
+| dynamodb.partition-reads | units/s: reads of one partition key beyond it are throttled (token bucket) | table |
 | lambda.kill | FUNCTION:COUNT (the next COUNT invocations) or FUNCTION:RATE (a rate < 1) | - |
 | stream.duplicate | rate: a delivered stream batch is delivered again | table |
 | sqs.duplicate | rate: a message of a delivered batch is delivered again | queue |
@@ -17,7 +19,8 @@
 A DynamoDB scope is one or two terms joined by `/`: a DynamoDB operation name (PutItem, TransactWriteItems,
 ...) and/or a table, by its logical id or physical name; a call matches when it is that operation and
 touches that table (any of a transaction's or batch's tables). Rates are probabilities in [0, 1], drawn per
-call (each retry attempt of the SDK is a call), per batch or per invocation. A spec that does not parse,
+call (each retry attempt of the SDK is a call), per batch or per invocation; a partition limit is capacity
+units per second per partition key (infra.faults.worker.PartitionBuckets). A spec that does not parse,
 names an unknown entry, function, table or queue, or has a bad value raises FaultSpecError (a ValueError),
 so nothing half-valid is ever applied. Standard library only: the CLI checks a spec before sending it.
 """
@@ -31,7 +34,8 @@ from dataclasses import dataclass, field
 
 DYNAMODB_KINDS = ("dynamodb.conflict", "dynamodb.throttle", "dynamodb.error")
 RATE_ENTRIES = (*DYNAMODB_KINDS, "stream.duplicate", "sqs.duplicate", "sqs.reorder")
-NAMES = (*RATE_ENTRIES, "dynamodb.outage", "lambda.kill", "provider.*")
+PARTITION_LIMITS = ("dynamodb.partition-writes", "dynamodb.partition-reads")
+NAMES = (*RATE_ENTRIES, *PARTITION_LIMITS, "dynamodb.outage", "lambda.kill", "provider.*")
 TRANSACTIONS = frozenset({"TransactWriteItems", "TransactGetItems"})
 # The DynamoDB API's operations: a scope term that is one of these is an operation, anything else a table.
 OPERATIONS = frozenset({
@@ -59,6 +63,7 @@ class Resources:
     tables: Mapping[str, str] = field(default_factory=dict)
     queues: Mapping[str, str] = field(default_factory=dict)
     functions: Collection[str] = ()
+    hash_keys: Mapping[str, str] = field(default_factory=dict)  # table (physical name) -> partition key attribute
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,7 @@ class FaultEntry:
     rate: float = 0.0  # the chance per call, batch or invocation (0 for a lambda.kill COUNT)
     count: int = 0  # lambda.kill: how many of the next invocations
     seconds: float = 0.0  # dynamodb.outage
+    per_second: float = 0.0  # dynamodb.partition-*: capacity units per second per partition key
     function: str = ""  # lambda.kill
     resources: frozenset[str] = frozenset()  # tables or queues, every name that means them; empty: all
     operations: frozenset[str] = frozenset()  # dynamodb.*: empty means every operation
@@ -118,7 +124,7 @@ def parse(text: str, resources: Resources | None = None) -> FaultSpec:
     return FaultSpec(tuple(entries))
 
 
-def _entry(text: str, resources: Resources | None) -> FaultEntry:  # noqa: PLR0911 - one return per kind
+def _entry(text: str, resources: Resources | None) -> FaultEntry:  # noqa: PLR0911, PLR0912 - one return per kind
     match = _ENTRY.match(text)
     if not match:
         raise FaultSpecError(f"{text!r} is not NAME=VALUE or NAME@SCOPE=VALUE (entries: {', '.join(NAMES)})")
@@ -138,6 +144,12 @@ def _entry(text: str, resources: Resources | None) -> FaultEntry:  # noqa: PLR09
     if name == "lambda.kill":
         _no_scope(name, scope)
         return _kill(value, resources)
+    if name in PARTITION_LIMITS:
+        per_second = _number(where, value)
+        if per_second <= 0:
+            raise FaultSpecError(f"{where}: capacity units per second must be positive, got {value!r}")
+        tables = _resolve(where, scope, resources.tables if resources else None, "table") if scope else frozenset()
+        return FaultEntry(name, scope, value, per_second=per_second, resources=tables)
     if name not in RATE_ENTRIES:
         raise FaultSpecError(f"unknown fault {name!r} (entries: {', '.join(NAMES)})")
     rate = _number(where, value)

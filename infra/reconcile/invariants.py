@@ -103,12 +103,15 @@ def check_stock(stock: Sequence[Row], reservations: Sequence[Row]) -> list[Check
 
 
 def _units_of(reservations: Sequence[Row], status: str) -> dict[tuple[str, str], int]:
-    """Units per (item, variant) over the reservations in `status`."""
+    """Units per stock row (item, variant) over the reservations in `status`; a line taken from a hot variant's
+    stock shard n (its `shard`) counts on that shard's row, whose item id is "itemId#n"."""
     units: dict[tuple[str, str], int] = defaultdict(int)
     for reservation in reservations:
         if str(reservation.get("status")) == status:
             for line in reservation.get("lines") or []:
-                units[(str(line["itemId"]), str(line["variantId"]))] += _int(line.get("quantity"))
+                shard = _int(line.get("shard"))
+                item = f"{line['itemId']}#{shard}" if shard else str(line["itemId"])
+                units[(item, str(line["variantId"]))] += _int(line.get("quantity"))
     return units
 
 

@@ -32,6 +32,7 @@ from shop.idempotency import Once
 from shop.identity import Caller, require_seller
 from shop.ids import is_id, new_id
 from shop.inventory import DEFAULT_VARIANT
+from shop.inventory import shards as stock_shards
 from shop.inventory.schemas import StockView
 from shop.inventory.tables import Stock
 
@@ -81,7 +82,7 @@ def get_item(item_id: str) -> ItemView:
         raise ItemNotFoundError(details={"itemId": item_id})
     # The item and its stock rows are independent reads: overlapping them halves the latency of the
     # busiest public read path (one round trip instead of two).
-    stock = _READS.submit(lambda: list(Stock.query(item_id, consistent_read=True)))
+    stock = _READS.submit(lambda: stock_shards.with_shards(Stock.query(item_id, consistent_read=True)))
     return _view(load_item(item_id), stock.result())
 
 
@@ -138,7 +139,7 @@ def update_item(caller: Caller, item_id: str, changes: ItemChanges) -> ItemView:
         if not condition_failed(error):
             raise
         raise _conflict(item_id, changes.version, None) from None
-    return _view(item, Stock.query(item_id, consistent_read=True))
+    return _view(item, stock_shards.with_shards(Stock.query(item_id, consistent_read=True)))
 
 
 def set_status(caller: Caller, item_id: str, status: str) -> ItemView:
@@ -152,38 +153,73 @@ def set_status(caller: Caller, item_id: str, status: str) -> ItemView:
                 if not condition_failed(error):
                     raise
                 continue  # another change landed between the read and the write: read it and try again
-        return _view(item, Stock.query(item_id, consistent_read=True))
+        return _view(item, stock_shards.with_shards(Stock.query(item_id, consistent_read=True)))
     raise _conflict(item_id, None, None)
 
 
-def restock(seller: Caller, item_id: str, variant_id: str | None, quantity: int) -> StockView:
-    """Add units to one of the seller's own variants: the item's owner is checked in the same transaction."""
+def restock(seller: Caller, item_id: str, variant_id: str | None, quantity: int | None,
+            shards: int | None = None) -> StockView:  # fmt: skip
+    """Add units to one of the seller's own variants (the item's owner is checked in the same transaction),
+    and/or switch it to `shards` stock rows first (shop.inventory.shards). Units are split over the active
+    shards, so a restock of a sharded variant writes no single row with all of them."""
     require_seller(seller, "restock items")
     variant = variant_id or DEFAULT_VARIANT
+    if shards is not None:
+        _check_owner(seller, item_id, variant)
+        stock_shards.set_shards(item_id, variant, shards)
+    if quantity is not None:
+        home = find(Stock, item_id, variant)
+        active = max(int(home.shards or 1), 1) if home is not None else 1
+        _add_units(seller, item_id, variant, stock_shards.plan_moves([quantity] + [0] * (active - 1), active),
+                   quantity)  # fmt: skip
+    rows = stock_shards.read_rows([(item_id, variant)])[(item_id, variant)]
+    return StockView(item_id=item_id, variant_id=variant, available=rows.total_available, reserved=rows.reserved,
+                     sold=rows.sold, shards=rows.active)  # fmt: skip
+
+
+def _check_owner(seller: Caller, item_id: str, variant: str) -> None:
+    """The restock's answers for someone else's item or an unknown variant, before a switch of shards: one
+    transaction of two condition checks (this function may condition-check items, never read them)."""
     try:
         with transaction() as writes:
             writes.condition_check(Item, item_id, condition=Item.seller_id == seller.user_id)
-            writes.update(
-                Stock(item_id, variant),
-                actions=[
-                    Stock.available.add(quantity),
-                    Stock.stocked.add(quantity),
-                    Stock.updated_at.set(clock.now_iso()),
-                ],
-                condition=Stock.item_id.exists(),
-            )
+            writes.condition_check(Stock, item_id, variant, condition=Stock.item_id.exists())
+    except TransactWriteError as error:
+        failed = cancellation(error).failed
+        if 0 in failed:
+            raise ItemNotFoundError(details={"itemId": item_id}) from error
+        if 1 in failed:
+            raise StockRowNotFoundError(details={"itemId": item_id, "variantId": variant}) from error
+        raise
+
+
+def _add_units(seller: Caller, item_id: str, variant: str, spread: list[tuple[int, int, int]], quantity: int) -> None:
+    """`quantity` units onto the variant's rows: all on the home row, or as `spread` (moves of a quantity on
+    row 0 to an even spread over the shards) says."""
+    per_row: dict[int, int] = {0: quantity}
+    for source, target, units in spread:
+        per_row[source] -= units
+        per_row[target] = per_row.get(target, 0) + units
+    now = clock.now_iso()
+    try:
+        with transaction() as writes:
+            writes.condition_check(Item, item_id, condition=Item.seller_id == seller.user_id)
+            for shard, units in sorted(per_row.items()):
+                if units:
+                    writes.update(
+                        Stock(stock_shards.row_key(item_id, shard), variant),
+                        actions=[Stock.available.add(units), Stock.stocked.add(units), Stock.updated_at.set(now)],
+                        condition=Stock.item_id.exists(),
+                    )  # fmt: skip
     except TransactWriteError as error:
         failed = cancellation(error).failed
         if 0 in failed:
             # Unknown item and someone else's item answer alike (404, where other item routes say 403): telling
             # them apart would need a read of the item, which this function is not allowed (template IAM).
             raise ItemNotFoundError(details={"itemId": item_id}) from error
-        if 1 in failed:
+        if failed:
             raise StockRowNotFoundError(details={"itemId": item_id, "variantId": variant}) from error
         raise
-    row = Stock.get(item_id, variant, consistent_read=True)
-    return StockView(item_id=item_id, variant_id=variant, available=int(row.available),
-                     reserved=int(row.reserved or 0), sold=int(row.sold or 0))  # fmt: skip
 
 
 _CHANGEABLE = ("name", "description", "price", "brand", "category", "tags", "attributes", "specifications")
@@ -305,7 +341,7 @@ def _onboard(seller_id: str, new_item: NewItem, item_id: str | None = None) -> I
         if claim is not None and failed == {len(stock) + 1}:
             raise _duplicate_sku(claim.claim_id, new_item.sku or "") from None
         raise
-    return _view(item, stock)
+    return _view(item, {row.variant_id: int(row.available) for row in stock})
 
 
 def _duplicate_sku(claim_id: str, sku: str) -> DuplicateSkuError:
@@ -321,8 +357,8 @@ def _variant_ids(new_item: NewItem) -> list[str]:
     return [variant.variant_id or next(free) for variant in new_item.variants]
 
 
-def _view(item: Item, stock: Iterable[Stock]) -> ItemView:
-    available = {row.variant_id: int(row.available) for row in stock}
+def _view(item: Item, available: dict[str, int]) -> ItemView:
+    """The item with each variant's available units (summed over its stock shards: shards.with_shards)."""
     return ItemView(
         item_id=item.item_id,
         seller_id=item.seller_id,

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from shop.inventory.shards import MAX_SHARDS
 from shop.validation import RequestModel, ViewModel
 
 
 class RestockRequest(RequestModel):
+    """Units to add, a number of stock shards to switch the variant to (1: off), or both (shards first)."""
+
     variant_id: Annotated[str | None, Field(min_length=1, max_length=64)] = None
-    quantity: Annotated[int, Field(gt=0, le=1_000_000)]
+    quantity: Annotated[int | None, Field(gt=0, le=1_000_000)] = None
+    shards: Annotated[int | None, Field(ge=1, le=MAX_SHARDS)] = None
+
+    @model_validator(mode="after")
+    def _something_to_do(self) -> RestockRequest:
+        if self.quantity is None and self.shards is None:
+            raise ValueError("give quantity, shards or both")
+        return self
 
 
 class StockView(ViewModel):
@@ -20,3 +30,4 @@ class StockView(ViewModel):
     available: int
     reserved: int
     sold: int
+    shards: int  # stock rows taking reservations (1: not sharded)

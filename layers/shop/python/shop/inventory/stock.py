@@ -9,7 +9,9 @@ have no reserved/sold: DynamoDB's ADD treats a missing number as 0.
 Every move of one order goes through its reservation record (shop.inventory.tables.ReservationRow), updated
 in the same transaction with a condition on its status: a retried commit or release finds the record
 already moved and changes nothing. No oversell under any concurrency: the `available >= quantity`
-conditions are checked by DynamoDB inside the transaction.
+conditions are checked by DynamoDB inside the transaction. A hot variant may be split over shard rows
+(shop.inventory.shards): a reservation then takes from them and records the row of every unit, which its
+sale or release goes back to.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from shop import clock
-from shop.dynamodb import ConditionCheck, cancellation, find, transaction
+from shop.dynamodb import ConditionCheck, StoreBusy, cancellation, find, transaction
 from shop.errors import OutOfStockError
+from shop.inventory import shards
 from shop.inventory.tables import RESERVATION, ReservationRow, ReservedLine, Stock
 
 # TransactWriteItems takes at most 100 actions: one per line, the reservation record and the order.
@@ -73,44 +76,113 @@ def reserve(order_id: str, lines: Iterable[StockLine], *, only_while: ConditionC
     """Hold every line's units for the order, all or nothing; a repeat for the same order does nothing.
 
     `only_while` is checked inside the same transaction (checkout passes "the order is still PENDING").
+    A sharded variant's units come from its shard rows (shop.inventory.shards), in the same transaction.
     Raises OutOfStockError naming the first line that cannot be served, OrderNoLongerPendingError when
-    `only_while` no longer holds (the order was cancelled meanwhile).
+    `only_while` no longer holds (the order was cancelled meanwhile), StoreBusy when the shard rows kept
+    changing under it (another reservation took the units it planned on; a retry reads them again).
     """
     merged = merge_lines(lines)
     if len(merged) > MAX_LINES:
         raise ValueError(f"at most {MAX_LINES} lines per reservation")
+    # The lines that take the sharded path, with their rows as last read (None: read them before planning).
+    sharded: dict[tuple[str, str], shards.Rows | None] = {}
+    for _ in range(RESERVE_ATTEMPTS):
+        for line in merged:
+            if (line.item_id, line.variant_id) not in sharded and shards.known_sharded((line.item_id, line.variant_id)):
+                sharded[(line.item_id, line.variant_id)] = None
+        unread = [key for key, rows in sharded.items() if rows is None]
+        if unread:
+            sharded.update(shards.read_rows(unread))
+        takes = _plan(merged, sharded)
+        if len(takes) > MAX_LINES:
+            raise ValueError(f"at most {MAX_LINES} stock rows per reservation")
+        try:
+            _reserve_rows(order_id, takes, only_while)
+            return
+        except TransactWriteError as error:
+            # Condition checks go first, then puts, then updates: [only_while, reservation, *stock rows].
+            failed = cancellation(error).failed
+            if 1 in failed:
+                return  # reserved before: this is a retry of a step that succeeded
+            if 0 in failed:
+                raise OrderNoLongerPendingError(order_id) from error
+            refused = {takes[position - 2].key for position in failed if position >= 2}
+            if not refused:
+                raise
+        _look_into(refused, merged, sharded)
+    raise StoreBusy(f"the stock rows of order {order_id}'s lines kept changing; nothing was reserved")
+
+
+RESERVE_ATTEMPTS = 5
+
+
+def _look_into(refused: set[tuple[str, str]], merged: list[StockLine],
+               sharded: dict[tuple[str, str], shards.Rows | None]) -> None:  # fmt: skip
+    """After stock rows refused a reservation: a shard that ran short is read again on the next attempt; a
+    home row that said no is read with its shards, and is out of stock unless it was sharded meanwhile."""
+    for key in refused:
+        if key in sharded:
+            sharded[key] = None
+            continue
+        rows = shards.read_rows([key]).get(key)
+        if rows is not None and rows.sharded:
+            sharded[key] = rows
+            continue
+        line = next(x for x in merged if (x.item_id, x.variant_id) == key)
+        available = rows.total_available if rows else 0
+        raise OutOfStockError(details={"itemId": line.item_id, "variantId": line.variant_id,
+                                       "requested": line.quantity, "available": available})  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Take:
+    """Units of one line from one stock row; `direct`: the home row of a variant believed unsharded."""
+
+    item_id: str
+    variant_id: str
+    shard: int
+    units: int
+    direct: bool
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.item_id, self.variant_id)
+
+
+def _plan(merged: list[StockLine], sharded: dict[tuple[str, str], shards.Rows | None]) -> list[_Take]:
+    takes: list[_Take] = []
+    for line in merged:
+        rows = sharded.get((line.item_id, line.variant_id))
+        if rows is None:
+            takes.append(_Take(line.item_id, line.variant_id, 0, line.quantity, direct=True))
+            continue
+        plan = shards.plan_take(rows.available, rows.active, line.quantity, shards.random_start(rows.active))
+        if plan is None:
+            raise OutOfStockError(details={"itemId": line.item_id, "variantId": line.variant_id,
+                                           "requested": line.quantity, "available": rows.total_available})  # fmt: skip
+        takes += [_Take(line.item_id, line.variant_id, shard, units, direct=False) for shard, units in plan]
+    return takes
+
+
+def _reserve_rows(order_id: str, takes: list[_Take], only_while: ConditionCheck) -> None:
     now = clock.now_iso()
     record = ReservationRow(
         order_id, status=RESERVED, updated_at=now,
-        lines=[ReservedLine(item_id=x.item_id, variant_id=x.variant_id, quantity=x.quantity) for x in merged],  # type: ignore[no-untyped-call]
+        lines=[ReservedLine(item_id=x.item_id, variant_id=x.variant_id, quantity=x.units,  # type: ignore[no-untyped-call]
+                            **({"shard": x.shard} if x.shard else {})) for x in takes],
     )  # fmt: skip
-    try:
-        with transaction() as writes:
-            writes.save(record, condition=ReservationRow.order_id.does_not_exist())
-            only_while.add_to(writes)
-            for line in merged:
-                writes.update(
-                    Stock(line.item_id, line.variant_id),
-                    actions=[
-                        Stock.available.add(-line.quantity), Stock.reserved.add(line.quantity),
-                        Stock.updated_at.set(now),
-                    ],
-                    condition=Stock.available >= line.quantity,
-                )  # fmt: skip
-    except TransactWriteError as error:
-        # Condition checks go first, then puts, then updates: [only_while, reservation, *stock].
-        failed = cancellation(error).failed
-        if 1 in failed:
-            return  # reserved before: this is a retry of a step that succeeded
-        if 0 in failed:
-            raise OrderNoLongerPendingError(order_id) from error
-        for position, line in enumerate(merged, start=2):
-            if position in failed:
-                raise OutOfStockError(
-                    details={"itemId": line.item_id, "variantId": line.variant_id, "requested": line.quantity,
-                             "available": available_units(line.item_id, line.variant_id)}
-                ) from error  # fmt: skip
-        raise
+    with transaction() as writes:
+        writes.save(record, condition=ReservationRow.order_id.does_not_exist())
+        only_while.add_to(writes)
+        for x in takes:
+            condition = Stock.available >= x.units
+            if x.direct:  # a variant switched to shards since this process last looked takes the other path
+                condition = condition & (Stock.shards.does_not_exist() | (Stock.shards <= 1))
+            writes.update(
+                Stock(shards.row_key(x.item_id, x.shard), x.variant_id),
+                actions=[Stock.available.add(-x.units), Stock.reserved.add(x.units), Stock.updated_at.set(now)],
+                condition=condition,
+            )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -129,7 +201,7 @@ class Sale:
         for x in self.record.lines:
             units = int(x.quantity)
             writes.update(
-                Stock(x.item_id, x.variant_id),
+                Stock(shards.row_key(x.item_id, int(x.shard or 0)), x.variant_id),
                 actions=[Stock.reserved.add(-units), Stock.sold.add(units), Stock.updated_at.set(now)],
             )
 
@@ -160,9 +232,9 @@ def release(order_id: str) -> str | None:
                     record, actions=[ReservationRow.status.set(moved_to), ReservationRow.updated_at.set(now)],
                     condition=ReservationRow.status == moved_from,
                 )  # fmt: skip
-                for x in record.lines:
+                for x in record.lines:  # back to the row each unit came from
                     writes.update(
-                        Stock(x.item_id, x.variant_id),
+                        Stock(shards.row_key(x.item_id, int(x.shard or 0)), x.variant_id),
                         actions=[source.add(-int(x.quantity)), Stock.available.add(int(x.quantity)),
                                  Stock.updated_at.set(now)],
                     )  # fmt: skip
@@ -180,16 +252,15 @@ def reservation_status(order_id: str) -> str | None:
 
 
 def available_units(item_id: str, variant_id: str) -> int:
-    row = find(Stock, item_id, variant_id)
-    return 0 if row is None else int(row.available)
+    rows = shards.read_rows([(item_id, variant_id)]).get((item_id, variant_id))
+    return 0 if rows is None else rows.total_available
 
 
 def shortages(lines: Iterable[StockLine]) -> list[dict[str, object]]:
     """Lines that cannot be served from what is available now (a soft check: reserve() decides)."""
     merged = merge_lines(lines)
     keys = [(x.item_id, x.variant_id) for x in merged]
-    rows = Stock.batch_get(keys, consistent_read=True)
-    found = {(row.item_id, row.variant_id): int(row.available) for row in rows}
+    found = {key: rows.total_available for key, rows in shards.read_rows(keys).items()}
     levels = [(x, found.get((x.item_id, x.variant_id), 0)) for x in merged]
     return [
         {"itemId": x.item_id, "variantId": x.variant_id, "requested": x.quantity, "available": available}

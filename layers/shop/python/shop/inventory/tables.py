@@ -30,6 +30,14 @@ class Stock(Model):
     # Every unit ever put on sale: onboarding's quantity plus each restock. Nothing else changes it, so
     # available + reserved + sold = stocked always (infra.reconcile checks it). Absent on older rows.
     stocked = NumberAttribute(null=True)
+    # A hot variant's stock split over shard rows (shop.inventory.shards), each its own partition key: on the
+    # home row (this one, shard 0), how many rows take reservations (`shards`; absent: 1, the home row alone)
+    # and how many shard rows were ever made (`shardRows`, never shrinks: units may still sit there); on a
+    # shard row (pk "itemId#n"), the item it belongs to. Each row keeps its own counts; a variant's stock is
+    # their sum.
+    shards = NumberAttribute(null=True)
+    shard_rows = NumberAttribute(null=True, attr_name="shardRows")
+    shard_of = UnicodeAttribute(null=True, attr_name="shardOf")
     updated_at = UnicodeAttribute(attr_name="updatedAt")
 
 
@@ -37,6 +45,7 @@ class ReservedLine(MapAttribute[str, Any]):
     item_id = UnicodeAttribute(attr_name="itemId")
     variant_id = UnicodeAttribute(attr_name="variantId")
     quantity = NumberAttribute()
+    shard = NumberAttribute(null=True)  # the stock row the units came from (absent: the home row)
 
 
 class ReservationRow(Model):

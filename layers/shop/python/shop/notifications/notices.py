@@ -128,6 +128,8 @@ def restock_of(record: dict[str, Any]) -> Restock | None:
     new, old = stream_image(change.get("NewImage")) or {}, stream_image(change.get("OldImage")) or {}
     if int(old.get("available") or 0) > 0 or int(new.get("available") or 0) <= 0:
         return None
+    if new.get("shardOf") or new.get("shards", 1) > 1:
+        return None  # units moving between a hot variant's stock shards (shop.inventory.shards), not a restock
     return Restock(
         item_id=str(new["itemId"]), variant_id=str(new["variantId"]), available=int(new["available"]),
         cause_id=str(record["eventID"]), occurred_at=str(new.get("updatedAt") or ""),

@@ -35,6 +35,10 @@ class Indexer:
               old_image: Mapping[str, Any] | None) -> None:  # fmt: skip
         """Merge one record's decoded keys and images (shop.dynamodb.stream_image) into the pending documents."""
         item_id = str(keys["itemId"])
+        if "#" in item_id:
+            # A hot variant's stock shard row (shop.inventory.shards): the document keeps the home row's
+            # units, a hint for the inStock filter; GET /items/{itemId} and checkout read every shard.
+            return
         removed = event_name == "REMOVE"
         chosen = old_image if removed else new_image
         image = None if chosen is None else dict(chosen)

@@ -18,7 +18,8 @@ from shop.dynamodb import cancellation, find, transaction
 from shop.errors import ItemNotFoundError, WishlistFullError
 from shop.identity import Caller, require_buyer
 from shop.ids import is_id
-from shop.inventory.tables import DEFAULT_VARIANT, Stock
+from shop.inventory.shards import read_rows
+from shop.inventory.tables import DEFAULT_VARIANT
 from shop.wishlist.schemas import WishlistChange, WishlistItemView, WishlistView
 from shop.wishlist.tables import COUNT, WishlistCount, WishlistEntry
 
@@ -77,8 +78,8 @@ def get(caller: Caller) -> WishlistView:
         for variant in ([v.variant_id for v in item.variants] or [DEFAULT_VARIANT])
     ]
     available: dict[str, int] = {}
-    for row in Stock.batch_get(stock_keys):
-        available[row.item_id] = available.get(row.item_id, 0) + max(int(row.available), 0)
+    for (item_id, _), rows in read_rows(stock_keys, consistent=False).items():  # a sharded variant: its rows' sum
+        available[item_id] = available.get(item_id, 0) + rows.total_available
     views = []
     for entry in entries:
         item = items.get(entry.item_id)
