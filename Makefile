@@ -105,6 +105,7 @@ reconcile: install
 # ENV picks the samconfig.toml environment ([dev] or [prod]); DEPLOY_ARGS go to sam deploy as they are (note that
 # --parameter-overrides there replaces the environment's parameter_overrides rather than adding to them).
 deploy: $(SAM_STAMP)
+	@case "$(ENV)" in dev|prod) ;; *) echo "ENV must be dev or prod (samconfig.toml), not '$(ENV)'"; exit 2;; esac
 	$(SAM) build
 	$(SAM) deploy --config-env $(ENV) $(DEPLOY_ARGS)
 
