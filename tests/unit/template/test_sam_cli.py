@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -43,12 +45,13 @@ def _run_sam(sam: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def build_dir(sam: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def build_dir(sam: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     # samconfig.toml's [default.build] turns on the cache and parallel builds, as for `make deploy`
     target = tmp_path_factory.mktemp("sam") / "build"
     result = _run_sam(sam, "build", "--build-dir", str(target))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return target
+    yield target
+    shutil.rmtree(target)  # about 130 MB, mostly the layer's dependencies (the cache keeps them)
 
 
 def _canonical(name: str) -> str:
