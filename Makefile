@@ -10,7 +10,7 @@ PORT ?= 3000
 PARAMS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help install run test unit fuzz lint typecheck template-lint audit openapi bench seed reconcile deploy clean check-java
+.PHONY: help install run test unit fuzz lint typecheck template-lint audit openapi bench seed reconcile recs deploy clean check-java
 
 help:
 	@echo "make run     serve the API on http://127.0.0.1:$(PORT) (DynamoDB Local, moto, functions, gateway)"
@@ -20,6 +20,7 @@ help:
 	@echo "make audit   pip-audit over the pinned requirements, minus audit-allowlist.toml (needs the package index)"
 	@echo "make bench   benchmarks; results in docs/benchmarks.md"
 	@echo "make reconcile  check the running cloud's invariants (stock, orders, payments, events, card numbers)"
+	@echo "make recs    the recommendations job (Spark, local mode) over the running cloud's behaviour lake"
 	@echo "make deploy  sam build && sam deploy (needs AWS credentials and aws-sam-cli)"
 
 install: $(STAMP) check-java
@@ -61,7 +62,7 @@ lint: install template-lint typecheck $(if $(filter skip,$(AUDIT)),,audit)
 	$(VENV)/bin/ruff format --check . || true
 
 typecheck: install
-	$(VENV)/bin/mypy infra layers/shop/python/shop lint/rules bench scripts
+	$(VENV)/bin/mypy infra layers/shop/python/shop lint/rules bench scripts jobs
 	@for app in functions/*/app.py; do $(VENV)/bin/mypy $$app || exit 1; done
 
 template-lint: install
@@ -86,6 +87,11 @@ seed: install
 # Checks the running cloud's invariants (stock, orders, payments, events, no card numbers); exit 1 on a violation.
 reconcile: install
 	$(PY) -m infra reconcile $(RECONCILE_ARGS)
+
+# The recommendations job over the running `make run` cloud's behaviour lake; serving switches to its version.
+RECS_ARGS ?=
+recs: install
+	$(PY) -m jobs.local recs $(RECS_ARGS)
 
 deploy:
 	sam build && sam deploy --config-env $${ENV:-dev}

@@ -282,16 +282,16 @@ def table_rows(outputs: Outputs, expires_at: int) -> DataFrame:
     return union.withColumn("expiresAt", F.lit(expires_at))
 
 
-def _dynamodb(region: str | None) -> Any:
+def _dynamodb(client_options: dict[str, Any]) -> Any:
     import boto3
 
-    return boto3.client("dynamodb", region_name=region or os.environ.get("AWS_REGION"))
+    return boto3.client("dynamodb", **client_options)
 
 
-def _write_partition(table: str, region: str | None, rows: Iterable[Any]) -> Iterator[int]:
+def _write_partition(table: str, client_options: dict[str, Any], rows: Iterable[Any]) -> Iterator[int]:
     """Write one partition's rows (merged per key: RELATED has two lists) with BatchWriteItem, retrying what
     DynamoDB leaves unprocessed."""
-    client = _dynamodb(region)
+    client = _dynamodb(client_options)
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     for row in rows:
         item = merged.setdefault((row.pk, row.sk), {"pk": {"S": row.pk}, "sk": {"S": row.sk},
@@ -318,12 +318,15 @@ def _as_pairs(value: str) -> str:
     return json.dumps([[item, float(score)] for item, score in json.loads(value)], separators=(",", ":"))
 
 
-def load(outputs: Outputs, *, table: str, region: str | None = None) -> dict[str, Any]:
-    """Write the version's rows, then its manifest, then move the pointer to it (one PutItem: the switch)."""
+def load(outputs: Outputs, *, table: str, client_options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write the version's rows, then its manifest, then move the pointer to it (one PutItem: the switch).
+    `client_options` are boto3's (region_name, endpoint_url, keys), handed to every worker: a worker does
+    not see the driver's environment when the session started before it was set (tests, make recs)."""
+    client_options = client_options or {"region_name": os.environ.get("AWS_REGION")}
     expires_at = int((datetime.now(UTC) + timedelta(days=VERSION_TTL_DAYS)).timestamp())
     rows = table_rows(outputs, expires_at).repartition(8, "pk")
-    written = sum(rows.rdd.mapPartitions(lambda part: _write_partition(table, region, part)).collect())
-    client = _dynamodb(region)
+    written = sum(rows.rdd.mapPartitions(lambda part: _write_partition(table, client_options, part)).collect())
+    client = _dynamodb(client_options)
     manifest = {"pk": {"S": outputs.version}, "sk": {"S": "MANIFEST"}, "rows": {"N": str(written)},
                 "parameters": {"S": json.dumps(PARAMETERS, sort_keys=True)},
                 "expiresAt": {"N": str(expires_at)}}  # fmt: skip
@@ -347,9 +350,10 @@ def session(master: str | None = None, app_name: str = "recommendations") -> Spa
     return builder.getOrCreate()
 
 
-def run(spark: SparkSession, *, input_path: str, table: str, region: str | None, days: int | None) -> dict[str, Any]:
+def run(spark: SparkSession, *, input_path: str, table: str, days: int | None = None,
+        client_options: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
     events = spark.read.option("mergeSchema", "true").parquet(input_path)
-    return load(build(events, days=days), table=table, region=region)
+    return load(build(events, days=days), table=table, client_options=client_options)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -362,7 +366,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     spark = session(args.master)
     try:
-        print(json.dumps(run(spark, input_path=args.input, table=args.table, region=args.region, days=args.days)))
+        options = {"region_name": args.region or os.environ.get("AWS_REGION")}
+        print(json.dumps(run(spark, input_path=args.input, table=args.table, days=args.days, client_options=options)))
     finally:
         spark.stop()
     return 0

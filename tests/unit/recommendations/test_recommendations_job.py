@@ -1,15 +1,14 @@
 """The recommendations job (jobs/recommendations.py) on synthetic behaviour with planted patterns: it must
 recover them, and its lists must beat a popularity baseline on held-out purchases.
 
-Spark: ONE SparkSession for the whole test session (local[2], a JVM start costs seconds) and one build of
-the job over about 14,000 rows, shared by the tests below.
+Spark: the test session's ONE SparkSession (the `spark` fixture of tests/conftest.py) and one build of the
+job over about 10,000 rows, shared by the tests below.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -22,13 +21,6 @@ from jobs import recommendations as job
 from shop.recommendations.lake import SCHEMA
 
 WORLD = synthetic.World(users=300, categories=6, items_per_category=60, seed=11)
-
-
-@pytest.fixture(scope="session")
-def spark() -> Iterator[SparkSession]:
-    session = job.session("local[2]", app_name="unit-tests")
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="session")
