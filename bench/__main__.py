@@ -192,6 +192,7 @@ SECTIONS = {
     "Event delivery (issue: local cloud, part 2)": ("streams", "queues", "eventbridge", "stepfunctions"),
     "Services (issues: catalog and search; checkout)": ("search", "checkout"),
     "Order history (issue: order history at scale)": ("orders",),
+    "Recommendations (issue: recommendations)": ("recommendations",),
     "At rest (issue: one house to live in)": ("idle",),
 }
 TOPICS = tuple(topic for topics in SECTIONS.values() for topic in topics)

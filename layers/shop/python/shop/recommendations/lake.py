@@ -22,7 +22,7 @@ import hashlib
 import io
 import json
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -104,7 +104,7 @@ class Lake:
         self._s3, self._bucket = s3, bucket
 
     # -- writing -----------------------------------------------------------------------------------
-    def write_batch(self, envelopes: list[Mapping[str, Any]], *, archive: bool = True) -> WriteReport:
+    def write_batch(self, envelopes: Sequence[Mapping[str, Any]], *, archive: bool = True) -> WriteReport:
         """Write one delivered batch: archived as received, then one Parquet object per event hour."""
         report = WriteReport(envelopes=len(envelopes))
         by_hour: dict[str, dict[str, dict[str, Any]]] = {}
