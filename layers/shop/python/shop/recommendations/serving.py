@@ -111,10 +111,13 @@ def on_event(envelope: Mapping[str, Any]) -> int:
                                expires_at=expires) for line in data.get("lines") or []]  # fmt: skip
     else:
         return 0
+    # One row per key: an order's lines may name one item twice (two variants), and a batch write refuses
+    # a request that holds the same key twice.
+    unique = list({(row.pk, row.sk): row for row in rows}.values())
     with Recommendation.batch_write() as batch:
-        for row in rows:
+        for row in unique:
             batch.save(row)
-    return len(rows)
+    return len(unique)
 
 
 # ---------------------------------------------------------------- corrections
