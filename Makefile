@@ -20,7 +20,7 @@ PYTEST_ARGS ?=
 PERSIST ?=
 PERSIST_DIR ?= .local/persist
 
-.PHONY: help install run test unit fuzz lint typecheck template-lint audit openapi bench seed reconcile deploy smoke clean check-java
+.PHONY: help install run test unit fuzz lint typecheck template-lint audit openapi bench seed reconcile recs deploy smoke clean check-java
 
 help:
 	@echo "make run     serve the API on http://127.0.0.1:$(PORT) (DynamoDB Local, moto, functions, gateway)"
@@ -31,6 +31,7 @@ help:
 	@echo "make audit   pip-audit over the pinned requirements, minus audit-allowlist.toml (needs the package index)"
 	@echo "make bench   benchmarks; results in docs/benchmarks.md"
 	@echo "make reconcile  check the running cloud's invariants (stock, orders, payments, events, card numbers)"
+	@echo "make recs    the recommendations job (Spark, local mode) over the running cloud's behaviour lake"
 	@echo "make deploy  sam build && sam deploy to the samconfig.toml environment ENV=dev|prod (needs AWS credentials; docs/deploy.md)"
 	@echo "make smoke API=https://...  the README journeys against any deployed stack (scripts/smoke.py)"
 
@@ -79,7 +80,7 @@ lint: install template-lint typecheck $(if $(filter skip,$(AUDIT)),,audit)
 	$(VENV)/bin/ruff format --check . || true
 
 typecheck: install
-	$(VENV)/bin/mypy infra layers/shop/python/shop lint/rules bench scripts
+	$(VENV)/bin/mypy infra layers/shop/python/shop lint/rules bench scripts jobs
 	@for app in functions/*/app.py; do $(VENV)/bin/mypy $$app || exit 1; done
 
 template-lint: install
@@ -116,6 +117,11 @@ deploy: $(SAM_STAMP)
 smoke: install
 	@test -n "$(API)" || { echo "usage: make smoke API=https://<api id>.execute-api.<region>.amazonaws.com"; exit 2; }
 	$(PY) scripts/smoke.py --api $(API) $(SMOKE_ARGS)
+
+# The recommendations job over the running `make run` cloud's behaviour lake; serving switches to its version.
+RECS_ARGS ?=
+recs: install
+	$(PY) -m jobs.local recs $(RECS_ARGS)
 
 clean:
 	rm -rf .local .aws-sam .pytest_cache .mypy_cache .ruff_cache

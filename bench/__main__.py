@@ -192,6 +192,7 @@ SECTIONS = {
     "Event delivery (issue: local cloud, part 2)": ("streams", "queues", "eventbridge", "stepfunctions"),
     "Services (issues: catalog and search; checkout)": ("search", "checkout"),
     "Order history (issue: order history at scale)": ("orders",),
+    "Recommendations (issue: recommendations)": ("recommendations",),
     "At rest (issue: one house to live in)": ("idle",),
     "Start-up (issue: deployable and portable)": ("startup",),
 }

@@ -99,7 +99,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if os.environ.get("SHOP_API_URL"):
         yield _external_stack()
         return
-    cloud = local_cloud(tmp_path_factory, "cloud", overrides=["EnableDiagnostics=true", *SESSION_EDGE_LIMITS])
+    # The lake writer batches for 1 s (not the default 60 s), so a test sees its behaviour in the lake soon.
+    cloud = local_cloud(tmp_path_factory, "cloud",
+                        overrides=["EnableDiagnostics=true", "BehaviourBatchWindowSeconds=1", *SESSION_EDGE_LIMITS])
     try:
         yield _local_stack(cloud)
     finally:
@@ -148,6 +150,17 @@ def quick_api(quick_stack: Stack) -> Iterator[Any]:
 
     with httpx.Client(base_url=quick_stack.api_url, timeout=30) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """The session's ONE SparkSession (local mode; a JVM start costs seconds), shared by the recommendations
+    job's unit tests and the pipeline's integration test."""
+    from jobs import recommendations
+
+    session = recommendations.session("local[2]", app_name="tests")
+    yield session
+    session.stop()
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Que
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shop import accounts, cart, http
+from shop import accounts, cart, events, http
 from shop.cart.schemas import CART_TOKEN_PATTERN, CartView, GuestCartView, LineChange, MergeRequest
 
 logger = Logger()
@@ -59,7 +59,9 @@ def get_cart(region: RegionQuery = None) -> CartView:
 )
 def set_line(change: Annotated[LineChange, Body()], region: RegionQuery = None) -> CartView:
     caller = http.authenticated_caller(app)
-    return cart.set_line(cart.buyer_cart(caller), change, region=_shipping_region(caller.user_id, region))
+    view = cart.set_line(cart.buyer_cart(caller), change, region=_shipping_region(caller.user_id, region))
+    _added_to_cart(change, caller.user_id)
+    return view
 
 
 @app.delete(
@@ -110,7 +112,16 @@ def get_guest_cart(cart_token: CartTokenHeader = None, region: RegionQuery = Non
 def set_guest_line(
     change: Annotated[LineChange, Body()], cart_token: CartTokenHeader = None, region: RegionQuery = None
 ) -> GuestCartView:
-    return cart.set_guest_line(cart_token, change, region=region)
+    view = cart.set_guest_line(cart_token, change, region=region)
+    _added_to_cart(change, http.visitor(app))
+    return view
+
+
+def _added_to_cart(change: LineChange, user_id: str | None) -> None:
+    """A line set to a positive quantity is an add-to-cart behaviour event, sent off the critical path."""
+    if change.quantity > 0:
+        events.emit_behaviour(events.ADDED_TO_CART, {"itemId": change.item_id, "quantity": change.quantity},
+                              user_id=user_id)  # fmt: skip
 
 
 @app.delete(

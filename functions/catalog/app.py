@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shop import accounts, catalog, http
+from shop import accounts, catalog, events, http
 from shop.catalog.schemas import ItemChanges, ItemView, NewItem
 
 logger = Logger()
@@ -52,7 +52,11 @@ def create_item(item: Annotated[NewItem, Body()], idempotency_key: IdempotencyKe
     responses=http.documented_responses(200, "The item", [404]),
 )
 def get_item(item_id: Annotated[str, Path(alias="itemId")]) -> ItemView:
-    return catalog.get_item(item_id)
+    item = catalog.get_item(item_id)
+    # Off the critical path (shop.events.emit_behaviour): the answer does not wait for the bus.
+    events.emit_behaviour(events.ITEM_VIEWED, {"itemId": item.item_id, "category": item.category},
+                          user_id=http.visitor(app))  # fmt: skip
+    return item
 
 
 @app.patch(

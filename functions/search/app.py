@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shop import http, search
+from shop import events, http, search
 from shop.search.schemas import SearchPage, Suggestions
 from shop.validation import MAX_SAFE_INTEGER
 
@@ -38,7 +38,12 @@ def search_items(
     sort: Annotated[Literal["relevance", "price_asc", "price_desc", "newest"], Query()] = "relevance",
 ) -> SearchPage:
     filters = search.Filters(category, brand, min_price, max_price, in_stock)
-    return search.search_items(search.engine(), term=term, filters=filters, sort=sort, size=size, page_cursor=cursor)
+    page = search.search_items(search.engine(), term=term, filters=filters, sort=sort, size=size, page_cursor=cursor)
+    if term and cursor is None:  # a search, not the next page of one; off the critical path (emit_behaviour)
+        shown = [hit.item_id for hit in page.items]
+        events.emit_behaviour(events.SEARCH_PERFORMED, {"term": term, "category": category, "resultsShown": shown},
+                              user_id=http.visitor(app))  # fmt: skip
+    return page
 
 
 @app.get(

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shop import http, wishlist
+from shop import events, http, wishlist
 from shop.wishlist import WishlistChange, WishlistView
 
 logger = Logger()
@@ -29,7 +29,11 @@ def get_wishlist() -> WishlistView:
          tags=["wishlist"], security=http.BEARER_AUTH,
          responses=http.documented_responses(200, "The item is on the wishlist", [401, 403, 404, 422]))  # fmt: skip
 def add_item(item_id: ItemIdPath) -> WishlistChange:
-    return wishlist.add(http.authenticated_caller(app), item_id)
+    caller = http.authenticated_caller(app)
+    change = wishlist.add(caller, item_id)
+    if change.changed:  # a new entry, sent off the critical path (shop.events.emit_behaviour)
+        events.emit_behaviour(events.WISHLISTED, {"itemId": item_id}, user_id=caller.user_id)
+    return change
 
 
 @app.delete("/wishlist/items/<itemId>", summary="Take an item off the wishlist (a repeat changes nothing)",

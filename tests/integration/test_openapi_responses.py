@@ -225,6 +225,10 @@ def _wishlist_and_notifications(tour: Tour, item_id: str) -> None:
                 path_params={"notificationId": page["notifications"][0]["notificationId"]})  # fmt: skip
     tour.expect("GET", "/notifications/preferences", headers=buyer.auth)
     tour.expect("PUT", "/notifications/preferences", headers=buyer.auth, json={"channels": {"email": False}})
+    # Recommendations: before the job's first run they answer from the serve-time lists alone (still 200).
+    tour.expect("GET", "/recommendations/home", headers={"X-Visitor-Id": "doc-visitor-1"})
+    tour.expect("GET", "/me/recommendations", headers=buyer.auth)
+    tour.expect("GET", "/items/{itemId}/related", path_params=item)
 
 
 @pytest.fixture(scope="module")
@@ -292,6 +296,8 @@ def _errors(tour: Tour) -> dict[str, tuple[Operation, httpx.Response, int, str]]
                            path_params={"addressId": "adr_01ARZ3NDEKTSV4RRFFQ69G5FAV"}),
         "wishlist": refused("PUT", "/wishlist/items/{itemId}", 404, "ITEM_NOT_FOUND", headers=buyer.auth,
                             path_params={"itemId": unknown_item}),
+        "recommendations": refused("GET", "/recommendations/home", 422, "VALIDATION_FAILED",
+                                   headers={"X-Visitor-Id": "no spaces allowed"}),
         "notifications": refused("POST", "/notifications/{notificationId}/read", 404, "NOTIFICATION_NOT_FOUND",
                                  headers=buyer.auth,
                                  path_params={"notificationId": "20260101T000000000Z-00000000000000000000"}),

@@ -37,6 +37,7 @@ _ARNS = {
     "AWS::StepFunctions::StateMachine": f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{{}}",
     "AWS::OpenSearchServerless::Collection": f"arn:aws:aoss:{REGION}:{ACCOUNT_ID}:collection/{{}}",
     "AWS::Events::EventBus": f"arn:aws:events:{REGION}:{ACCOUNT_ID}:event-bus/{{}}",
+    "AWS::EMRServerless::Application": f"arn:aws:emr-serverless:{REGION}:{ACCOUNT_ID}:/applications/{{}}",
 }
 _REF_IS_ARN = {"AWS::SecretsManager::Secret", "AWS::StepFunctions::StateMachine"}
 _ARN_PREFIX = re.compile(rf"^arn:aws:([a-z0-9-]+):(?:{REGION})?:(?:{ACCOUNT_ID})?:")

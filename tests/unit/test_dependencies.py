@@ -41,6 +41,7 @@ SHOP_CONTEXTS = {
     "checkout": {"orders", "payments", "inventory", "cart", "accounts"},  # the default address: tax, order copy
     "wishlist": {"catalog", "inventory"},  # entries with the items' current price and stock
     "notifications": {"wishlist", "catalog", "orders"},  # who watches an item; its name; an order's lines
+    "recommendations": {"catalog", "inventory"},  # serve-time corrections: is a candidate on sale, in stock
 }
 
 

@@ -140,6 +140,10 @@ MATRIX: list[Row] = [
     Row("GET",    "/wishlist",                        BUYERS),
     Row("PUT",    "/wishlist/items/{itemId}",         BUYERS, url="/wishlist/items/{shelf_item}"),
     Row("DELETE", "/wishlist/items/{itemId}",         BUYERS, url="/wishlist/items/{shelf_item}"),
+    # Recommendations: the home page and related items for anyone; each account's own home page.
+    Row("GET",    "/recommendations/home",            ANYONE),
+    Row("GET",    "/items/{itemId}/related",          ANYONE, url="/items/{item}/related"),
+    Row("GET",    "/me/recommendations",              SIGNED_IN),
     # Every account has an inbox and preferences of its own; another's notification is 404.
     Row("GET",    "/notifications",                   SIGNED_IN),
     Row("GET",    "/notifications/preferences",       SIGNED_IN),

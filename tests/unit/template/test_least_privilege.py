@@ -42,6 +42,8 @@ def task_tokens() -> dict[str, frozenset[str]]:
     return {"*": SEND_TASK}  # the only Resource these actions accept (UNSCOPABLE below)
 
 
+BEHAVIOUR = "events:event-bus/ShopEventBus"  # behaviour events, off the request's path (shop.events)
+
 # role -> resource -> actions. Read from functions/<name>/app.py and the shop modules each one calls.
 EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "UsersFunctionRole": {  # shop.accounts: sign-up, confirm, group, undo of a failed sign-up, login, refresh;
@@ -63,7 +65,7 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     },
     "CatalogFunctionRole": {  # onboard (transaction: item, stock rows, SKU claim), read, change, (de)activate
         **table("ItemsTable", CRUD), **table("InventoryTable", CRUD), **table("SkuClaimsTable", CRUD),
-        **idempotency(),
+        **idempotency(), BEHAVIOUR: frozenset({"events:PutEvents"}),  # ItemViewed
     },
     "ImportsApiFunctionRole": {  # the import record; the presigned POST is signed with this role
         **table("ImportsTable", CRUD), "s3:ImportsBucket/imports/*": frozenset({"s3:PutObject"}),
@@ -81,12 +83,14 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "DiagnosticsFunctionRole": {},  # no-op, raise, sleep, echo: touches nothing
     "SearchFunctionRole": {  # tantivy: the index on the function's disk (opensearch: see OPENSEARCH)
         "secretsmanager:secret:SearchCursorKeySecret": frozenset({"secretsmanager:GetSecretValue"}),  # signs cursors
+        BEHAVIOUR: frozenset({"events:PutEvents"}),  # SearchPerformed
     },
     "IndexerFunctionRole": {"sqs:IndexerDeadLetterQueue": frozenset({"sqs:SendMessage*"})},
     "CartFunctionRole": {  # the cart row (read, conditional put, merge: put + delete); offers: item + stock;
         # the default address's tax region
         "dynamodb:table/ProfilesTable": frozenset({"dynamodb:GetItem"}),
         **table("CartsTable", CRUD), **table("ItemsTable", READ), **table("InventoryTable", READ),
+        BEHAVIOUR: frozenset({"events:PutEvents"}),  # AddedToCart
     },
     "ImageUploadsFunctionRole": {  # the item's PENDING image entry; the presigned POST is signed with this role
         **table("ItemsTable", CRUD), "s3:MediaBucket/uploads/*": frozenset({"s3:PutObject"}),
@@ -146,6 +150,7 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
             {"dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}),
         "dynamodb:table/ItemsTable": frozenset({"dynamodb:GetItem", "dynamodb:BatchGetItem"}),
         "dynamodb:table/InventoryTable": frozenset({"dynamodb:BatchGetItem"}),
+        BEHAVIOUR: frozenset({"events:PutEvents"}),  # Wishlisted
     },
     "NotificationsFunctionRole": {  # list, count, preferences (get, put), mark read (update transaction)
         "dynamodb:table/NotificationsTable": frozenset(
@@ -163,6 +168,29 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
         "cognito-idp:userpool/UserPool": frozenset({"cognito-idp:AdminGetUser"}),
         "ses:identity/notifications@example.com": frozenset({"ses:SendEmail"}),
         "sqs:NotifierStreamFailureQueue": frozenset({"sqs:SendMessage*"}),
+    },
+    "BehaviourLakeFunctionRole": {  # batches -> Parquet + the archived batch; compaction lists, reads, replaces
+        "s3:BehaviourLakeBucket/events/*": frozenset({"s3:PutObject", "s3:GetObject", "s3:DeleteObject"}),
+        "s3:BehaviourLakeBucket/archive/*": frozenset({"s3:PutObject", "s3:GetObject", "s3:DeleteObject"}),
+        "s3:BehaviourLakeBucket": frozenset({"s3:ListBucket"}),
+    },
+    "RecommendationsFunctionRole": {  # pointer + version rows, new arrivals, purchases; candidates on sale?
+        "dynamodb:table/RecommendationsTable": frozenset(
+            {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchWriteItem"}),
+        "dynamodb:table/ItemsTable": frozenset({"dynamodb:BatchGetItem"}),
+        "dynamodb:table/InventoryTable": frozenset({"dynamodb:BatchGetItem"}),
+    },
+    "RecommendationsJobRole": {  # EMR Serverless: reads the lake, writes a version and moves the pointer
+        "s3:BehaviourLakeBucket/events/*": frozenset({"s3:GetObject"}),
+        "s3:BehaviourLakeBucket": frozenset({"s3:ListBucket"}),
+        "s3:RecommendationsJobBucket": frozenset({"s3:ListBucket"}),
+        "s3:RecommendationsJobBucket/*": frozenset({"s3:GetObject", "s3:PutObject"}),
+        "dynamodb:table/RecommendationsTable": frozenset(
+            {"dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:GetItem"}),
+    },
+    "RecommendationsScheduleRole": {  # EventBridge Scheduler starts the job's runs, handing it its role
+        "emr-serverless:/applications/RecommendationsSparkApplication": frozenset({"emr-serverless:StartJobRun"}),
+        "RecommendationsJobRole.Arn": frozenset({"iam:PassRole"}),  # the role (as the renderer names it)
     },
 }  # fmt: skip
 OPENSEARCH = {  # SearchEngine=opensearch: the search and indexer functions reach the collection, nothing else

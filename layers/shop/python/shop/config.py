@@ -309,3 +309,19 @@ def load_notify_settings(environ: Mapping[str, str]) -> NotifySettings:
 @cache
 def notify_settings() -> NotifySettings:
     return load_notify_settings(os.environ)
+
+
+# ---------------------------------------------------------------- recommendations (shop.recommendations)
+@dataclass(frozen=True)
+class RecommendationSettings:
+    # Each is None where the template does not give it to the function; the code that needs one says so.
+    lake_bucket: str | None  # the behaviour lake (the lake writer, the job)
+    recommendations_table: str | None  # the versioned recommendations and the serving pointer
+
+
+@cache
+def recommendation_settings() -> RecommendationSettings:
+    return RecommendationSettings(
+        lake_bucket=os.environ.get("BEHAVIOUR_LAKE_BUCKET") or None,
+        recommendations_table=os.environ.get("RECOMMENDATIONS_TABLE") or None,
+    )

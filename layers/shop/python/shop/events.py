@@ -9,8 +9,10 @@ The bus is the stack's EVENT_BUS_NAME (Globals), which every function has.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,3 +85,45 @@ def publish_all(events: Iterable[DomainEvent]) -> None:
         result = aws.events().put_events(Entries=entries)
         if result.get("FailedEntryCount"):
             raise RuntimeError(f"{result['FailedEntryCount']} events were refused")
+
+
+# ---------------------------------------------------------------- behaviour events (shop.recommendations)
+# What shoppers do, for the recommendations' data lake (docs/recommendations.md). Unlike the domain events
+# above they are not from an outbox: a handler emits them as it answers. Their data carries
+# `schemaVersion` (BEHAVIOUR_SCHEMA_VERSION), which the lake keeps per row, so the job can read old and new
+# rows side by side when a field is added.
+BEHAVIOUR_SOURCE = "shop.behaviour"
+BEHAVIOUR_SCHEMA_VERSION = 1
+ITEM_VIEWED = "ItemViewed"  # data: itemId, category
+SEARCH_PERFORMED = "SearchPerformed"  # data: term, category, resultsShown (the item ids on the page)
+ADDED_TO_CART = "AddedToCart"  # data: itemId, quantity
+WISHLISTED = "Wishlisted"  # data: itemId
+# Purchases are not emitted by a handler: the lake derives one row per order line from OrderConfirmed,
+# an outbox event (once per confirmed order, never lost), so a purchase is as durable as the order.
+PURCHASED = "Purchased"  # data: itemId, quantity, orderId
+BEHAVIOUR_EVENTS = (ITEM_VIEWED, SEARCH_PERFORMED, ADDED_TO_CART, WISHLISTED)
+
+_behaviour_sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="behaviour")
+_log = logging.getLogger(__name__)
+
+
+def emit_behaviour(event_type: str, data: dict[str, Any], *, user_id: str | None) -> Future[None]:
+    """Publish a behaviour event off the request's critical path: the PutEvents call runs on a background
+    thread and the handler answers without waiting for it. A failed or never-run call (the Lambda
+    environment frozen after the answer and then recycled) loses that event, and only that event: losing a
+    view, a search or a cart add skews the statistics by one and is accepted; purchases, which must not be
+    lost, never come through here (PURCHASED above)."""
+    if event_type not in BEHAVIOUR_EVENTS:
+        raise ValueError(f"not a behaviour event: {event_type}")
+    event = DomainEvent(
+        id=str(uuid.uuid4()), type=event_type, occurred_at=clock.now_iso(), source=BEHAVIOUR_SOURCE,
+        data={"schemaVersion": BEHAVIOUR_SCHEMA_VERSION, "userId": user_id, **data},
+    )  # fmt: skip
+    return _behaviour_sender.submit(_send_behaviour, event)
+
+
+def _send_behaviour(event: DomainEvent) -> None:
+    try:
+        publish_all([event])
+    except Exception:  # a lost behaviour event is accepted (emit_behaviour), never an error
+        _log.warning("behaviour event %s (%s) was not published", event.id, event.type, exc_info=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
@@ -183,6 +184,22 @@ def authenticated_caller(app: APIGatewayHttpResolver) -> Caller:
     if caller is None:
         raise UnauthorizedError()
     return caller
+
+
+VISITOR_HEADER = "x-visitor-id"
+_VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+def visitor(app: APIGatewayHttpResolver) -> str | None:
+    """Who a behaviour event is about: the signed-in caller's id where the route has the JWT authorizer, else
+    the client's own opaque X-Visitor-Id (8-64 of [A-Za-z0-9_-], like a first-party cookie id) on the public
+    routes, else None. Only recommendations read it; it never authorises anything."""
+    try:
+        return authenticated_caller(app).user_id
+    except UnauthorizedError:
+        pass
+    given = _header(app.current_event.raw_event, VISITOR_HEADER)
+    return f"visitor_{given}" if given and _VISITOR_ID.match(given) else None
 
 
 class ErrorDetail(BaseModel):

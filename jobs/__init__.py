@@ -1,0 +1,1 @@
+"""Batch jobs: jobs/recommendations.py (Spark; EMR Serverless on AWS, `make recs` locally)."""
