@@ -63,6 +63,9 @@ class CloudConfig:
     prewarm: bool = True
     ttl_sweep_seconds: float = 1.0  # how often expired items are deleted (DynamoDB Local never does)
     faults: str | None = None  # the fault spec to start with (infra.faults.spec); None: LOCAL_FAULTS, if set
+    # A `sam local invoke --env-vars` document ({"Parameters": {...}, "<Function>": {...}}) over the
+    # template's variables (infra.awslambda.models.with_env_vars).
+    env_vars: dict[str, Any] = field(default_factory=dict)
 
     @property
     def fault_spec(self) -> str:
@@ -142,6 +145,7 @@ class LocalCloud:
         await asyncio.to_thread(processes.configure_moto, moto.url)
         provisioner = Provisioner(self.endpoints, config.template.parent, config.stack_name)
         self.stack = await asyncio.to_thread(provisioner.provision, translated, parameters)
+        _apply_env_vars(self.stack, config.env_vars)
         self.faults = faults = self._fault_control(self.stack)
 
         self.runtime = FunctionRuntime(self.stack.functions, self.endpoints, log_dir=config.log_dir,
@@ -335,6 +339,15 @@ def build_components(
         *notifications.components(stack.bucket_notifications, runtime, endpoints),
         *bus.components(stack.event_rules, runtime, endpoints, event_log),
     ]
+
+
+def _apply_env_vars(stack: LocalStack, env_vars: dict[str, Any]) -> None:
+    """`invoke --env-vars`: the document's variables over the template's, for this cloud's functions."""
+    if env_vars:
+        from infra.awslambda.models import with_env_vars
+
+        for ignored in with_env_vars(stack.functions, env_vars):
+            log.warning("--env-vars: %s is not a variable the template declares; ignored, as sam does", ignored)
 
 
 def environment_for(endpoints: Endpoints) -> dict[str, str]:
