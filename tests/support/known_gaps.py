@@ -46,7 +46,8 @@ KNOWN_GAPS: dict[str, list[tuple[str, str]]] = {
         ("tests/integration/catalog/test_images.py::test_png_upload_becomes_ready_with_clean_renditions", _CDN),
         ("tests/integration/catalog/test_items.py::test_malformed_requests_are_4xx_and_write_nothing[[]one-megabyte[]]",
          _NO_EDGE),
-        ("tests/integration/checkout/test_checkout_saga.py::test_payment_outcomes*", _ERROR_NAMES),
+        *[(f"tests/integration/checkout/test_checkout_saga.py::test_payment_outcomes[[]{card}-*", _ERROR_NAMES)
+          for card in ("0119", "0002", "9995", "0341")],  # 4242 pays at once: no error to name
         ("tests/integration/checkout/test_checkout_resilience.py::test_flash_sale_never_oversells", _COLD_STARTS),
         ("tests/integration/checkout/test_checkout_resilience.py::test_the_saga_publishes_its_events", _COLD_STARTS),
     ],
