@@ -218,7 +218,7 @@ def _invoke(args: argparse.Namespace) -> int:
 
 
 def _generate_event(args: argparse.Namespace) -> int:
-    from infra.awslambda.sample_events import EventError, generate
+    from infra.sample_events import EventError, generate
 
     try:
         print(json.dumps(generate(args), indent=2))
@@ -279,7 +279,7 @@ def _parser() -> argparse.ArgumentParser:
     invoke.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE")
     invoke.add_argument("--faults", metavar="SPEC", default=None, help=f"{FAULTS_HELP}, for a cloud started to invoke")
 
-    from infra.awslambda.sample_events import add_generate_event_parser
+    from infra.sample_events import add_generate_event_parser
 
     add_generate_event_parser(commands)
 

@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, quote
 
 from infra.core.aws import ACCOUNT_ID, REGION
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 Generator = Callable[[argparse.Namespace], dict[str, Any]]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from infra.awslambda.models import FunctionSpec, with_env_vars
-from infra.awslambda.sample_events import EventError, add_generate_event_parser, generate, match_route
+from infra.sample_events import EventError, add_generate_event_parser, generate, match_route
 
 ROUTES = ["GET /items", "GET /items/{itemId}", "POST /items/{itemId}/images", "GET /items/mine", "ANY /files/{key+}"]
 
