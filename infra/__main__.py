@@ -2,7 +2,10 @@
 
     python -m infra run [--port 3000] [--parameter-overrides K=V ...] [--no-seed] [--faults SPEC] [--persist DIR]
     python -m infra env [--json]                      variables that point an SDK/CLI/tests at it
-    python -m infra invoke FUNCTION [--event FILE] [--invocation-type Event] [--faults SPEC]
+    python -m infra invoke FUNCTION [-e FILE|-] [-n ENV_VARS.json] [--invocation-type Event] [--faults SPEC]
+                                                      as `sam local invoke` (same event files and --env-vars)
+    python -m infra generate-event SERVICE EVENT [options]   as `sam local generate-event`, e.g.
+                                        generate-event apigateway http-api-proxy --method POST --path /items
     python -m infra events [--follow] [--limit N] [--type T]   the events the buses routed (the event log)
     python -m infra executions [--name ID] [--limit N]         Step Functions executions, state by state
     python -m infra reconcile [--settle S] [--slack S] [--payment-window S] [--stack-name N | --stack-outputs JSON]
@@ -187,6 +190,19 @@ async def _invoke_in_fresh_cloud(config: CloudConfig, function: str, payload: by
         await cloud.stop()
 
 
+def _env_vars(path: Path | None) -> dict[str, Any]:
+    """The `--env-vars` file of `sam local invoke`: {"Parameters": {...}, "<FunctionLogicalId>": {...}}."""
+    if path is None:
+        return {}
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise SystemExit(f"--env-vars {path}: {error}") from error
+    if not isinstance(document, dict) or not all(isinstance(values, dict) for values in document.values()):
+        raise SystemExit(f'--env-vars {path}: expected {{"Parameters": {{...}}, "<Function>": {{"VAR": "value"}}}}')
+    return document
+
+
 def _invoke(args: argparse.Namespace) -> int:
     source = args.event
     payload = (sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()) if source else b"{}"
@@ -194,13 +210,28 @@ def _invoke(args: argparse.Namespace) -> int:
         json.loads(payload or b"{}")
     except json.JSONDecodeError as error:
         raise SystemExit(f"the event is not JSON: {error}") from error
-    if _state_file().exists() and _running(state := _read_state()):
+    env_vars = _env_vars(args.env_vars)
+    # A running cloud's workers keep the environment they started with, so --env-vars gets a cloud of its
+    # own for this invocation, as every `sam local invoke` does.
+    if not env_vars and args.template is None and _state_file().exists() and _running(state := _read_state()):
         return _invoke_through(state["endpoints"]["lambda"], args.function, payload, args.invocation_type)
     config = CloudConfig(
         api_port=0, lambda_port=0, seed=False, prewarm=False, state_file=None,
-        parameter_overrides=_overrides(args.parameter_overrides), faults=args.faults,
+        parameter_overrides=_overrides(args.parameter_overrides), faults=args.faults, env_vars=env_vars,
     )
+    if args.template is not None:
+        config.template = args.template.resolve()
     return _run_loop(_invoke_in_fresh_cloud(config, args.function, payload, args.invocation_type))
+
+
+def _generate_event(args: argparse.Namespace) -> int:
+    from infra.sample_events import EventError, generate
+
+    try:
+        print(json.dumps(generate(args), indent=2))
+    except EventError as error:
+        raise SystemExit(f"generate-event: {error}") from None
+    return 0
 
 
 def _run_command(args: argparse.Namespace) -> int:
@@ -247,11 +278,20 @@ def _parser() -> argparse.ArgumentParser:
     env.add_argument("--json", action="store_true")
 
     invoke = commands.add_parser("invoke", help="invoke one function, like `sam local invoke`")
-    invoke.add_argument("function")
-    invoke.add_argument("--event", help="JSON event file, or - for standard input (default {})")
+    invoke.add_argument("function", help="the function's logical id in the template, e.g. CatalogFunction")
+    invoke.add_argument("-e", "--event", help="JSON event file, or - for standard input (default {})")
+    invoke.add_argument("-n", "--env-vars", type=Path, default=None,
+                        help='JSON of variables over the template\'s: {"Parameters": {...}, "<Function>": {...}} '
+                             "(starts a cloud for this invocation)")
+    invoke.add_argument("-t", "--template", type=Path, default=None,
+                        help="SAM template (default template.yaml; starts a cloud for this invocation)")
     invoke.add_argument("--invocation-type", default="RequestResponse", choices=["RequestResponse", "Event"])
     invoke.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE")
     invoke.add_argument("--faults", metavar="SPEC", default=None, help=f"{FAULTS_HELP}, for a cloud started to invoke")
+
+    from infra.sample_events import add_generate_event_parser
+
+    add_generate_event_parser(commands)
 
     events = commands.add_parser("events", help="the events the local buses routed (the cloud's event log)")
     events.add_argument("--follow", "-f", action="store_true")
@@ -311,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         "run": _run_command, "env": lambda a: _env(a.json), "events": _events, "faults": _faults,
         "executions": _executions, "reconcile": _reconcile, "invoke": _invoke, "mail": _mail,
         "replay-archive": _replay_archive, "stock-shards": _stock_shards,
+        "generate-event": _generate_event,
         "emails": _mail,  # the alias of mail (argparse reports the name it was called by)
     }  # fmt: skip
     return commands[args.command](args)

@@ -71,6 +71,9 @@ class CloudConfig:
     persist_dir: Path | None = None
     cache_dir: Path | None = ROOT / ".local" / "cache"  # the template's translation (None: translate every start)
     faults: str | None = None  # the fault spec to start with (infra.faults.spec); None: LOCAL_FAULTS, if set
+    # A `sam local invoke --env-vars` document ({"Parameters": {...}, "<Function>": {...}}) over the
+    # template's variables (infra.awslambda.models.with_env_vars).
+    env_vars: dict[str, Any] = field(default_factory=dict)
 
     @property
     def fault_spec(self) -> str:
@@ -152,6 +155,7 @@ class LocalCloud:
         provisioner = Provisioner(self.endpoints, config.template.parent, config.stack_name)
         self.stack = await asyncio.to_thread(provisioner.provision, translated, parameters)
         mark("provision")
+        _apply_env_vars(self.stack, config.env_vars)
         self.faults = faults = self._fault_control(self.stack)
 
         self.runtime = FunctionRuntime(self.stack.functions, self.endpoints, log_dir=config.log_dir,
@@ -441,6 +445,15 @@ def build_components(
         *notifications.components(stack.bucket_notifications, runtime, endpoints),
         *bus.components(stack.event_rules, runtime, endpoints, event_log),
     ]
+
+
+def _apply_env_vars(stack: LocalStack, env_vars: dict[str, Any]) -> None:
+    """`invoke --env-vars`: the document's variables over the template's, for this cloud's functions."""
+    if env_vars:
+        from infra.awslambda.models import with_env_vars
+
+        for ignored in with_env_vars(stack.functions, env_vars):
+            log.warning("--env-vars: %s is not a variable the template declares; ignored, as sam does", ignored)
 
 
 def environment_for(endpoints: Endpoints) -> dict[str, str]:

@@ -6,7 +6,8 @@ the Lambda Invoke API and the event sources (infra.dynamodb.streams, infra.sqs.e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,3 +37,24 @@ class EventSourceMappingSpec:
     function_name: str
     event_source_arn: str  # a DynamoDB stream ARN or an SQS queue ARN
     properties: dict[str, Any]  # resolved CloudFormation properties (BatchSize, FilterCriteria, ...)
+
+
+def with_env_vars(functions: dict[str, FunctionSpec], env_vars: Mapping[str, Any]) -> list[str]:
+    """Apply a `sam local invoke --env-vars` document to `functions` in place: its "Parameters" object sets
+    variables of every function, an object named after a function (its logical id) that function's, which
+    win. As under sam, only variables the template declares for the function change; the others are
+    returned ("Function.VARIABLE") so the caller can say they were ignored."""
+    for key, values in env_vars.items():
+        if not isinstance(values, Mapping):
+            raise ValueError(f"--env-vars: {key!r} must map variable names to values")
+    ignored = []
+    shared = env_vars.get("Parameters", {})
+    for name, spec in functions.items():
+        wanted = {**shared, **env_vars.get(name, {})}
+        declared = {key: str(value) for key, value in wanted.items() if key in spec.environment}
+        ignored += [f"{name}.{key}" for key in env_vars.get(name, {}) if key not in spec.environment]
+        if declared:
+            functions[name] = replace(spec, environment={**spec.environment, **declared})
+    unknown = set(env_vars) - set(functions) - {"Parameters"}
+    ignored += [f"{name} (not a function of the template)" for name in sorted(unknown)]
+    return ignored

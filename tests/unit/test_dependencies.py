@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SHOP = ROOT / "layers" / "shop" / "python"
 
 # infra: what each package may import besides itself. Top-level modules (cloud.py, __main__.py, launcher.py,
-# moto_server.py, seed.py) put everything together and may import anything.
+# moto_server.py, seed.py, sample_events.py) put everything together and may import anything.
 INFRA_ALLOWED = {
     "core": set(),
     "faults": set(),  # the worker side runs without infra on sys.path; the rest needs nothing else
