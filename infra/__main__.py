@@ -254,6 +254,31 @@ def _run_command(args: argparse.Namespace) -> int:
         raise SystemExit(f"invalid fault spec (--faults / LOCAL_FAULTS): {error}") from None
 
 
+def _add_invoke_parser(commands: Any) -> None:
+    """`invoke`, with the flags of `sam local invoke` (-e, -n, -t, --parameter-overrides)."""
+    invoke = commands.add_parser("invoke", help="invoke one function, like `sam local invoke`")
+    invoke.add_argument("function", help="the function's logical id in the template, e.g. CatalogFunction")
+    invoke.add_argument("-e", "--event", help="JSON event file, or - for standard input (default {})")
+    invoke.add_argument("-n", "--env-vars", type=Path, default=None,
+                        help='JSON of variables over the template\'s: {"Parameters": {...}, "<Function>": {...}} '
+                             "(starts a cloud for this invocation)")
+    invoke.add_argument("-t", "--template", type=Path, default=None,
+                        help="SAM template (default template.yaml; starts a cloud for this invocation)")
+    invoke.add_argument("--invocation-type", default="RequestResponse", choices=["RequestResponse", "Event"])
+    invoke.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE")
+    invoke.add_argument("--faults", metavar="SPEC", default=None, help=f"{FAULTS_HELP}, for a cloud started to invoke")
+
+
+def _stack_target_arguments(
+    command: argparse.ArgumentParser, read: str = "outputs read with CloudFormation", example: str = ""
+) -> None:
+    """--stack-name / --stack-outputs: a deployed stack (or LocalStack's) instead of the running local cloud."""
+    command.add_argument("--stack-name", default=os.environ.get("SHOP_STACK_NAME"), help=f"a deployed stack ({read})")
+    shape = f" ({example})" if example else ""
+    command.add_argument("--stack-outputs", default=os.environ.get("SHOP_STACK_OUTPUTS"),
+                         help=f"a stack's outputs as JSON{shape}; AWS_ENDPOINT_URL* apply")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m infra", description="The marketplace's local cloud.")
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "info"))
@@ -277,17 +302,7 @@ def _parser() -> argparse.ArgumentParser:
     env = commands.add_parser("env", help="print the variables that point SDKs and tests at the cloud")
     env.add_argument("--json", action="store_true")
 
-    invoke = commands.add_parser("invoke", help="invoke one function, like `sam local invoke`")
-    invoke.add_argument("function", help="the function's logical id in the template, e.g. CatalogFunction")
-    invoke.add_argument("-e", "--event", help="JSON event file, or - for standard input (default {})")
-    invoke.add_argument("-n", "--env-vars", type=Path, default=None,
-                        help='JSON of variables over the template\'s: {"Parameters": {...}, "<Function>": {...}} '
-                             "(starts a cloud for this invocation)")
-    invoke.add_argument("-t", "--template", type=Path, default=None,
-                        help="SAM template (default template.yaml; starts a cloud for this invocation)")
-    invoke.add_argument("--invocation-type", default="RequestResponse", choices=["RequestResponse", "Event"])
-    invoke.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE")
-    invoke.add_argument("--faults", metavar="SPEC", default=None, help=f"{FAULTS_HELP}, for a cloud started to invoke")
+    _add_invoke_parser(commands)
 
     from infra.sample_events import add_generate_event_parser
 
@@ -312,25 +327,17 @@ def _parser() -> argparse.ArgumentParser:
     reconcile.add_argument("--payment-window", type=int, default=None,
                            help="PaymentWindowSeconds (default: the stack's parameter)")
     reconcile.add_argument("--no-logs", action="store_true", help="do not scan the local cloud's log files")
-    reconcile.add_argument("--stack-name", default=os.environ.get("SHOP_STACK_NAME"),
-                           help="a deployed stack (outputs and parameters read with CloudFormation)")
-    reconcile.add_argument("--stack-outputs", default=os.environ.get("SHOP_STACK_OUTPUTS"),
-                           help="a stack's outputs as JSON ({\"OrdersTableName\": ...}); AWS_ENDPOINT_URL* apply")
+    _stack_target_arguments(reconcile, "outputs and parameters read with CloudFormation",
+                            '{"OrdersTableName": ...}')
     replay = commands.add_parser(
         "replay-archive", help="re-deliver the stream batches the order archiver gave up on (its failure queue)"
     )
-    replay.add_argument("--stack-name", default=os.environ.get("SHOP_STACK_NAME"),
-                        help="a deployed stack (outputs read with CloudFormation)")
-    replay.add_argument("--stack-outputs", default=os.environ.get("SHOP_STACK_OUTPUTS"),
-                        help="a stack's outputs as JSON; AWS_ENDPOINT_URL* apply")
+    _stack_target_arguments(replay)
     shards = commands.add_parser("stock-shards", help="switch a hot variant's stock to N shard rows (1: off)")
     shards.add_argument("item_id", metavar="ITEM_ID")
     shards.add_argument("shards", type=int, metavar="SHARDS", help="rows taking reservations, 1..32 (1: off)")
     shards.add_argument("--variant", default="default", help="the variant (default: an item without variants)")
-    shards.add_argument("--stack-name", default=os.environ.get("SHOP_STACK_NAME"),
-                        help="a deployed stack (outputs read with CloudFormation)")
-    shards.add_argument("--stack-outputs", default=os.environ.get("SHOP_STACK_OUTPUTS"),
-                        help="a stack's outputs as JSON; AWS_ENDPOINT_URL* apply")
+    _stack_target_arguments(shards)
     faults = commands.add_parser("faults", help="show, set or clear fault injection on the running cloud")
     faults.add_argument("spec", nargs="?", default=None, metavar="SPEC|off|show",
                         help="e.g. dynamodb.conflict=0.2,lambda.kill=SagaFunction:1 (docs/local-cloud.md)")

@@ -143,10 +143,6 @@ class LocalCloud:
         from infra.awslambda.invoke_api import create_lambda_api_app
         from infra.awslambda.workers import FunctionRuntime
         from infra.cloudformation.provision import Provisioner, resolve_parameters
-        from infra.cognito.mail import MAIL_PATH
-        from infra.cognito.mail import http_route as mail_route
-        from infra.events.log import http_route
-
         parameters = resolve_parameters(template, {**local, **self._persisted_parameters(template),
                                                    **config.parameter_overrides})  # fmt: skip
         mark("template")
@@ -164,14 +160,9 @@ class LocalCloud:
             raise processes.ServiceError("the local gateway serves one HTTP API per template")
         # A template without an HTTP API (e.g. a test fixture) still gets the local routes on the gateway port.
         api = self.stack.http_apis[0] if self.stack.http_apis else HttpApiSpec("NoHttpApi", "none", "$default")
-        local_routes = {"/health": self._health_route, EVENTS_PATH: http_route(self.event_log),
-                        FAULTS_PATH: faults.http_get, CALLS_PATH: faults.http_calls, MAIL_PATH: mail_route(moto.url),
-                        TTL_DELETIONS_PATH: ttl_deletions_route(self.ttl_deletions)}  # fmt: skip
-        local_actions = {f"POST {FAULTS_PATH}": faults.http_set, f"DELETE {FAULTS_PATH}": faults.http_clear,
-                         f"DELETE {CALLS_PATH}": faults.http_reset_calls}  # fmt: skip
         self._gateway = create_gateway_app(
-            api, self.runtime, self.endpoints, local_routes=local_routes, local_actions=local_actions,
-            edge=_edge_of(self.stack),
+            api, self.runtime, self.endpoints, local_routes=self._local_routes(faults, moto.url),
+            local_actions=self._local_actions(faults), edge=_edge_of(self.stack),
         )  # fmt: skip
         await self._serve(self._gateway, ports["api"])
         await self._serve(create_lambda_api_app(self.runtime), ports["lambda"])
@@ -189,6 +180,21 @@ class LocalCloud:
         log.info("local cloud up in %.2f s (%s)", self.started_at - began,
                  ", ".join(f"{part} {seconds:.2f}" for part, seconds in self.startup_parts.items()))
         self._write_state_file()
+
+    def _local_routes(self, faults: FaultControl, moto_url: str) -> dict[str, Any]:
+        """The gateway's /_local/... and /health GET routes: the cloud's own views, never a template route."""
+        from infra.cognito.mail import MAIL_PATH
+        from infra.cognito.mail import http_route as mail_route
+        from infra.events.log import http_route
+
+        return {"/health": self._health_route, EVENTS_PATH: http_route(self.event_log),
+                FAULTS_PATH: faults.http_get, CALLS_PATH: faults.http_calls, MAIL_PATH: mail_route(moto_url),
+                TTL_DELETIONS_PATH: ttl_deletions_route(self.ttl_deletions)}  # fmt: skip
+
+    @staticmethod
+    def _local_actions(faults: FaultControl) -> dict[str, Any]:
+        return {f"POST {FAULTS_PATH}": faults.http_set, f"DELETE {FAULTS_PATH}": faults.http_clear,
+                f"DELETE {CALLS_PATH}": faults.http_reset_calls}  # fmt: skip
 
     def _write_state_file(self) -> None:
         if self.config.state_file:

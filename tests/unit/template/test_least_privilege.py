@@ -173,7 +173,7 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
         "s3:BehaviourLakeBucket/events/*": frozenset({"s3:PutObject", "s3:GetObject", "s3:DeleteObject"}),
         "s3:BehaviourLakeBucket/archive/*": frozenset({"s3:PutObject", "s3:GetObject", "s3:DeleteObject"}),
         "s3:BehaviourLakeBucket": frozenset({"s3:ListBucket"}),
-        "sqs:BehaviourCompactionDeadLetterQueue": frozenset({"sqs:SendMessage"}),  # a compaction that failed its retries
+        "sqs:BehaviourCompactionDeadLetterQueue": frozenset({"sqs:SendMessage"}),  # failed compactions
     },
     "RecommendationsFunctionRole": {  # pointer + version rows, new arrivals, purchases; candidates on sale?
         "dynamodb:table/RecommendationsTable": frozenset(
