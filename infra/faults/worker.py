@@ -339,12 +339,7 @@ class WorkerFaults:
             return error_response(url, 400, "ProvisionedThroughputExceededException", THROTTLE_MESSAGE)
         reasons = [dict(THROTTLING_REASON) if (kind, table, key) == throttled else {"Code": "None"}
                    for table, key, _ in _transact_keys(body, self.hash_keys)]  # fmt: skip
-        message = ", ".join(reason["Code"] for reason in reasons)
-        return error_response(
-            url, 400, "TransactionCanceledException",
-            f"Transaction cancelled, please refer cancellation reasons for specific reasons [{message}]",
-            CancellationReasons=reasons,
-        )  # fmt: skip
+        return _transaction_cancelled(url, reasons)
 
     def _conflict(self, url: str, tables: list[str], scope: frozenset[str]) -> Any:
         """TransactionCanceledException with one reason per TransactItem: the conflict on an item of the scoped
@@ -352,12 +347,17 @@ class WorkerFaults:
         candidates = [index for index, table in enumerate(tables) if not scope or table in scope] or [0]
         conflicted = self.rng.choice(candidates)
         reasons = [dict(CONFLICT_REASON) if index == conflicted else {"Code": "None"} for index in range(len(tables))]
-        message = ", ".join(reason["Code"] for reason in reasons)
-        return error_response(
-            url, 400, "TransactionCanceledException",
-            f"Transaction cancelled, please refer cancellation reasons for specific reasons [{message}]",
-            CancellationReasons=reasons,
-        )  # fmt: skip
+        return _transaction_cancelled(url, reasons)
+
+
+def _transaction_cancelled(url: str, reasons: list[dict[str, str]]) -> Any:
+    """TransactionCanceledException as DynamoDB answers it: one reason per TransactItem, their codes in the message."""
+    message = ", ".join(reason["Code"] for reason in reasons)
+    return error_response(
+        url, 400, "TransactionCanceledException",
+        f"Transaction cancelled, please refer cancellation reasons for specific reasons [{message}]",
+        CancellationReasons=reasons,
+    )  # fmt: skip
 
 
 def _transact_keys(request: dict[str, Any], hash_keys: dict[str, str]) -> list[tuple[str, str, float]]:

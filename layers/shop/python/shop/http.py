@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -101,6 +102,30 @@ def with_security_headers(response: dict[str, Any]) -> dict[str, Any]:
     return response
 
 
+class NotModified(Exception):
+    """The client's copy is current: answered 304 by the handler create_app registers, outside the response
+    validation (which checks a 200's body; a 304 has none)."""
+
+    def __init__(self, etag: str) -> None:
+        super().__init__(etag)
+        self.etag = etag
+
+
+NOT_MODIFIED: OpenAPIResponse = {"description": "Unchanged since the ETag named in If-None-Match (no body)"}
+
+
+def conditional(body: BaseModel, if_none_match: str | None, headers: Mapping[str, str] | None = None) -> Response[Any]:
+    """A 200 with a strong ETag, a digest of the body as sent (so any change of it changes the tag), or
+    NotModified when If-None-Match names that tag or "*" (the weak comparison of RFC 9110 13.1.2): a client
+    polling for a change moves no body until there is one."""
+    etag = '"' + hashlib.sha256(body.model_dump_json(by_alias=True).encode()).hexdigest()[:32] + '"'
+    if if_none_match and ("*" in (named := {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")})
+                          or etag in named):  # fmt: skip
+        raise NotModified(etag)
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body,
+                    headers={"ETag": etag, **(headers or {})})  # fmt: skip
+
+
 def create_app() -> ShopResolver:
     """The resolver every function uses: request validation from type hints, our error mapping."""
     app = ShopResolver(enable_validation=True, json_body_deserializer=_parse_json_object)
@@ -136,9 +161,13 @@ def create_app() -> ShopResolver:
         logger.exception("unhandled error")
         return _error_response(InternalError(details={"requestId": app.current_event.request_context.request_id}))
 
+    def render_not_modified(answer: NotModified) -> Response[None]:
+        return Response(status_code=304, headers={"ETag": answer.etag})
+
     # Handlers are looked up along the exception's MRO, so Exception only catches what nothing else does.
     app.exception_handler_manager.update_exception_handlers(
         {
+            NotModified: render_not_modified,
             ShopError: render_shop_error,
             RequestValidationError: render_invalid_request,
             RequestUnsupportedContentType: render_unsupported_content_type,

@@ -5,7 +5,7 @@ GET /items/{itemId}/related.
 """
 
 from shop.recommendations.schemas import HomeRecommendations, RecommendedItem, RelatedItems
-from shop.recommendations.serving import current_version, etag, home, matches, on_event, related
+from shop.recommendations.serving import current_version, home, on_event, related
 
-__all__ = ["HomeRecommendations", "RecommendedItem", "RelatedItems", "current_version", "etag",
-           "home", "matches", "on_event", "related"]  # fmt: skip
+__all__ = ["HomeRecommendations", "RecommendedItem", "RelatedItems", "current_version",
+           "home", "on_event", "related"]  # fmt: skip

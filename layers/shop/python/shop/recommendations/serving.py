@@ -9,7 +9,6 @@ more candidates than an answer shows, so dropping some still fills it.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
@@ -76,20 +75,6 @@ def related(item_id: str, user_id: str | None = None) -> RelatedItems:
         candidates += [(other, score, "same_category") for other, score in (trending.items if trending else [])]
     exclude = _recently_bought(user_id) | {item_id}
     return RelatedItems(item_id=item_id, version=version, items=_corrected(candidates, exclude=exclude))
-
-
-def etag(answer: HomeRecommendations | RelatedItems) -> str:
-    """A strong ETag: a digest of the answer as sent, so any change of a list, an item's price or name, or
-    the serving version changes it."""
-    return '"' + hashlib.sha256(answer.model_dump_json(by_alias=True).encode()).hexdigest()[:32] + '"'
-
-
-def matches(if_none_match: str | None, tag: str) -> bool:
-    """Whether If-None-Match names this ETag (or `*`): the client's copy is current."""
-    if not if_none_match:
-        return False
-    given = {part.strip().removeprefix("W/") for part in if_none_match.split(",")}
-    return "*" in given or tag in given
 
 
 # ---------------------------------------------------------------- near-real-time rows (bus events)
