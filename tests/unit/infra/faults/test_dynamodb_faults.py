@@ -210,8 +210,8 @@ def test_rate_zero_never_injects(faults):
 
 
 def test_an_outage_fails_every_call_to_connect_until_it_ends(faults):
+    client = faults.client()  # made first: the outage's clock starts when it is set
     faults.set("dynamodb.outage=0.3")
-    client = faults.client()
     with pytest.raises(EndpointConnectionError, match="Could not connect to the endpoint URL"):
         client.get_item(TableName="shop-Stock", Key={"pk": {"S": "a"}})
     time.sleep(0.35)
@@ -220,8 +220,8 @@ def test_an_outage_fails_every_call_to_connect_until_it_ends(faults):
 
 
 def test_botocore_rides_out_a_short_outage_with_its_own_retries(faults):
-    faults.set("dynamodb.outage=0.2")
-    client = faults.client(attempts=10)  # legacy back-off: 50, 100, 200 ms, ...
+    client = faults.client(attempts=10)  # legacy back-off: up to 50, 100, 200, 400 ms, ...
+    faults.set("dynamodb.outage=0.5")  # after the client (slow to make on a busy machine): the clock starts here
     client.get_item(TableName="shop-Stock", Key={"pk": {"S": "a"}})
     assert faults.counts()["dynamodb.outage"] >= 2
 
