@@ -82,7 +82,9 @@ class LocalStack:
     ttl_tables: list[TtlTableSpec] = field(default_factory=list)
 
     def physical(self, resource_type: str) -> dict[str, PhysicalResource]:
-        return {key: res for key, res in self.resources.items() if res.type == resource_type}
+        # A copy first: provisioning threads add resources while others read them (dict() copies in one step
+        # under the GIL; iterating the live dict raises "dictionary changed size during iteration").
+        return {key: res for key, res in dict(self.resources).items() if res.type == resource_type}
 
 
 def _raise_unless(error: ClientError, *codes: str) -> None:
