@@ -38,6 +38,27 @@ CALLS_PATH = "/_local/dynamodb-calls"  # served by the gateway: the functions' D
 SEED_VARIABLE = "LOCAL_FAULTS_SEED"  # a fixed seed makes the cloud's own draws (streams, SQS, kills) repeatable
 
 
+def _new_records(path: Path, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """The JSON lines appended to `path` since `offset`, and the offset after them. Workers append these files
+    while we read, so a last line without its newline is left for the next read."""
+    try:
+        with path.open("rb") as file:
+            file.seek(offset)
+            appended = file.read()
+    except OSError:
+        return [], offset
+    complete = appended[: appended.rfind(b"\n") + 1]
+    records = []
+    for line in complete.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records, offset + len(complete)
+
+
 class FaultControl:
     def __init__(self, directory: Path, resources: Resources | None = None, seed: int | None = None) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -158,19 +179,8 @@ class FaultControl:
 
     def counts(self) -> dict[str, int]:
         """Faults injected since the spec was set, per entry key (the cloud's own and the workers')."""
-        try:
-            with self.counts_file.open("rb") as file:
-                file.seek(self._read_offset)
-                appended = file.read()
-        except OSError:
-            appended = b""
-        complete = appended[: appended.rfind(b"\n") + 1]  # a line being written is read next time
-        self._read_offset += len(complete)
-        for line in complete.splitlines():
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
+        records, self._read_offset = _new_records(self.counts_file, self._read_offset)
+        for record in records:
             if record.get("g") == self.generation:
                 self._counts[str(record.get("e"))] += 1
         return {entry.key: self._counts.get(entry.key, 0) for entry in self.spec.entries
@@ -185,19 +195,8 @@ class FaultControl:
         """The functions' DynamoDB calls since reset_calls(), each of botocore's attempts counted: per operation,
         per table (a call touching two tables counts once for each) and in total. Invocations still running
         are counted when they end."""
-        try:
-            with self.calls_file.open("rb") as file:
-                file.seek(self._calls_offset)
-                appended = file.read()
-        except OSError:
-            appended = b""
-        complete = appended[: appended.rfind(b"\n") + 1]
-        self._calls_offset += len(complete)
-        for line in complete.splitlines():
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
+        records, self._calls_offset = _new_records(self.calls_file, self._calls_offset)
+        for record in records:
             self._operations.update(record.get("o", {}))
             self._tables.update(record.get("t", {}))
         return {"total": sum(self._operations.values()), "operations": dict(self._operations.most_common()),

@@ -1,21 +1,16 @@
 """The DynamoDB fault hook (infra.faults.worker) on real boto3 and pynamodb clients.
 
-The hook answers before anything is sent, so injected calls need no server. A call the hook lets through
-is answered by `dynamodb_answers_ok`, a before-send handler registered after it that stands in for
-DynamoDB with an empty 200; nothing listens at the endpoint. What the tests check is what botocore's
+The clients are tests/unit/infra/faults/faulted_clients.py's: a call the hook lets through is answered by an
+empty 200 standing in for DynamoDB. What the tests check is what botocore's
 parsing and retries and pynamodb's exception mapping make of the hook's answers.
 """
 
 from __future__ import annotations
 
-import random
 import time
 from typing import Any
 
-import boto3
 import pytest
-from botocore.awsrequest import AWSResponse
-from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.session import Session
 from pynamodb.attributes import UnicodeAttribute
@@ -24,51 +19,16 @@ from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from infra.faults.control import FaultControl
 from infra.faults.spec import Resources
-from infra.faults.worker import WorkerFaults, attach, install
+from infra.faults.worker import install
+from tests.unit.infra.faults.faulted_clients import ENDPOINT, FaultedWorker
 
-ENDPOINT = "http://127.0.0.1:9"  # nothing listens: a call that got there would fail to connect
 STACK = Resources(tables={"Stock": "shop-Stock", "Orders": "shop-Orders"})
-CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local", "region_name": "us-east-1"}
-
-
-class _Body:
-    def stream(self, **_: Any) -> Any:
-        yield b"{}"
-
-
-def dynamodb_answers_ok(request: Any, **_: Any) -> AWSResponse:
-    return AWSResponse(request.url, 200, {"Content-Type": "application/x-amz-json-1.0"}, _Body())
-
-
-class Faults:
-    """A cloud's FaultControl and one worker's view of it, on a seeded draw."""
-
-    def __init__(self, tmp_path: Any) -> None:
-        self.control = FaultControl(tmp_path / "faults", STACK)
-        self.worker = WorkerFaults(str(self.control.spec_file), str(self.control.counts_file), random.Random(1))  # noqa: S311
-
-    def set(self, spec: str) -> None:
-        self.control.set(spec)
-        self.worker.refresh()
-
-    def counts(self) -> dict[str, int]:
-        return self.control.counts()
-
-    def client(self, attempts: int = 1) -> Any:
-        """A boto3 DynamoDB client with the hook; botocore's legacy retries (DynamoDB's default mode) with
-        `attempts` attempts, so that a throttled call gives up quickly."""
-        config = Config(retries={"mode": "legacy", "total_max_attempts": attempts})
-        client = boto3.client("dynamodb", endpoint_url=ENDPOINT, config=config, **CREDENTIALS)
-        attach(client, self.worker)
-        client.meta.events.register("before-send.dynamodb.*", dynamodb_answers_ok)
-        return client
 
 
 @pytest.fixture
 def faults(tmp_path):
-    return Faults(tmp_path)
+    return FaultedWorker(tmp_path, STACK)
 
 
 def _put(table: str, key: str = "a") -> dict[str, Any]:

@@ -1,18 +1,15 @@
 """The partition-limit emulation (dynamodb.partition-writes / -reads, infra.faults.worker.PartitionBuckets) on
 real boto3 clients, and the call counts the same hook keeps.
 
-As in test_dynamodb_faults.py, a call the hook lets through is answered by an empty 200 standing in for
-DynamoDB. The buckets' clock is a fake one the test moves, so that what is throttled does not depend on how
-fast the machine runs the loop."""
+As in test_dynamodb_faults.py, the clients are faulted_clients.py's. The buckets' clock is a fake one the test
+moves, so that what is throttled does not depend on how fast the machine runs the loop."""
 
 from __future__ import annotations
 
 import random
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.session import Session
 from pynamodb.attributes import UnicodeAttribute
@@ -21,11 +18,10 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from infra.faults.control import FaultControl
 from infra.faults.spec import FaultSpecError, Resources, parse
-from infra.faults.worker import WorkerFaults, attach, install
+from infra.faults.worker import install
 from shop.dynamodb import cancellation, transient
-from tests.unit.infra.faults.test_dynamodb_faults import CREDENTIALS, ENDPOINT, dynamodb_answers_ok
+from tests.unit.infra.faults.faulted_clients import ENDPOINT, FaultedWorker, dynamodb_answers_ok
 
 STACK = Resources(
     tables={"Stock": "shop-Stock", "Orders": "shop-Orders"},
@@ -41,29 +37,14 @@ class FakeClock:
         return self.now
 
 
-class Limits:
-    """A cloud's FaultControl and one worker's view of it, the worker's buckets on a clock the test moves."""
+class Limits(FaultedWorker):
+    """A FaultedWorker whose partition buckets run on a clock the test moves."""
 
     def __init__(self, tmp_path: Any) -> None:
-        self.control = FaultControl(tmp_path / "faults", STACK)
-        self.worker = WorkerFaults(
-            str(self.control.spec_file), str(self.control.counts_file), random.Random(1),  # noqa: S311
-            calls_file=str(self.control.calls_file), buckets_file=str(self.control.buckets_file),
-        )  # fmt: skip
+        super().__init__(tmp_path, STACK)
         self.clock = FakeClock()
         assert self.worker.buckets is not None
         self.worker.buckets.clock = self.clock
-
-    def set(self, spec: str) -> None:
-        self.control.set(spec)
-        self.worker.refresh()
-
-    def client(self) -> Any:
-        config = Config(retries={"mode": "legacy", "total_max_attempts": 1})
-        client = boto3.client("dynamodb", endpoint_url=ENDPOINT, config=config, **CREDENTIALS)
-        attach(client, self.worker)
-        client.meta.events.register("before-send.dynamodb.*", dynamodb_answers_ok)
-        return client
 
 
 @pytest.fixture
