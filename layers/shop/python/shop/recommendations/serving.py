@@ -9,14 +9,14 @@ more candidates than an answer shows, so dropping some still fills it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
 from typing import Any
 
 from shop import clock
 from shop.catalog.tables import Item
 from shop.inventory import DEFAULT_VARIANT
-from shop.inventory.tables import Stock
+from shop.inventory.shards import read_rows
 from shop.recommendations import tables as keys
 from shop.recommendations.schemas import (
     HomeRecommendations,
@@ -53,7 +53,7 @@ def home(user_id: str | None) -> HomeRecommendations:
     else:
         trending = _get(keys.trending_key(version, None), keys.TRENDING) if version else None
         candidates = [(item, score, "trending") for item, score in (trending.items if trending else [])]
-    items = _corrected(candidates, exclude=_recently_bought(user_id))
+    items = _corrected([candidates], exclude=_recently_bought(user_id))
     categories: list[str | None] = list(dict.fromkeys(item.category for item in items if item.category))
     return HomeRecommendations(strategy=strategy, version=version, items=items,
                                new_arrivals=_new_arrivals(categories[:3] or [None]))  # fmt: skip
@@ -63,18 +63,25 @@ def related(item_id: str, user_id: str | None = None) -> RelatedItems:
     """Items to show next to one: bought together, then viewed together (both by significance), then the
     same category (its new arrivals, then its trending items), without the item itself or repeats."""
     version = current_version()
-    row = _get(keys.item_key(version, item_id), keys.RELATED) if version else None
-    candidates: list[Candidate] = []
-    if row:
-        candidates += [(other, score, "bought_together") for other, score in row.bought_together or []]
-        candidates += [(other, score, "viewed_together") for other, score in row.viewed_together or []]
-    item = next(iter(Item.batch_get([item_id])), None)
-    if item is not None and item.category:
-        candidates += [(other, None, "same_category") for other in _new_arrival_ids(item.category)]
-        trending = _get(keys.trending_key(version, item.category), keys.TRENDING) if version else None
-        candidates += [(other, score, "same_category") for other, score in (trending.items if trending else [])]
     exclude = _recently_bought(user_id) | {item_id}
-    return RelatedItems(item_id=item_id, version=version, items=_corrected(candidates, exclude=exclude))
+    return RelatedItems(item_id=item_id, version=version,
+                        items=_corrected(_related_candidates(version, item_id), exclude=exclude))  # fmt: skip
+
+
+def _related_candidates(version: str | None, item_id: str) -> Iterator[list[Candidate]]:
+    """The candidates of `related` in order, as lists read when they are needed: the job's RELATED row,
+    then the same-category fallbacks (the item's own row for its category, its new arrivals, its trending
+    list), which an item with history seldom needs."""
+    row = _get(keys.item_key(version, item_id), keys.RELATED) if version else None
+    if row:
+        yield [(other, score, "bought_together") for other, score in row.bought_together or []] + [
+            (other, score, "viewed_together") for other, score in row.viewed_together or []]
+    item = next(iter(Item.batch_get([item_id])), None)
+    if item is None or not item.category:
+        return
+    trending = _get(keys.trending_key(version, item.category), keys.TRENDING) if version else None
+    yield [(other, None, "same_category") for other in _new_arrival_ids(item.category)] + [
+        (other, score, "same_category") for other, score in (trending.items if trending else [])]
 
 
 # ---------------------------------------------------------------- near-real-time rows (bus events)
@@ -106,33 +113,43 @@ def on_event(envelope: Mapping[str, Any]) -> int:
 
 
 # ---------------------------------------------------------------- corrections
-def _corrected(candidates: Iterable[Candidate], *, exclude: set[str]) -> list[RecommendedItem]:
-    """The first ANSWER_SIZE candidates that are on sale and in stock, in order, each once."""
-    ordered: dict[str, Candidate] = {}
-    for candidate in candidates:
-        if candidate[0] not in exclude:
-            ordered.setdefault(candidate[0], candidate)
+def _corrected(sources: Iterable[list[Candidate]], *, exclude: set[str]) -> list[RecommendedItem]:
+    """The first ANSWER_SIZE candidates that are on sale and in stock, in order, each once. `sources` are
+    lists of candidates in order of preference; the next is drawn only when those before it left the answer
+    short, and each is checked in slices (a batch read each), most answers needing only the first."""
+    seen = set(exclude)
     shown: list[RecommendedItem] = []
-    pending = list(ordered.values())
-    while pending and len(shown) < ANSWER_SIZE:  # read in slices: most answers need only the first one
-        batch, pending = pending[: ANSWER_SIZE * 2], pending[ANSWER_SIZE * 2 :]
-        on_sale = _on_sale([item_id for item_id, _, _ in batch])
-        for item_id, score, reason in batch:
-            item = on_sale.get(item_id)
-            if item is not None and len(shown) < ANSWER_SIZE:
-                shown.append(RecommendedItem(item_id=item_id, name=item.name, price=int(item.price),
-                                             currency=item.currency, category=item.category, reason=reason,
-                                             score=None if score is None else round(float(score), 6)))  # fmt: skip
+    for source in sources:
+        fresh = []  # each item's first candidate: its best reason
+        for candidate in source:
+            if candidate[0] not in seen:
+                seen.add(candidate[0])
+                fresh.append(candidate)
+        for start in range(0, len(fresh), ANSWER_SIZE * 2):
+            if len(shown) >= ANSWER_SIZE:
+                break
+            batch = fresh[start : start + ANSWER_SIZE * 2]
+            on_sale = _on_sale([item_id for item_id, _, _ in batch])
+            for item_id, score, reason in batch:
+                item = on_sale.get(item_id)
+                if item is not None and len(shown) < ANSWER_SIZE:
+                    shown.append(RecommendedItem(item_id=item_id, name=item.name, price=int(item.price),
+                                                 currency=item.currency, category=item.category, reason=reason,
+                                                 score=None if score is None else round(float(score), 6)))  # fmt: skip
+        if len(shown) >= ANSWER_SIZE:
+            break
     return shown
 
 
 def _on_sale(item_ids: list[str]) -> dict[str, Item]:
     """The items among these that are ACTIVE with at least one unit available: one batch read of the items,
-    one of their stock rows."""
+    one of their stock rows (and one more of the shard rows of sharded variants, whose units are their rows'
+    sum: a sharded variant's home row may hold none of them)."""
     items = {item.item_id: item for item in Item.batch_get(item_ids) if item.status == "ACTIVE"} if item_ids else {}
     stock_keys = [(item.item_id, variant) for item in items.values()
                   for variant in ([v.variant_id for v in item.variants] or [DEFAULT_VARIANT])]  # fmt: skip
-    in_stock = {row.item_id for row in Stock.batch_get(stock_keys) if int(row.available) > 0} if stock_keys else set()
+    rows = read_rows(stock_keys, consistent=False) if stock_keys else {}
+    in_stock = {item_id for (item_id, _), variant_rows in rows.items() if variant_rows.total_available > 0}
     return {item_id: item for item_id, item in items.items() if item_id in in_stock}
 
 
