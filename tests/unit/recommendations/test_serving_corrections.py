@@ -128,9 +128,21 @@ def test_a_new_listing_is_in_its_categorys_new_arrivals_until_its_row_expires() 
     assert serving.on_event(created) == 2  # its category's row and every category's
     assert [arrival.item_id for arrival in serving.home(None).new_arrivals] == ["fresh"]
     expired = int((clock.now() - timedelta(seconds=1)).timestamp())
-    for row in Recommendation.query(keys.new_arrivals_key("mugs")):
+    for row in Recommendation.query(keys.new_arrival_key("mugs", "fresh")):
         row.update(actions=[Recommendation.expires_at.set(expired)])
     assert serving.home(None).new_arrivals == []  # TTL deletes within days: the expired row is skipped
+
+
+def test_every_categorys_new_arrivals_are_spread_over_keys_and_read_back_newest_first() -> None:
+    start = clock.now() - timedelta(minutes=30)
+    for n in range(12):
+        item_id = listed(f"n{n:02d}", category=f"c{n}")
+        at = (start + timedelta(minutes=n)).isoformat()
+        serving.on_event({"id": f"e{n}", "type": "ItemCreated", "occurredAt": at,
+                          "data": {"itemId": item_id, "category": f"c{n}", "createdAt": at}})  # fmt: skip
+    used = {row.pk for key in keys.new_arrivals_keys(None) for row in Recommendation.query(key)}
+    assert len(used) > 1  # no single partition takes every listing
+    assert serving._new_arrival_ids(None, limit=5) == [f"n{n:02d}" for n in (11, 10, 9, 8, 7)]
 
 
 def test_same_category_fallbacks_are_read_only_when_the_related_lists_leave_the_answer_short(

@@ -94,7 +94,7 @@ def on_event(envelope: Mapping[str, Any]) -> int:
     if envelope.get("type") == ITEM_CREATED:
         expires = int((now + timedelta(days=NEW_ARRIVAL_DAYS)).timestamp())
         created = str(data.get("createdAt") or envelope.get("occurredAt"))
-        rows = [Recommendation(keys.new_arrivals_key(category), f"{created}#{data['itemId']}",
+        rows = [Recommendation(keys.new_arrival_key(category, data["itemId"]), f"{created}#{data['itemId']}",
                                item_id=data["itemId"], expires_at=expires)
                 for category in dict.fromkeys([data.get("category"), None])]  # fmt: skip
     elif envelope.get("type") == ORDER_CONFIRMED:
@@ -160,10 +160,14 @@ def _recently_bought(user_id: str | None) -> set[str]:
 
 
 def _new_arrival_ids(category: str | None, limit: int = ANSWER_SIZE * 2) -> list[str]:
+    """The newest first: one query for a category, one per shard (merged by sort key, which starts with the
+    listing time) for every category's."""
     now = clock.now().timestamp()
-    rows = Recommendation.query(keys.new_arrivals_key(category), scan_index_forward=False, limit=limit)
+    rows = [row for key in keys.new_arrivals_keys(category)
+            for row in Recommendation.query(key, scan_index_forward=False, limit=limit)]  # fmt: skip
+    rows.sort(key=lambda row: str(row.sk), reverse=True)
     # The TTL service deletes expired rows within days, not at once: an expired row is skipped here.
-    return [str(row.item_id) for row in rows if row.expires_at is None or row.expires_at > now]
+    return [str(row.item_id) for row in rows if row.expires_at is None or row.expires_at > now][:limit]
 
 
 def _new_arrivals(categories: list[str | None]) -> list[NewArrival]:

@@ -8,7 +8,8 @@ says which version serves, and the near-real-time rows the event consumer keeps.
 | `<version>#item#<itemId>` | `RELATED` | `boughtTogether`, `viewedTogether`: [[itemId, score], ...] |
 | `<version>#user#<userId>` | `HOME` | `items`: the user's ALS affinities, [[itemId, score], ...] |
 | `<version>#trending#<category or *>` | `TRENDING` | `items`: trending with time decay |
-| `new#<category or *>` | `<createdAt>#<itemId>` | new arrivals from ItemCreated (TTL) |
+| `new#<category>` | `<createdAt>#<itemId>` | a category's new arrivals from ItemCreated (TTL) |
+| `new#*#<0..7>` | `<createdAt>#<itemId>` | every category's, spread over NEW_ARRIVAL_SHARDS keys (TTL) |
 | `bought#<userId>` | `<itemId>` | the user's recent purchases from OrderConfirmed (TTL) |
 
 Lists are JSON text: the job writes them with boto3 from Spark's executors and the API reads them back
@@ -16,6 +17,8 @@ whole, so one attribute per list is both the cheapest write and read.
 """
 
 from __future__ import annotations
+
+import zlib
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
@@ -40,8 +43,21 @@ def trending_key(version: str, category: str | None) -> str:
     return f"{version}#trending#{category or ALL_CATEGORIES}"
 
 
-def new_arrivals_key(category: str | None) -> str:
-    return f"new#{category or ALL_CATEGORIES}"
+NEW_ARRIVAL_SHARDS = 8  # the all-categories list takes every listing's write: one key would be a hot partition
+
+
+def new_arrivals_keys(category: str | None) -> list[str]:
+    """The keys that hold a category's new arrivals (one), or every category's (NEW_ARRIVAL_SHARDS)."""
+    if category:
+        return [f"new#{category}"]
+    return [f"new#{ALL_CATEGORIES}#{shard}" for shard in range(NEW_ARRIVAL_SHARDS)]
+
+
+def new_arrival_key(category: str | None, item_id: str) -> str:
+    """The one key an item's new-arrival row goes to: its category's, or its shard of every category's
+    (a stable hash of the item id, so a redelivered ItemCreated rewrites the same row)."""
+    keys = new_arrivals_keys(category)
+    return keys[zlib.crc32(item_id.encode()) % len(keys)]
 
 
 def bought_key(user_id: str) -> str:
