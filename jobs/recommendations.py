@@ -51,6 +51,7 @@ PARAMETERS = {"weights": WEIGHTS, "minSupport": MIN_SUPPORT, "maxBasket": MAX_BA
               "topTrending": TOP_TRENDING, "topPersonal": TOP_PERSONAL, "halfLife": TRENDING_HALF_LIFE_HOURS,
               "als": ALS_PARAMS}  # fmt: skip
 ALL_CATEGORIES = "*"
+VISITOR_IDENTIFIED = "VisitorIdentified"  # shop.events: an anonymous visitor signed in to an account
 
 
 # ---------------------------------------------------------------- the significance score
@@ -101,16 +102,34 @@ def _first(frame: DataFrame) -> Any:
 
 
 def clean(events: DataFrame, *, days: int | None = None) -> DataFrame:
-    """The input as the algorithms read it: one row per event id, rows without a user or item dropped
-    (a search's own row has no item), and only the last `days` before the newest event."""
+    """The input as the algorithms read it: one row per event id, a visitor's rows under the account it
+    signed in to (VisitorIdentified), and only the last `days` before the newest event. Rows without a
+    user or an item stay (a search's own row has no item); each algorithm keeps the ones it reads."""
+    if "visitorId" not in events.columns:  # a lake written before the column was added
+        events = events.withColumn("visitorId", F.lit(None).cast("string"))
     rows = (events.where(F.col("eventId").isNotNull())
             .dropDuplicates(["eventId"])
-            .select("eventId", "eventType", "occurredAt", "userId", "itemId", "category"))  # fmt: skip
+            .select("eventId", "eventType", "occurredAt", "userId", "itemId", "category", "visitorId"))  # fmt: skip
+    rows = as_accounts(rows)
     if days is not None:
         newest = _first(rows.agg(F.max("occurredAt")))[0]
         if newest is not None:
             rows = rows.where(F.col("occurredAt") >= F.lit(newest - timedelta(days=days)))
     return rows
+
+
+def as_accounts(rows: DataFrame) -> DataFrame:
+    """Rows whose user is a visitor id that later signed in, under that account instead (the visitor's last
+    VisitorIdentified names it), before and after the sign-in alike. The VisitorIdentified rows stay (no
+    algorithm reads a row without an item) so that a new sign-in makes a new version."""
+    signed_in = F.col("eventType") == VISITOR_IDENTIFIED
+    latest = Window.partitionBy("visitorId").orderBy(F.col("occurredAt").desc(), F.col("eventId").desc())
+    links = (rows.where(signed_in & F.col("visitorId").isNotNull() & F.col("userId").isNotNull())
+             .withColumn("rank", F.row_number().over(latest)).where(F.col("rank") == 1)
+             .select(F.col("visitorId").alias("linkedVisitor"), F.col("userId").alias("account")))  # fmt: skip
+    linked = rows.join(F.broadcast(links), F.col("userId") == F.col("linkedVisitor"), "left")
+    return linked.withColumn("userId", F.coalesce(F.col("account"), F.col("userId"))).drop(
+        "linkedVisitor", "account", "visitorId")
 
 
 def co_occurrence(baskets: DataFrame, *, top: int = TOP_RELATED, min_support: int = MIN_SUPPORT) -> DataFrame:

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shop import accounts, http
+from shop import accounts, events, http
 from shop.accounts.schemas import (
     AddressBook,
     AddressChange,
@@ -56,7 +56,12 @@ def register(registration: Annotated[Registration, Body()]) -> Response[NewAccou
     ),
 )
 def login(credentials: Annotated[Credentials, Body()]) -> Tokens:
-    return accounts.login(credentials)
+    tokens = accounts.login(credentials)
+    visitor_id = http.anonymous_visitor(app)
+    if visitor_id:  # what the visitor did before signing in becomes the account's (off the critical path)
+        events.emit_behaviour(events.VISITOR_IDENTIFIED, {"visitorId": visitor_id},
+                              user_id=accounts.subject_of(tokens.id_token))  # fmt: skip
+    return tokens
 
 
 @app.post(

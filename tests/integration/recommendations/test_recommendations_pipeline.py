@@ -60,12 +60,20 @@ def test_behaviour_reaches_the_lake_the_job_and_the_api(
     for visitor in others:
         assert api.get(f"/items/{gone}", headers={"X-Visitor-Id": visitor}).status_code == 200
 
+    # The second visitor signs in to an account: what it did as a visitor is the account's (VisitorIdentified).
+    account = register(api, "buyer")
+    signed_in = api.post("/auth/login", json={"email": account.email, "password": account.password},
+                         headers={"X-Visitor-Id": visitors[1]})  # fmt: skip
+    assert signed_in.status_code == 200, signed_in.text
+
     def arrived() -> list[dict[str, Any]] | None:
         rows = lake_rows(stack)
         views = {r["eventId"] for r in rows if r["eventType"] == "ItemViewed" and r["itemId"] in (first, second, gone)}
-        return rows if len(views) == len(visitors) * (2 * ROUNDS + 1) + len(others) else None
+        linked = any(r["eventType"] == "VisitorIdentified" and r["visitorId"] == f"visitor_{visitors[1]}"
+                     and r["userId"] == account.user_id for r in rows)  # fmt: skip
+        return rows if linked and len(views) == len(visitors) * (2 * ROUNDS + 1) + len(others) else None
 
-    rows = eventually(arrived, timeout=60, interval=1, message="the views in the lake, as Parquet")
+    rows = eventually(arrived, timeout=60, interval=1, message="the views and the sign-in in the lake, as Parquet")
     view = next(r for r in rows if r["eventType"] == "ItemViewed" and r["itemId"] == first)
     assert view["userId"] in {f"visitor_{v}" for v in visitors}
     assert (view["category"], view["schemaVersion"]) == (category, 1)
@@ -85,6 +93,8 @@ def test_behaviour_reaches_the_lake_the_job_and_the_api(
     # Home: personalised for a visitor the job knows, trending for anyone else; no inactive item either way.
     home = api.get("/recommendations/home", headers={"X-Visitor-Id": visitors[0]})
     assert home.json()["strategy"] == "personalised" and gone not in ids(home)
+    mine = api.get("/me/recommendations", headers={"Authorization": f"Bearer {signed_in.json()['accessToken']}"})
+    assert mine.json()["strategy"] == "personalised"  # the visitor's views, now the account's
     anonymous = api.get("/recommendations/home")
     assert anonymous.json()["strategy"] == "trending" and second in ids(anonymous) and gone not in ids(anonymous)
 

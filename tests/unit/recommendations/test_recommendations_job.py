@@ -149,3 +149,21 @@ def test_the_same_input_makes_the_same_version_whatever_its_order_or_duplicates(
     redelivered = shuffled + shuffled[:500]
     assert job.version_of(job.clean(frame(spark, redelivered))) == outputs.version
     assert job.version_of(job.clean(frame(spark, shuffled[1:]))) != outputs.version
+
+
+def test_a_visitors_behaviour_is_the_accounts_once_it_signs_in(spark: SparkSession) -> None:
+    moment = synthetic.NOW
+
+    def row(event_id: str, event_type: str, user: str, item: str | None = None, **extra: Any) -> dict[str, Any]:
+        return {"eventId": event_id, "eventType": event_type, "occurredAt": moment, "userId": user,
+                "itemId": item, "category": "mugs" if item else None, **extra}  # fmt: skip
+
+    before = [row("e1", "ItemViewed", "visitor_v", "A"), row("e2", "AddedToCart", "visitor_v", "B"),
+              row("e3", "ItemViewed", "visitor_w", "A"), row("e4", "Purchased", "user_u", "C")]  # fmt: skip
+    link = row("e5", "VisitorIdentified", "user_u", visitorId="visitor_v")
+    cleaned = job.clean(frame(spark, [*before, link]))
+    users = {r.eventId: r.userId for r in cleaned.collect()}
+    assert users == {"e1": "user_u", "e2": "user_u", "e3": "visitor_w", "e4": "user_u", "e5": "user_u"}
+    affinity = {(r.userId, r.itemId) for r in job.affinities(cleaned).collect()}
+    assert affinity == {("user_u", "A"), ("user_u", "B"), ("user_u", "C"), ("visitor_w", "A")}
+    assert job.version_of(cleaned) != job.version_of(job.clean(frame(spark, before)))  # a sign-in is new input

@@ -58,6 +58,7 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
         # ... and archived orders: each document rewritten without the address, its earlier versions erased
         "s3:OrderArchiveBucket/orders/*": frozenset({"s3:GetObject", "s3:PutObject", "s3:DeleteObjectVersion"}),
         "s3:OrderArchiveBucket": frozenset({"s3:ListBucketVersions"}),
+        BEHAVIOUR: frozenset({"events:PutEvents"}),  # VisitorIdentified at login
     },
     "AccountEventsFunctionRole": {  # Profiles stream -> AccountDeleted, published once (its dedup records)
         **idempotency(), "events:event-bus/ShopEventBus": frozenset({"events:PutEvents"}),

@@ -98,10 +98,13 @@ ITEM_VIEWED = "ItemViewed"  # data: itemId, category
 SEARCH_PERFORMED = "SearchPerformed"  # data: term, category, resultsShown (the item ids on the page)
 ADDED_TO_CART = "AddedToCart"  # data: itemId, quantity
 WISHLISTED = "Wishlisted"  # data: itemId
+# A sign-in from a client that sent X-Visitor-Id: what that anonymous visitor did is the account's from now
+# on, and the job reads it so (jobs/recommendations.py, clean). data: visitorId
+VISITOR_IDENTIFIED = "VisitorIdentified"
 # Purchases are not emitted by a handler: the lake derives one row per order line from OrderConfirmed,
 # an outbox event (once per confirmed order, never lost), so a purchase is as durable as the order.
 PURCHASED = "Purchased"  # data: itemId, quantity, orderId
-BEHAVIOUR_EVENTS = (ITEM_VIEWED, SEARCH_PERFORMED, ADDED_TO_CART, WISHLISTED)
+BEHAVIOUR_EVENTS = (ITEM_VIEWED, SEARCH_PERFORMED, ADDED_TO_CART, WISHLISTED, VISITOR_IDENTIFIED)
 
 _behaviour_sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="behaviour")
 _log = logging.getLogger(__name__)

@@ -226,7 +226,12 @@ def visitor(app: APIGatewayHttpResolver) -> str | None:
     try:
         return authenticated_caller(app).user_id
     except UnauthorizedError:
-        pass
+        return anonymous_visitor(app)
+
+
+def anonymous_visitor(app: APIGatewayHttpResolver) -> str | None:
+    """The client's X-Visitor-Id as behaviour events name it (`visitor_<id>`), signed in or not; None when
+    absent or malformed."""
     given = _header(app.current_event.raw_event, VISITOR_HEADER)
     return f"visitor_{given}" if given and _VISITOR_ID.match(given) else None
 

@@ -27,6 +27,7 @@ from shop.accounts.user_pool import (
     refresh,
     register,
     resend_email_code,
+    subject_of,
     verify_email,
 )
 
@@ -53,6 +54,7 @@ __all__ = [
     "require_verified_seller_email",
     "resend_email_code",
     "shipping_for",
+    "subject_of",
     "tax_region_of",
     "verify_email",
 ]

@@ -49,6 +49,7 @@ SCHEMA = pa.schema([
     ("resultsShown", pa.list_(pa.string())),
     ("quantity", pa.int32()),
     ("orderId", pa.string()),
+    ("visitorId", pa.string()),  # VisitorIdentified: the anonymous id whose rows are now userId's
 ])  # fmt: skip
 
 
@@ -73,12 +74,14 @@ def rows_of(envelope: Mapping[str, Any]) -> list[dict[str, Any]]:
         str(envelope["id"]), str(envelope["type"]), int(data.get("schemaVersion", 1)), occurred,
         user_id=data.get("userId"), item_id=data.get("itemId"), category=data.get("category"),
         term=data.get("term"), results_shown=data.get("resultsShown"), quantity=data.get("quantity"),
+        visitor_id=data.get("visitorId"),
     )]  # fmt: skip
 
 
 def _row(event_id: str, event_type: str, version: int, occurred: datetime, **fields: Any) -> dict[str, Any]:
     names = {"user_id": "userId", "item_id": "itemId", "category": "category", "term": "term",
-             "results_shown": "resultsShown", "quantity": "quantity", "order_id": "orderId"}  # fmt: skip
+             "results_shown": "resultsShown", "quantity": "quantity", "order_id": "orderId",
+             "visitor_id": "visitorId"}  # fmt: skip
     row: dict[str, Any] = {name: None for name in names.values()}
     row.update({names[key]: value for key, value in fields.items()})
     row.update(eventId=event_id, eventType=event_type, schemaVersion=version, occurredAt=occurred)
