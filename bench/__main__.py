@@ -192,7 +192,7 @@ SECTIONS = {
     "Event delivery (issue: local cloud, part 2)": ("streams", "queues", "eventbridge", "stepfunctions"),
     "Services (issues: catalog and search; checkout)": ("search", "checkout"),
     "Order history (issue: order history at scale)": ("orders",),
-    "Recommendations (issue: recommendations)": ("recommendations",),
+    "Recommendations (issue: recommendations)": ("recommendations", "recommendations_scale"),
     "At rest (issue: one house to live in)": ("idle",),
     "Start-up (issue: deployable and portable)": ("startup",),
 }
