@@ -22,6 +22,7 @@ import os
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +121,7 @@ def run(workdir: Path, _bench_repeats: int = 1) -> list[str]:
     return lines
 
 
-def _median(runs: Any) -> dict[str, float | int]:
+def _median(runs: Iterable[dict[str, float | int]]) -> dict[str, float | int]:
     samples = list(runs)
     return sorted(samples, key=lambda sample: sample["build_s"] + sample["rows_s"])[len(samples) // 2]
 
