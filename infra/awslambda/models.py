@@ -51,8 +51,10 @@ def function_reference(name_or_arn: str) -> str:
     """`name` or `name:qualifier` for a function name, a partial or a full ARN, qualified or not: the short
     form the runtime resolves (FunctionRuntime.resolve) and the event sources show in their logs."""
     parts = name_or_arn.split(":")
-    if "function" in parts[:-1]:
-        parts = parts[parts.index("function") + 1 :]
+    if parts[0] == "arn" and len(parts) >= 7:  # arn:aws:lambda:REGION:ACCOUNT:function:name[:qualifier]
+        parts = parts[6:]
+    elif len(parts) >= 3 and parts[1] == "function":  # ACCOUNT:function:name[:qualifier]
+        parts = parts[2:]
     return ":".join(parts)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from infra.awslambda.models import AliasSpec, FunctionSpec
+from infra.awslambda.models import AliasSpec, FunctionSpec, function_reference
 from infra.awslambda.workers import FunctionNotFound, FunctionRuntime, InvokeResult
 
 Body = dict[str, Any]
@@ -332,6 +332,10 @@ def test_resolve_names_versions_and_aliases(make_spec, endpoints):
     assert runtime.invoked_arn("EchoFunction:live", second) == f"{arn}:live"
     assert runtime.invoked_arn("EchoFunction", latest) == arn
     assert runtime.entry_points() == ["EchoFunction:live"]
+    # the short form mappings and routes keep (they kept only an ARN's last segment: the qualifier)
+    assert [function_reference(name) for name in (f"{arn}:live", arn, "123456789012:function:EchoFunction:1",
+                                                  "EchoFunction:$LATEST", "function:live")] == [
+        "EchoFunction:live", "EchoFunction", "EchoFunction:1", "EchoFunction:$LATEST", "function:live"]  # fmt: skip
 
 
 def test_a_version_runs_in_workers_of_its_own_that_know_their_version(make_spec, endpoints):
