@@ -155,6 +155,7 @@ class LocalCloud:
         self.faults = faults = self._fault_control(self.stack)
 
         self.runtime = FunctionRuntime(self.stack.functions, self.endpoints, log_dir=config.log_dir,
+                                       versions=self.stack.function_versions, aliases=self.stack.aliases,
                                        activity=self.activity, faults=self.faults)  # fmt: skip
         if len(self.stack.http_apis) > 1:
             raise processes.ServiceError("the local gateway serves one HTTP API per template")
@@ -310,7 +311,7 @@ class LocalCloud:
 
     async def _prewarm_one_by_one(self) -> None:
         assert self.runtime is not None
-        for name in list(self.runtime.functions):
+        for name in self.runtime.entry_points():
             await self.runtime.prewarm([name])
 
     async def _serve(self, app: Any, port: int) -> None:
@@ -458,7 +459,7 @@ def _apply_env_vars(stack: LocalStack, env_vars: dict[str, Any]) -> None:
     if env_vars:
         from infra.awslambda.models import with_env_vars
 
-        for ignored in with_env_vars(stack.functions, env_vars):
+        for ignored in with_env_vars(stack.functions, env_vars, stack.function_versions):
             log.warning("--env-vars: %s is not a variable the template declares; ignored, as sam does", ignored)
 
 

@@ -52,7 +52,9 @@ REGION = "us-east-1"
 # every test calls from one address.
 TEST_PARAMETERS = {"SensitiveRateLimit": "1000000", "AddressRateLimit": "10000000", "ClientRateLimit": "1000000"}
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: the same files make the same zip, hence the same key
-_FUNCTION_ARN = re.compile(r"\$\{(\w+)\.Arn\}")
+# An integration's function: ${Fn.Arn}, or ${FnAlias<name>} for one with AutoPublishAlias (SAM points its
+# routes at the alias, so the route invokes the version the alias names).
+_FUNCTION_ARN = re.compile(r"\$\{(\w+?)(?:\.Arn|Alias(\w+))\}")
 
 
 def _zip_folder(folder: Path, target: Path, prefix: str = "") -> Path:
@@ -209,9 +211,10 @@ def create_missing_routes(
             function = _FUNCTION_ARN.search(json.dumps(integration["uri"]))
             if function is None:
                 raise SystemExit(f"{method.upper()} {path}: no function in its integration {integration['uri']}")
-            logical = function.group(1)
+            logical, alias = function.group(1), function.group(2)
+            qualifier = f":{alias}" if alias else ""
             if logical not in integrations:
-                arn = f"arn:aws:lambda:{region}:{account}:function:{physical[logical]}"
+                arn = f"arn:aws:lambda:{region}:{account}:function:{physical[logical]}{qualifier}"
                 integrations[logical] = apigateway.create_integration(
                     ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=arn, PayloadFormatVersion="2.0",
                     IntegrationMethod="POST",

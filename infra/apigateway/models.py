@@ -24,7 +24,7 @@ class Route:
 
     method: str  # upper case, or "ANY"
     path: str  # OpenAPI path: "/items/{itemId}", "/{proxy+}"
-    function_name: str
+    function_name: str  # "Name", or "Name:qualifier" when the integration targets an alias or a version
     authorizer: JwtAuthorizer | None = None
     authorization_scopes: tuple[str, ...] = ()
 

@@ -7,6 +7,9 @@
 
 Errors use Lambda's wire format: JSON {"Type": "User", "message": ...} with the error code in the
 x-amzn-ErrorType header, which is what botocore turns into client.exceptions.<Code>.
+
+A function is named by name, partial or full ARN, qualified or not (`name:live`, `...:function:name:3`,
+`:$LATEST`), or with ?Qualifier=; an unknown function or qualifier is a ResourceNotFoundException.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from infra.awslambda.models import LATEST, FunctionSpec, function_reference
 from infra.awslambda.workers import FunctionNotFound, FunctionRuntime
 from infra.core.aws import ACCOUNT_ID
 
@@ -81,23 +85,30 @@ class LambdaApi:
         method = scope["method"]
         query = {key: values[0] for key, values in parse_qs(scope.get("query_string", b"").decode()).items()}
         if method == "GET" and not parts:
-            return _json({"Functions": [self._configuration(spec.name) for spec in self.runtime.functions.values()]})
+            return _json({"Functions": [self._configuration(spec) for spec in self.runtime.functions.values()]})
         if not parts:
             raise LambdaError(404, "UnknownOperationException", f"Unknown operation {method} {path}")
         name = parts[0]
         if "Qualifier" in query:
-            name = f"{name}:{query['Qualifier']}"
+            derived = function_reference(name).partition(":")[2]
+            if derived and derived != query["Qualifier"]:
+                raise LambdaError(
+                    400,
+                    "InvalidParameterValueException",
+                    "The derived qualifier from the function name does not match the specified qualifier.",
+                )
+            name = name if derived else f"{name}:{query['Qualifier']}"
         if method == "POST" and parts[1:] == ["invocations"]:
             return await self._invoke(scope, receive, name)
         if method == "GET" and parts[1:] == []:
             return _json(self._get_function(name))
         if method == "GET" and parts[1:] == ["configuration"]:
-            return _json(self._configuration(name))
+            return _json(self._configuration(self._resolve(name)))
         raise LambdaError(404, "UnknownOperationException", f"Unknown operation {method} {path}")
 
-    def _resolve(self, name: str) -> str:
+    def _resolve(self, name: str) -> FunctionSpec:
         try:
-            return self.runtime.resolve(name).name
+            return self.runtime.resolve(name)
         except FunctionNotFound:
             arn = name
             if not name.startswith("arn:"):
@@ -129,11 +140,11 @@ class LambdaApi:
                 "InvalidRequestContentException",
                 f"Could not parse request body into json: Could not parse payload into json: {error}",
             ) from None
-        version = [(b"x-amz-executed-version", b"$LATEST")]
+        version = [(b"x-amz-executed-version", function.version.encode())]
         if invocation_type == "DryRun":
             return 204, version, b""
         if invocation_type == "Event":
-            request_id = await self.runtime.invoke_event(function, payload)
+            request_id = await self.runtime.invoke_event(name, payload)
             return 202, [(b"x-amzn-requestid", request_id.encode())], b""
         tail = headers.get("x-amz-log-type") == "Tail"
         result = await self.runtime.invoke(name, payload, capture_log=tail)
@@ -145,11 +156,10 @@ class LambdaApi:
             response.append((b"x-amz-log-result", base64.b64encode(result.log_tail)))
         return 200, response, result.payload
 
-    def _configuration(self, name: str) -> dict[str, Any]:
-        spec = self.runtime.resolve(self._resolve(name))
+    def _configuration(self, spec: FunctionSpec) -> dict[str, Any]:
         configuration: dict[str, Any] = {
             "FunctionName": spec.name,
-            "FunctionArn": spec.arn,
+            "FunctionArn": spec.arn if spec.version == LATEST else spec.qualified_arn,
             "Runtime": spec.runtime,
             "Role": f"arn:aws:iam::{ACCOUNT_ID}:role/{spec.name}Role",
             "Handler": spec.handler,
@@ -159,7 +169,7 @@ class LambdaApi:
             "MemorySize": spec.memory_mb,
             "LastModified": self.started,
             "CodeSha256": "",
-            "Version": "$LATEST",
+            "Version": spec.version,
             "Environment": {"Variables": dict(spec.environment)},
             "TracingConfig": {"Mode": "PassThrough"},
             "Layers": [{"Arn": f"local:{path}", "CodeSize": 0} for path in spec.layer_dirs],
@@ -173,9 +183,9 @@ class LambdaApi:
         return configuration
 
     def _get_function(self, name: str) -> dict[str, Any]:
-        spec = self.runtime.resolve(self._resolve(name))
+        spec = self._resolve(name)
         result: dict[str, Any] = {
-            "Configuration": self._configuration(spec.name),
+            "Configuration": self._configuration(spec),
             "Code": {"RepositoryType": "Local", "Location": spec.code_dir.as_uri()},
             "Tags": {},
         }

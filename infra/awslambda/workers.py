@@ -11,6 +11,10 @@ all are busy a new one starts, up to max_workers_per_function or the reserved co
 invocations queue for the next free worker. The parent enforces the timeout: the worker is killed and
 the invocation fails with Sandbox.Timedout; a worker that dies mid-invocation fails it with
 Runtime.ExitError. Either way the next invocation gets a fresh worker.
+
+A published version (AWS::Lambda::Version) has pools of its own, as on Lambda, where each version runs in
+its own execution environments (AWS_LAMBDA_FUNCTION_VERSION and the START line name it); an alias
+resolves to the version it points at. Reserved concurrency limits each pool, not the function as a whole.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from typing import Any, cast
 
 from infra.awslambda.forkserver import ForkedTransport, ForkServer, ForkServerError
 from infra.awslambda.logs import FunctionLog, LogStream
-from infra.awslambda.models import FunctionSpec
+from infra.awslambda.models import LATEST, AliasSpec, FunctionSpec, function_reference
 from infra.core.activity import Activity
 from infra.core.aws import Endpoints
 from infra.faults.control import FaultControl
@@ -173,7 +177,7 @@ class _Worker:
         spec = self.pool.spec
         invocation = _Invocation(request_id, self.loop.create_future(), capture)
         self.current = invocation
-        start_line = f"START RequestId: {request_id} Version: $LATEST\n"
+        start_line = f"START RequestId: {request_id} Version: {spec.version}\n"
         self.pool.function_log.runtime_lines(start_line, request_id)
         if invocation.capture is not None:
             invocation.capture.append(start_line.encode())
@@ -428,6 +432,8 @@ class FunctionRuntime:
         functions: Mapping[str, FunctionSpec],
         endpoints: Endpoints,
         *,
+        versions: Iterable[FunctionSpec] = (),  # published versions of `functions`
+        aliases: Iterable[AliasSpec] = (),
         log_dir: Path | None = None,
         python: str = sys.executable,
         max_workers_per_function: int = 8,
@@ -449,10 +455,20 @@ class FunctionRuntime:
         self.closing = False
         self._names: dict[str, FunctionSpec] = {}
         for key, spec in self.functions.items():
-            for alias in (key, spec.name, spec.arn, spec.arn.rsplit(":", 1)[-1]):
-                self._names[alias] = spec
+            for name in (key, spec.name, spec.arn, spec.arn.rsplit(":", 1)[-1]):
+                self._names[name] = spec
+        # (function name, qualifier) -> the version it runs: $LATEST, each published version, each alias.
+        self._qualified: dict[tuple[str, str], FunctionSpec] = {
+            (spec.name, LATEST): spec for spec in self.functions.values()
+        }
+        for spec in versions:
+            self._qualified[(spec.name, spec.version)] = spec
+        self.aliases = list(aliases)
+        for alias in self.aliases:
+            target = self._qualified[(alias.function_name, alias.function_version)]
+            self._qualified[(alias.function_name, alias.name)] = target
         self._logs = {spec.name: FunctionLog(spec.name, log_dir) for spec in self.functions.values()}
-        self._pools: dict[str, _Pool] = {}
+        self._pools: dict[tuple[str, str], _Pool] = {}  # by (function name, version)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._reaper: asyncio.TimerHandle | None = None
         if fork_workers is None:
@@ -462,7 +478,8 @@ class FunctionRuntime:
     # ---------------------------------------------------------------- public API
 
     def resolve(self, name_or_arn: str) -> FunctionSpec:
-        """Name, full or partial ARN, with an optional `:$LATEST` qualifier, to the function."""
+        """Name, full or partial ARN, with an optional qualifier ($LATEST, a version number or an alias),
+        to the version of the function it names; FunctionNotFound for an unknown function or qualifier."""
         spec = self._names.get(name_or_arn)
         if spec is not None:
             return spec
@@ -478,9 +495,27 @@ class FunctionRuntime:
         else:
             raise FunctionNotFound(name_or_arn)
         spec = self._names.get(name)
-        if spec is None or qualifier not in (None, "$LATEST"):
+        if spec is None:
             raise FunctionNotFound(name_or_arn)
-        return spec
+        if qualifier is None:
+            return spec
+        version = self._qualified.get((spec.name, qualifier))
+        if version is None:
+            raise FunctionNotFound(name_or_arn)
+        return version
+
+    def invoked_arn(self, name_or_arn: str, spec: FunctionSpec) -> str:
+        """The ARN an invocation names (the context's invoked_function_arn): qualified as the caller qualified it."""
+        if name_or_arn.startswith("arn:"):
+            return name_or_arn
+        reference = function_reference(name_or_arn)
+        return f"{spec.arn}:{reference.split(':', 1)[1]}" if ":" in reference else spec.arn
+
+    def entry_points(self) -> list[str]:
+        """What to warm: per function, the versions its aliases point at (what the API and event sources
+        call when the template publishes aliases), else $LATEST."""
+        aliased = {alias.function_name: f"{alias.function_name}:{alias.name}" for alias in self.aliases}
+        return [aliased.get(name, name) for name in self.functions]
 
     async def invoke(
         self,
@@ -501,7 +536,7 @@ class FunctionRuntime:
     async def _invoke(
         self, spec: FunctionSpec, name_or_arn: str, payload: bytes, request_id: str | None, capture_log: bool
     ) -> InvokeResult:
-        pool = self._pools.get(spec.name) or self._pool(spec)
+        pool = self._pools.get((spec.name, spec.version)) or self._pool(spec)
         request_id = request_id or str(uuid.uuid4())
         try:
             worker = pool.idle.pop() if pool.idle else await pool.acquire()
@@ -511,7 +546,7 @@ class FunctionRuntime:
             message = f"RequestId: {request_id} Error: {error}"
             pool.function_log.runtime_lines(f"{message}\nRuntime.ExitError\n", request_id, logging.ERROR)
             return InvokeResult(_error_payload("Runtime.ExitError", message, request_id), "Unhandled", request_id, 0.0)
-        invoked_arn = name_or_arn if name_or_arn.startswith("arn:") else spec.arn
+        invoked_arn = self.invoked_arn(name_or_arn, spec)
         die_after = self.faults is not None and self.faults.kill_next(spec.name)
         return await worker.invoke(request_id, payload, invoked_arn, capture_log, die_after)
 
@@ -519,7 +554,7 @@ class FunctionRuntime:
         """An Event invocation: queued, run in the background, retried twice on error like Lambda's."""
         spec = self.resolve(name_or_arn)
         request_id = str(uuid.uuid4())
-        self.background(self._run_event(spec, payload, request_id))
+        self.background(self._run_event(spec, name_or_arn, payload, request_id))
         return request_id
 
     async def prewarm(self, names: Iterable[str] | None = None) -> None:
@@ -527,7 +562,7 @@ class FunctionRuntime:
         specs = [self.resolve(name) for name in names] if names is not None else list(self.functions.values())
 
         async def warm(spec: FunctionSpec) -> None:
-            pool = self._pools.get(spec.name) or self._pool(spec)
+            pool = self._pools.get((spec.name, spec.version)) or self._pool(spec)
             if pool.workers:
                 return
             try:
@@ -535,7 +570,7 @@ class FunctionRuntime:
             except (WorkerStartError, OSError) as error:
                 log.error("%s: could not start a worker: %s", spec.name, error)
 
-        await asyncio.gather(*(warm(spec) for spec in {spec.name: spec for spec in specs}.values()))
+        await asyncio.gather(*(warm(spec) for spec in {(spec.name, spec.version): spec for spec in specs}.values()))
 
     async def close(self) -> None:
         """Kill every worker and wait for them to exit: no process is left behind."""
@@ -562,11 +597,13 @@ class FunctionRuntime:
             function_log.close()
 
     def stats(self) -> dict[str, dict[str, int]]:
+        """Per function, its versions' pools added up."""
         empty = {"warm": 0, "busy": 0, "idle": 0, "queued": 0, "invocations": 0, "errors": 0, "coldStarts": 0}
-        return {
-            spec.name: self._pools[spec.name].stats() if spec.name in self._pools else dict(empty)
-            for spec in self.functions.values()
-        }
+        totals = {spec.name: dict(empty) for spec in self.functions.values()}
+        for (name, _), pool in self._pools.items():
+            for key, value in pool.stats().items():
+                totals[name][key] += value
+        return totals
 
     def log_path(self, name_or_arn: str) -> Path | None:
         return self._logs[self.resolve(name_or_arn).name].path
@@ -575,12 +612,12 @@ class FunctionRuntime:
 
     def environment(self, spec: FunctionSpec) -> dict[str, str]:
         """Everything a worker sees: the template's variables, the local endpoints and Lambda's own."""
-        stream = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
+        stream = f"{datetime.now(UTC):%Y/%m/%d}/[{spec.version}]{uuid.uuid4().hex}"
         return {
             **self.endpoints.aws_environment(),
             **spec.environment,
             "AWS_LAMBDA_FUNCTION_NAME": spec.name,
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
             "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
             "AWS_LAMBDA_LOG_STREAM_NAME": stream,
@@ -628,7 +665,7 @@ class FunctionRuntime:
         if spec.reserved_concurrency is not None:
             limit = min(limit, max(spec.reserved_concurrency, 1))
         pool = _Pool(self, spec, limit, self._logs[spec.name])
-        self._pools[spec.name] = pool
+        self._pools[(spec.name, spec.version)] = pool
         if self._reaper is None:
             self._schedule_reaper()
         return pool
@@ -649,10 +686,10 @@ class FunctionRuntime:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run_event(self, spec: FunctionSpec, payload: bytes, request_id: str) -> None:
+    async def _run_event(self, spec: FunctionSpec, name_or_arn: str, payload: bytes, request_id: str) -> None:
         attempts = 1 + len(self.event_retry_delays)
         for attempt in range(attempts):
-            result = await self.invoke(spec.name, payload, request_id=request_id)
+            result = await self.invoke(name_or_arn, payload, request_id=request_id)
             if result.function_error is None:
                 return
             if attempt < len(self.event_retry_delays):

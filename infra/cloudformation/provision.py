@@ -13,11 +13,12 @@ import json
 import logging
 import secrets
 import string
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from infra.apigateway.models import HttpApiSpec, JwtAuthorizer, Route, Throttle
-from infra.awslambda.models import EventSourceMappingSpec, FunctionSpec
+from infra.awslambda.models import LATEST, AliasSpec, EventSourceMappingSpec, FunctionSpec, function_reference
 from infra.cloudformation.intrinsics import NO_VALUE, IntrinsicError, Resolver, references
 from infra.cloudformation.template import local_code_path
 from infra.core.aws import ACCOUNT_ID, REGION, Endpoints
@@ -68,7 +69,9 @@ class LocalStack:
     name: str
     parameters: dict[str, str]
     resources: dict[str, PhysicalResource] = field(default_factory=dict)
-    functions: dict[str, FunctionSpec] = field(default_factory=dict)
+    functions: dict[str, FunctionSpec] = field(default_factory=dict)  # by name, each one's $LATEST
+    function_versions: list[FunctionSpec] = field(default_factory=list)  # published: AWS::Lambda::Version
+    aliases: list[AliasSpec] = field(default_factory=list)
     http_apis: list[HttpApiSpec] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)  # resources whose Condition is false
@@ -175,6 +178,8 @@ class Provisioner:
             "AWS::Cognito::UserPoolGroup": self._user_pool_group,
             "AWS::Lambda::LayerVersion": self._layer,
             "AWS::Lambda::Function": self._function,
+            "AWS::Lambda::Version": self._version,
+            "AWS::Lambda::Alias": self._alias,
             "AWS::ApiGatewayV2::Api": self._http_api,
             "AWS::ApiGatewayV2::Stage": self._stage,
             "AWS::Lambda::EventSourceMapping": self._event_source_mapping,
@@ -183,6 +188,7 @@ class Provisioner:
             "AWS::SES::EmailIdentity": self._email_identity,
         }
         self._stack: LocalStack | None = None
+        self._versions_lock = threading.Lock()  # version numbers: a function's versions may publish at once
 
     # -- driver -----------------------------------------------------------------------------------
     def provision(self, template: Mapping[str, Any], parameters: Mapping[str, str]) -> LocalStack:
@@ -221,6 +227,12 @@ class Provisioner:
         if not_emulated:
             listed = ", ".join(f"{kind} x{count}" for kind, count in sorted(not_emulated.items()))
             log.info("recorded, not emulated: %s", listed)
+        for group in stack.physical("AWS::CodeDeploy::DeploymentGroup").values():
+            config = group.properties.get("DeploymentConfigName", "CodeDeployDefault.LambdaAllAtOnce")
+            log.warning(
+                "%s: deployment preference %s not simulated: locally an alias points at its new version at once",
+                group.logical_id, config,
+            )  # fmt: skip
         for name, output in template.get("Outputs", {}).items():
             condition = output.get("Condition")
             if condition and not resolver.condition(condition):
@@ -515,6 +527,40 @@ class Provisioner:
         )
         return PhysicalResource(logical_id, "", name, {"Arn": arn})
 
+    def _function_of(self, logical_id: str, reference: Any) -> FunctionSpec:
+        """The $LATEST spec of the function a FunctionName property names (name, partial or full ARN)."""
+        assert self._stack is not None
+        name = function_reference(str(reference)).split(":", 1)[0]
+        spec = self._stack.functions.get(name)
+        if spec is None:
+            raise ProvisioningError(f"{logical_id}: FunctionName {reference!r} is not a function of this template")
+        return spec
+
+    def _version(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
+        # Publishing snapshots the function's configuration as it is now; numbers count up from 1 per function.
+        assert self._stack is not None
+        latest = self._function_of(logical_id, props["FunctionName"])
+        with self._versions_lock:
+            number = str(1 + sum(1 for spec in self._stack.function_versions if spec.name == latest.name))
+            version = replace(latest, version=number)
+            self._stack.function_versions.append(version)
+        arn = version.qualified_arn
+        return PhysicalResource(logical_id, "", arn, {"FunctionArn": arn, "Version": number})
+
+    def _alias(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
+        assert self._stack is not None
+        function = self._function_of(logical_id, props["FunctionName"])
+        target = str(props["FunctionVersion"])
+        published = {spec.version for spec in self._stack.function_versions if spec.name == function.name}
+        if target != LATEST and target not in published:
+            raise ProvisioningError(f"{logical_id}: {function.name} has no version {target!r}")
+        if props.get("RoutingConfig"):
+            log.warning("%s: RoutingConfig (weighted alias) not simulated: every invocation runs version %s",
+                        logical_id, target)  # fmt: skip
+        alias = AliasSpec(function.name, str(props["Name"]), target, f"{function.arn}:{props['Name']}")
+        self._stack.aliases.append(alias)
+        return PhysicalResource(logical_id, "", alias.arn, {"AliasArn": alias.arn, "Name": alias.name})
+
     def _http_api(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
         body = props.get("Body")
         if not isinstance(body, dict):
@@ -542,7 +588,7 @@ class Provisioner:
                         if scheme_name in authorizers:
                             authorizer, scopes = authorizers[scheme_name], tuple(scheme_scopes)
                 http_method = "ANY" if method == "x-amazon-apigateway-any-method" else method.upper()
-                spec.routes.append(Route(http_method, path, function_arn.rsplit(":", 1)[-1], authorizer, scopes))
+                spec.routes.append(Route(http_method, path, function_reference(function_arn), authorizer, scopes))
         cors = body.get("x-amazon-apigateway-cors", {})
         spec.cors_allow_origins = tuple(cors.get("allowOrigins", []))
         assert self._stack is not None
@@ -569,7 +615,7 @@ class Provisioner:
             EventSourceMappingSpec(
                 logical_id=logical_id,
                 uuid=mapping_id,
-                function_name=str(props["FunctionName"]).rsplit(":", 1)[-1],
+                function_name=function_reference(str(props["FunctionName"])),
                 event_source_arn=str(props["EventSourceArn"]),
                 properties=props,
             )

@@ -495,13 +495,15 @@ class StreamMapping:
     def failure_record(self, batch: _Batch, shard_id: str, condition: str) -> dict[str, Any]:
         """What Lambda sends to an OnFailure destination for a discarded stream batch."""
         first, last = batch.records[0]["dynamodb"], batch.records[-1]["dynamodb"]
-        response: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+        function = self._runtime.resolve(self.spec.function_name)
+        response: dict[str, Any] = {"statusCode": 200, "executedVersion": function.version}
         if batch.last is not None and batch.last.function_error:
             response["functionError"] = batch.last.function_error
         return {
             "requestContext": {
                 "requestId": batch.last.request_id if batch.last else str(uuid.uuid4()),
-                "functionArn": self._runtime.resolve(self.spec.function_name).arn,
+                # As the mapping names the function: an alias's ARN for a mapping on an alias.
+                "functionArn": self._runtime.invoked_arn(self.spec.function_name, function),
                 "condition": condition,
                 "approximateInvokeCount": batch.invocations,
             },

@@ -165,7 +165,7 @@ class TargetDelivery:
         if spec.reserved_concurrency == 0:
             raise DeliveryError("THROTTLING", "Rate Exceeded. (reserved concurrency is 0)", retriable=True)
         # Like Invoke with InvocationType=Event: Lambda queues the event and owns its retries from here.
-        await self.runtime.invoke_event(spec.name, payload.encode())
+        await self.runtime.invoke_event(arn, payload.encode())  # its qualifier too: an alias runs its version
 
     async def queue_url(self, arn: str) -> str:
         url = self._queue_urls.get(arn)

@@ -34,6 +34,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus, unquote_plus
 
+from infra.awslambda.models import function_reference
 from infra.awslambda.workers import FunctionNotFound
 from infra.core.aws import ACCOUNT_ID
 from infra.core.clients import local_client
@@ -152,7 +153,7 @@ class BucketNotifications:
         sqs, queue_url = await asyncio.to_thread(self._configure)
         if self._routes:
             self.poller.start(sqs, queue_url)
-        functions = sorted({arn.rsplit(":", 1)[-1] for arn, _ in self._routes.values()})
+        functions = sorted({function_reference(arn) for arn, _ in self._routes.values()})
         log.info("%s: delivering to %s", self.name, ", ".join(functions) or "no function")
 
     def _configure(self) -> tuple[Any, str]:

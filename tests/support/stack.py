@@ -94,6 +94,9 @@ def render(overrides: Mapping[str, str] | None = None) -> Stack:
     def ref(name: str) -> Any:
         if name in skipped:
             return NO_VALUE
+        if types.get(name) == "AWS::Lambda::Alias":  # the alias's ARN: its function's, qualified by its name
+            alias = resources[name]["Properties"]
+            return f"{_ARNS['AWS::Lambda::Function'].format(alias['FunctionName']['Ref'])}:{alias['Name']}"
         return _ARNS[types[name]].format(name) if types.get(name) in _REF_IS_ARN else name
 
     def get_att(name: str, attribute: str) -> Any:

@@ -17,7 +17,8 @@ from tests.support.known_gaps import KNOWN_GAPS, known_gap
 def test_routes_are_created_from_sams_body_with_the_jwt_authorizer_where_the_template_asks_for_it():
     body = _translated_api_body({})
     operations = [o for path in body["paths"].values() for o in path.values() if isinstance(o, dict)]
-    functions = {re.search(r"\$\{(\w+)\.Arn\}", str(o)).group(1) for o in operations}  # type: ignore[union-attr]
+    # ${Fn.Arn}, or ${FnAliaslive} for the functions with AutoPublishAlias
+    functions = {re.search(r"\$\{(\w+?)(?:\.Arn|Alias\w+)\}", str(o)).group(1) for o in operations}  # type: ignore[union-attr]
     with mock_aws():
         client = boto3.client("apigatewayv2", region_name="us-east-1")
         api_id = client.create_api(Name="shop", ProtocolType="HTTP")["ApiId"]
@@ -40,7 +41,8 @@ def test_routes_are_created_from_sams_body_with_the_jwt_authorizer_where_the_tem
     assert routes["POST /items"]["AuthorizationType"] == "JWT"
     assert authorizer["AuthorizerType"] == "JWT"
     target = integrations[routes["POST /items"]["Target"].removeprefix("integrations/")]
-    assert target["IntegrationUri"] == "arn:aws:lambda:us-east-1:000000000000:function:shop-CatalogFunction"
+    # the route invokes the function's alias, as SAM's integration does on AWS
+    assert target["IntegrationUri"] == "arn:aws:lambda:us-east-1:000000000000:function:shop-CatalogFunction:live"
     assert target["PayloadFormatVersion"] == "2.0"
     assert len(integrations) == len(functions)  # one integration per function, shared by its routes
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,13 @@ def test_env_vars_change_only_declared_variables_and_a_functions_own_win_over_pa
     assert functions["A"].environment == {"TABLE": "shared", "LEVEL": "DEBUG"}
     assert functions["B"].environment == {"TABLE": "own"}
     assert ignored == ["B.EXTRA", "Ghost (not a function of the template)"]
+
+
+def test_env_vars_apply_to_published_versions_as_to_their_function():
+    functions = {"A": _spec("A", TABLE="t"), "B": _spec("B", TABLE="t")}
+    versions = [replace(functions["A"], version="1"), replace(functions["B"], version="1")]
+    with_env_vars(functions, {"Parameters": {"TABLE": "shared"}, "B": {"TABLE": "own"}}, versions)
+    assert [(spec.name, spec.version, spec.environment) for spec in versions] == [
+        ("A", "1", {"TABLE": "shared"}),
+        ("B", "1", {"TABLE": "own"}),
+    ]

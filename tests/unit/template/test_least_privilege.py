@@ -9,6 +9,7 @@ how each line was found; a change to a function's data access changes its line h
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from functools import cache
 from pathlib import Path
@@ -16,6 +17,8 @@ from pathlib import Path
 import cfnlint
 import pytest
 
+from infra.awslambda.models import function_reference
+from infra.core.aws import ACCOUNT_ID, REGION
 from tests.support.stack import Stack, render
 
 # The actions SAM's DynamoDB policy templates expand to (a SAM upgrade that widens one fails the test).
@@ -145,7 +148,9 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
         **task_tokens(),
         "sqs:PaymentsReconcilerDeadLetterQueue": frozenset({"sqs:SendMessage"}),  # a run that failed its retries
     },
+    # SAM's LambdaInvokePolicy: the function and every qualifier of it, its alias `live` (what the saga invokes) too
     "CheckoutStateMachineRole": {"lambda:function:SagaFunction*": frozenset({"lambda:InvokeFunction"})},
+    "CodeDeployServiceRole": {},  # DeploymentPreference's (SAM makes it): AWS managed AWSCodeDeployRoleForLambda only
     "WishlistFunctionRole": {  # entries + count (query, add/remove transactions); items and stock batch-read
         "dynamodb:table/WishlistTable": frozenset(
             {"dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}),
@@ -217,6 +222,8 @@ MANAGED = {
                               "segments, which have no resource",
     "AWSLambdaDynamoDBExecutionRole": "functions with DynamoDB stream events: Lambda reads the streams for them",
     "AWSLambdaSQSQueueExecutionRole": "functions with SQS events: Lambda receives and deletes their messages",
+    "AWSCodeDeployRoleForLambda": "CodeDeploy's role for the deployment preferences: moves the aliases, reads the "
+                                  "rollback alarms",
 }
 
 
@@ -286,14 +293,10 @@ def test_no_action_is_a_service_wildcard() -> None:
 def test_managed_policies_are_only_those_sam_attaches() -> None:
     deployed = dev_with_diagnostics()
     for name in deployed.of_type("AWS::Lambda::Function"):
-        reads_streams = any(
-            mapping["Properties"]["FunctionName"] == name and ":dynamodb:" in mapping["Properties"]["EventSourceArn"]
-            for mapping in deployed.of_type("AWS::Lambda::EventSourceMapping").values()
-        )
-        reads_queues = any(
-            mapping["Properties"]["FunctionName"] == name and ":sqs:" in mapping["Properties"]["EventSourceArn"]
-            for mapping in deployed.of_type("AWS::Lambda::EventSourceMapping").values()
-        )
+        mappings = [mapping["Properties"] for mapping in deployed.of_type("AWS::Lambda::EventSourceMapping").values()
+                    if function_reference(mapping["Properties"]["FunctionName"]).split(":")[0] == name]  # alias too
+        reads_streams = any(":dynamodb:" in mapping["EventSourceArn"] for mapping in mappings)
+        reads_queues = any(":sqs:" in mapping["EventSourceArn"] for mapping in mappings)
         expected = {"AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess"}
         if reads_streams:
             expected.add("AWSLambdaDynamoDBExecutionRole")
@@ -301,3 +304,14 @@ def test_managed_policies_are_only_those_sam_attaches() -> None:
             expected.add("AWSLambdaSQSQueueExecutionRole")
         assert deployed.managed_policies(f"{name}Role") == expected <= set(MANAGED), name
     assert deployed.managed_policies("CheckoutStateMachineRole") == {"AWSXrayWriteOnlyAccess"}
+    assert deployed.managed_policies("CodeDeployServiceRole") == {"AWSCodeDeployRoleForLambda"}
+
+
+def test_the_state_machine_may_invoke_the_alias_it_names() -> None:
+    """The saga's tasks name SagaFunction's alias (a qualified ARN): the role's InvokeFunction grant covers it."""
+    deployed = dev_with_diagnostics()
+    invoked = deployed.resources["CheckoutStateMachine"]["Properties"]["DefinitionSubstitutions"]["SagaFunctionArn"]
+    assert invoked == f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:SagaFunction:live"
+    grants = deployed.grants("CheckoutStateMachineRole")
+    assert any(fnmatch.fnmatchcase(deployed.short(invoked), resource) and "lambda:InvokeFunction" in actions
+               for resource, actions in grants.items())  # fmt: skip

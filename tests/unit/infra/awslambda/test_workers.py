@@ -11,12 +11,13 @@ import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from infra.awslambda.models import FunctionSpec
+from infra.awslambda.models import AliasSpec, FunctionSpec, function_reference
 from infra.awslambda.workers import FunctionNotFound, FunctionRuntime, InvokeResult
 
 Body = dict[str, Any]
@@ -313,6 +314,41 @@ def test_resolve_accepts_names_arns_and_latest(make_spec, endpoints):
     for name in ("Nope", "EchoFunction:live", f"{arn}:3", "arn:aws:lambda:eu-west-1:123456789012:function:Nope"):
         with pytest.raises(FunctionNotFound):
             runtime.resolve(name)
+
+
+def test_resolve_names_versions_and_aliases(make_spec, endpoints):
+    latest = make_spec("echo", name="EchoFunction")
+    first, second = replace(latest, version="1"), replace(latest, version="2")
+    alias = AliasSpec("EchoFunction", "live", "2", f"{latest.arn}:live")
+    runtime = FunctionRuntime({"EchoFunction": latest}, endpoints, versions=[first, second], aliases=[alias])
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:EchoFunction"
+    for name, version in (("EchoFunction", latest), ("EchoFunction:$LATEST", latest), ("EchoFunction:1", first),
+                          (f"{arn}:2", second), ("EchoFunction:live", second), (f"{arn}:live", second),
+                          ("123456789012:function:EchoFunction:live", second)):  # fmt: skip
+        assert runtime.resolve(name) is version, name
+    for name in ("EchoFunction:3", "EchoFunction:stable", f"{arn}:0", "EchoFunction:live:1"):
+        with pytest.raises(FunctionNotFound):
+            runtime.resolve(name)
+    assert runtime.invoked_arn("EchoFunction:live", second) == f"{arn}:live"
+    assert runtime.invoked_arn("EchoFunction", latest) == arn
+    assert runtime.entry_points() == ["EchoFunction:live"]
+    # the short form mappings and routes keep (they kept only an ARN's last segment: the qualifier)
+    assert [function_reference(name) for name in (f"{arn}:live", arn, "123456789012:function:EchoFunction:1",
+                                                  "EchoFunction:$LATEST", "function:live")] == [
+        "EchoFunction:live", "EchoFunction", "EchoFunction:1", "EchoFunction:$LATEST", "function:live"]  # fmt: skip
+
+
+def test_a_version_runs_in_workers_of_its_own_that_know_their_version(make_spec, endpoints):
+    latest = make_spec("env", name="Env")
+
+    async def scenario(runtime):
+        return [await invoke(runtime, name, {}) for name in ("Env:live", "Env", "Env:live")], runtime.stats()["Env"]
+
+    runtime_kwargs = {"versions": [replace(latest, version="1")], "aliases": [AliasSpec("Env", "live", "1", "")]}
+    results, stats = run([latest], scenario, endpoints, **runtime_kwargs)
+    versions = [body["environ"]["AWS_LAMBDA_FUNCTION_VERSION"] for _, body in results]
+    assert versions == ["1", "$LATEST", "1"]
+    assert stats["invocations"] == 3 and stats["coldStarts"] == 2  # one environment for version 1, one for $LATEST
 
 
 def test_workers_use_the_configured_interpreter(make_spec, endpoints):
