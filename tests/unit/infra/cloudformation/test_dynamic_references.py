@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from moto.server import ThreadedMotoServer
 
-from infra.cloudformation.provision import LocalStack, ProvisioningError, Provisioner
+from infra.cloudformation.provision import LocalStack, Provisioner, ProvisioningError
 from infra.core.aws import Endpoints
 from infra.core.clients import local_client
 
@@ -73,7 +73,7 @@ def test_ssm_typed_parameters_resolve_to_the_value_their_name_has_in_parameter_s
 
 def test_a_missing_ssm_typed_parameter_stops_provisioning_naming_it(provisioner):
     template = {"Parameters": {"Greeting": {"Type": "AWS::SSM::Parameter::Value<String>"}}, "Resources": {}}
-    with pytest.raises(ProvisioningError, match="/unit/absent.*--ssm-parameter"):
+    with pytest.raises(ProvisioningError, match=r"/unit/absent.*--ssm-parameter"):
         provisioner.provision(template, {"Greeting": "/unit/absent"})
 
 
