@@ -99,3 +99,14 @@ def test_the_documented_table_is_the_data():
     )
     for kind, support in RESOURCE_TYPES.items():
         assert f"| `{kind}` | {support.support} |" in document
+
+
+def test_every_type_the_provisioner_creates_has_an_entry_saying_how():
+    """A creator added without its entry would list the type as not emulated at every start."""
+    from infra.cloudformation.provision import Provisioner
+    from infra.core.aws import Endpoints
+
+    nowhere = "http://127.0.0.1:9"
+    created = set(Provisioner(Endpoints(nowhere, nowhere, nowhere, nowhere), ROOT, "unit")._creators)
+    assert created - set(RESOURCE_TYPES) == set()
+    assert {kind for kind in created if RESOURCE_TYPES[kind].support is Support.NONE} == set()
