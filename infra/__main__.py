@@ -1,6 +1,7 @@
 """Command line of the local cloud.
 
     python -m infra run [--port 3000] [--parameter-overrides K=V ...] [--no-seed] [--faults SPEC] [--persist DIR]
+                        [--strict] [--ssm-parameter NAME=VALUE ...]
     python -m infra env [--json]                      variables that point an SDK/CLI/tests at it
     python -m infra invoke FUNCTION [-e FILE|-] [-n ENV_VARS.json] [--invocation-type Event] [--faults SPEC]
                                                       as `sam local invoke` (same event files and --env-vars)
@@ -39,14 +40,18 @@ from infra.cloud import STATE_FILE, CloudConfig, LocalCloud
 log = logging.getLogger("infra")
 
 
-def _overrides(pairs: list[str]) -> dict[str, str]:
+def _pairs(pairs: list[str], option: str) -> dict[str, str]:
     values = {}
     for pair in pairs:
         key, separator, value = pair.partition("=")
         if not separator:
-            raise SystemExit(f"--parameter-overrides expects KEY=VALUE, got {pair!r}")
+            raise SystemExit(f"{option} expects KEY=VALUE, got {pair!r}")
         values[key] = value
     return values
+
+
+def _overrides(pairs: list[str]) -> dict[str, str]:
+    return _pairs(pairs, "--parameter-overrides")
 
 
 def _configure_logging(level: str) -> None:
@@ -246,12 +251,17 @@ def _run_command(args: argparse.Namespace) -> int:
     config.ttl_sweep_seconds = args.ttl_sweep_seconds
     config.faults = args.faults
     config.persist_dir = args.persist.resolve() if args.persist else None
+    config.strict = args.strict
+    config.ssm_parameters = _pairs(args.ssm_parameter, "--ssm-parameter")
+    from infra.cloudformation.inventory import NotEmulatedError
     from infra.faults.spec import FaultSpecError
 
     try:
         return _run_loop(_run(config))
     except FaultSpecError as error:  # a function, table or queue the stack does not have
         raise SystemExit(f"invalid fault spec (--faults / LOCAL_FAULTS): {error}") from None
+    except NotEmulatedError as error:
+        raise SystemExit(f"--strict: refusing to start; {error}") from None
 
 
 def _add_invoke_parser(commands: Any) -> None:
@@ -298,6 +308,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--faults", metavar="SPEC", default=None, help=FAULTS_HELP)
     run.add_argument("--persist", type=Path, default=None, metavar="DIR",
                      help="keep tables, S3, queues, users, the search index and executions in DIR across restarts")
+    run.add_argument("--strict", action="store_true",
+                     help="refuse to start if the template uses anything the cloud emulates only partly or not at all "
+                          "(the list start-up prints)")
+    run.add_argument("--ssm-parameter", action="append", default=[], metavar="NAME=VALUE",
+                     help="put a String parameter into the local Parameter Store before provisioning (what SSM-typed "
+                          "template parameters and {{resolve:ssm:NAME}} read); repeatable")
 
     env = commands.add_parser("env", help="print the variables that point SDKs and tests at the cloud")
     env.add_argument("--json", action="store_true")

@@ -74,6 +74,12 @@ class CloudConfig:
     # A `sam local invoke --env-vars` document ({"Parameters": {...}, "<Function>": {...}}) over the
     # template's variables (infra.awslambda.models.with_env_vars).
     env_vars: dict[str, Any] = field(default_factory=dict)
+    # Refuse to start on a template using anything the cloud emulates only partly or not at all (the list
+    # start-up prints; infra.cloudformation.inventory): `python -m infra run --strict`.
+    strict: bool = False
+    # Parameter Store entries made before provisioning, as someone makes them before a deploy on AWS: what
+    # SSM-typed template parameters and {{resolve:ssm:...}} read (`--ssm-parameter NAME=VALUE`).
+    ssm_parameters: dict[str, str] = field(default_factory=dict)
 
     @property
     def fault_spec(self) -> str:
@@ -149,8 +155,10 @@ class LocalCloud:
         await asyncio.gather(*answered)
         await asyncio.to_thread(processes.configure_moto, moto.url)
         provisioner = Provisioner(self.endpoints, config.template.parent, config.stack_name)
+        await asyncio.to_thread(provisioner.put_parameters, config.ssm_parameters)
         self.stack = await asyncio.to_thread(provisioner.provision, translated, parameters)
         mark("provision")
+        self._report_inventory(self.stack, template)
         _apply_env_vars(self.stack, config.env_vars)
         self.faults = faults = self._fault_control(self.stack)
 
@@ -181,6 +189,16 @@ class LocalCloud:
         log.info("local cloud up in %.2f s (%s)", self.started_at - began,
                  ", ".join(f"{part} {seconds:.2f}" for part, seconds in self.startup_parts.items()))
         self._write_state_file()
+
+    def _report_inventory(self, stack: LocalStack, template: Mapping[str, Any]) -> None:
+        """Print, in one block, what of the stack is emulated only partly or not at all; refuse it with --strict."""
+        from infra.cloudformation.inventory import NotEmulatedError, inventory, report
+
+        gaps = inventory(stack, template)
+        if gaps and self.config.strict:
+            raise NotEmulatedError(report(gaps))
+        if gaps:
+            log.warning("%s", report(gaps))
 
     def _local_routes(self, faults: FaultControl, moto_url: str) -> dict[str, Any]:
         """The gateway's /_local/... and /health GET routes: the cloud's own views, never a template route."""

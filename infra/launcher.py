@@ -66,9 +66,11 @@ def _stop_the_rest() -> None:
 
 def launch(
     workdir: Path, *, overrides: list[str] | None = None, seed: bool = False, timeout: float = 120,
-    extra_args: list[str] | None = None,
+    extra_args: list[str] | None = None, strict: bool = False,
 ) -> RunningCloud:
-    """Run `python -m infra run` on free ports with its state and logs under workdir; wait for `ready:`."""
+    """Run `python -m infra run` on free ports with its state and logs under workdir; wait for `ready:`.
+    `strict`: `--strict`, the cloud refuses a template using what it does not fully emulate (RuntimeError
+    here, with its list)."""
     workdir.mkdir(parents=True, exist_ok=True)
     state_file, output_file = workdir / "cloud.json", workdir / "cloud.out"
     command = [
@@ -77,6 +79,8 @@ def launch(
     ]
     if not seed:
         command.append("--no-seed")
+    if strict:
+        command.append("--strict")
     if overrides:
         command += ["--parameter-overrides", *overrides]
     began = time.monotonic()

@@ -79,12 +79,13 @@ def local_cloud(
     template: Path | None = None,
     overrides: Sequence[str] = (),
     environment: Mapping[str, str] | None = None,
+    arguments: Sequence[str] = (),
 ) -> RunningCloud:
     """The one way tests start a local cloud of their own: `python -m infra run` on free ports, with its
     state and logs under a temporary folder named `name`, on `template` (default template.yaml), with
-    template parameter `overrides` and extra `environment` variables for the cloud process. The caller
-    stops it (every fixture below does, at the end of its scope)."""
-    extra_args = ["--template", str(template)] if template is not None else []
+    template parameter `overrides`, extra `environment` variables for the cloud process and extra `run`
+    `arguments` (e.g. --strict). The caller stops it (every fixture below does, at the end of its scope)."""
+    extra_args = [*(["--template", str(template)] if template is not None else []), *arguments]
     with pytest.MonkeyPatch.context() as patch:
         for variable, value in (environment or {}).items():
             patch.setenv(variable, value)

@@ -22,6 +22,14 @@ class IntrinsicError(Exception):
     pass
 
 
+def text(value: Any) -> str:
+    """A scalar as CloudFormation turns it into a string: YAML's `yes`/`on`/`true` arrive as JSON true, which
+    a string property (an environment variable, a Sub) receives as "true", not Python's "True"."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 class Resolver:
     """Resolves intrinsic expressions.
 
@@ -62,7 +70,7 @@ class Resolver:
                 return self.condition(argument)
             if function == "Fn::Equals":
                 left, right = (self.resolve(value) for value in argument)
-                return str(left) == str(right)
+                return text(left) == text(right)
             if function == "Fn::Not":
                 return not self._evaluate_condition(argument[0])
             if function == "Fn::And":
@@ -95,7 +103,7 @@ class Resolver:
             return self._sub(argument)
         if name == "Fn::Join":
             delimiter, items = argument
-            return str(delimiter).join(str(item) for item in self.resolve(items))
+            return str(delimiter).join(text(item) for item in self.resolve(items))
         if name == "Fn::If":
             condition_name, when_true, when_false = argument
             return self.resolve(when_true if self.condition(condition_name) else when_false)
@@ -104,12 +112,12 @@ class Resolver:
             return self.resolve(items)[int(self.resolve(index))]
         if name == "Fn::Split":
             delimiter, source = argument
-            return str(self.resolve(source)).split(delimiter)
+            return text(self.resolve(source)).split(delimiter)
         if name == "Fn::FindInMap":
             map_name, top_key, second_key = (self.resolve(item) for item in argument[:3])
             return self._mappings[map_name][top_key][second_key]
         if name == "Fn::Base64":
-            return base64.b64encode(str(self.resolve(argument)).encode()).decode()
+            return base64.b64encode(text(self.resolve(argument)).encode()).decode()
         if name == "Fn::GetAZs":
             return [f"{self._region}{zone}" for zone in "abc"]
         if name in {"Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or", "Condition"}:
@@ -129,21 +137,21 @@ class Resolver:
 
     def _sub(self, argument: Any) -> str:
         if isinstance(argument, list):
-            text, variables = argument[0], {key: self.resolve(val) for key, val in argument[1].items()}
+            source, variables = argument[0], {key: self.resolve(val) for key, val in argument[1].items()}
         else:
-            text, variables = argument, {}
+            source, variables = argument, {}
 
         def replace(match: re.Match[str]) -> str:
             expression = match.group(1).strip()
             if expression in variables:
-                return str(variables[expression])
+                return text(variables[expression])
             if "." in expression and not expression.startswith("AWS::"):
                 logical_id, attribute = expression.split(".", 1)
-                return str(self._get_att(logical_id, attribute))
-            return str(self._resolve_ref(expression))
+                return text(self._get_att(logical_id, attribute))
+            return text(self._resolve_ref(expression))
 
         # ${!Literal} is CloudFormation's escape for a literal ${Literal}
-        return _SUB_VARIABLE.sub(replace, text).replace("${!", "${")
+        return _SUB_VARIABLE.sub(replace, source).replace("${!", "${")
 
 
 def references(value: Any) -> set[str]:
@@ -159,8 +167,8 @@ def references(value: Any) -> set[str]:
             elif key == "Fn::GetAtt":
                 found.add(item.split(".", 1)[0] if isinstance(item, str) else item[0])
             elif key == "Fn::Sub":
-                text = item[0] if isinstance(item, list) else item
-                for variable in _SUB_VARIABLE.findall(text):
+                source = item[0] if isinstance(item, list) else item
+                for variable in _SUB_VARIABLE.findall(source):
                     found.add(variable.split(".", 1)[0])
                 if isinstance(item, list):
                     found |= references(item[1])

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 import string
 import threading
 import uuid
-from collections import Counter
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
@@ -27,7 +27,7 @@ from botocore.exceptions import ClientError
 
 from infra.apigateway.models import HttpApiSpec, JwtAuthorizer, Route, Throttle
 from infra.awslambda.models import LATEST, AliasSpec, EventSourceMappingSpec, FunctionSpec, function_reference
-from infra.cloudformation.intrinsics import NO_VALUE, IntrinsicError, Resolver, references
+from infra.cloudformation.intrinsics import NO_VALUE, IntrinsicError, Resolver, references, text
 from infra.cloudformation.template import local_code_path
 from infra.core.aws import ACCOUNT_ID, REGION, Endpoints
 from infra.core.clients import local_client
@@ -40,13 +40,12 @@ log = logging.getLogger("infra.cloudformation")
 
 PROVISIONING_CONCURRENCY = 16  # API calls in flight; the template has ~20 resources that need no other
 PSEUDO_PARAMETERS = ("AWS::Region", "AWS::AccountId", "AWS::StackName", "AWS::Partition", "AWS::URLSuffix")
-# Recorded-only types that behave here as they need to, so start-up does not list them as not emulated: IAM and
-# invoke permissions (recorded, not enforced), log groups (functions log to files), queue policies, and what
-# the gateway plays from the stack (the edge's web ACL and response headers policy).
-PLAYED_OR_PASSIVE = frozenset({
-    "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::Lambda::Permission", "AWS::Logs::LogGroup", "AWS::SQS::QueuePolicy",
-    "AWS::WAFv2::WebACL", "AWS::CloudFront::ResponseHeadersPolicy",
-})  # fmt: skip
+# {{resolve:ssm:NAME[:VERSION]}}, {{resolve:ssm-secure:NAME[:VERSION]}},
+# {{resolve:secretsmanager:ID[:SecretString[:KEY[:STAGE[:VERSION]]]]}}
+DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:(ssm|ssm-secure|secretsmanager):([^{}]+)\}\}")
+# Template parameters whose value is read from Parameter Store at deploy (their value is a parameter's name).
+SSM_PARAMETER_TYPE = re.compile(r"AWS::SSM::Parameter::Value<(.+)>")
+LIST_PARAMETER_TYPE = re.compile(r"(List<.+>|CommaDelimitedList)")
 
 
 class ProvisioningError(Exception):
@@ -75,7 +74,6 @@ class LocalStack:
     http_apis: list[HttpApiSpec] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)  # resources whose Condition is false
-    recorded_only: list[str] = field(default_factory=list)  # types of resources nothing local creates
     # Event sources, recorded with their resolved CloudFormation properties; the components in
     # service packages deliver them (infra.cloud.build_components).
     event_source_mappings: list[EventSourceMappingSpec] = field(default_factory=list)
@@ -137,7 +135,7 @@ def resolve_parameters(template: Mapping[str, Any], overrides: Mapping[str, str]
         if name in overrides:
             value = str(overrides[name])
         elif "Default" in spec:
-            value = str(spec["Default"])
+            value = text(spec["Default"])
         else:
             raise ProvisioningError(f"parameter {name} has no Default and was not given")
         allowed = spec.get("AllowedValues")
@@ -165,6 +163,7 @@ class Provisioner:
         self._stepfunctions = client("stepfunctions", endpoints.moto)
         self._secrets = client("secretsmanager", endpoints.moto)
         self._ses = client("ses", endpoints.moto)
+        self._ssm = client("ssm", endpoints.moto)
         self._creators: dict[str, Callable[[str, dict[str, Any]], PhysicalResource]] = {
             "AWS::DynamoDB::Table": self._table,
             "AWS::S3::Bucket": self._bucket,
@@ -172,6 +171,7 @@ class Provisioner:
             "AWS::SQS::Queue": self._queue,
             "AWS::SNS::Topic": self._topic,
             "AWS::SecretsManager::Secret": self._secret,
+            "AWS::SSM::Parameter": self._ssm_parameter,
             "AWS::Events::EventBus": self._event_bus,
             "AWS::Cognito::UserPool": self._user_pool,
             "AWS::Cognito::UserPoolClient": self._user_pool_client,
@@ -204,7 +204,7 @@ class Provisioner:
             "AWS::URLSuffix": "amazonaws.com",
         }
         resolver = Resolver(
-            parameters={**pseudo, **parameters},
+            parameters={**pseudo, **self._parameter_values(template.get("Parameters", {}), parameters)},
             conditions=template.get("Conditions", {}),
             mappings=template.get("Mappings", {}),
             ref=lambda name: self._ref(stack, name),
@@ -223,10 +223,6 @@ class Provisioner:
                 finished, running = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     order.done(future.result())
-        not_emulated = Counter(kind for kind in stack.recorded_only if kind not in PLAYED_OR_PASSIVE)
-        if not_emulated:
-            listed = ", ".join(f"{kind} x{count}" for kind, count in sorted(not_emulated.items()))
-            log.info("recorded, not emulated: %s", listed)
         for group in stack.physical("AWS::CodeDeploy::DeploymentGroup").values():
             config = group.properties.get("DeploymentConfigName", "CodeDeployDefault.LambdaAllAtOnce")
             log.warning(
@@ -246,18 +242,95 @@ class Provisioner:
             stack.skipped.append(logical_id)
             return logical_id
         try:
-            properties = resolver.resolve(definition.get("Properties", {}))
+            properties = self._dereference(resolver.resolve(definition.get("Properties", {})))
         except (IntrinsicError, KeyError) as error:
             raise ProvisioningError(f"{logical_id}: cannot resolve its properties: {error}") from error
         creator = self._creators.get(definition["Type"])
         if creator is None:
-            creator = self._recorded_only
-            stack.recorded_only.append(definition["Type"])
+            creator = self._recorded_only  # infra.cloudformation.inventory lists what it is
         resource = creator(logical_id, properties)
         resource.type = definition["Type"]
         resource.properties = properties
         stack.resources[logical_id] = resource
         return logical_id
+
+    # -- parameters and dynamic references: read from Parameter Store and Secrets Manager ------------------
+    def put_parameters(self, values: Mapping[str, str]) -> None:
+        """Parameters the stack reads but does not create (SSM-typed template parameters, `{{resolve:ssm:...}}`):
+        on AWS someone puts them there before the deploy; `python -m infra run --ssm-parameter NAME=VALUE`."""
+        for name, value in values.items():
+            self._ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
+
+    def _parameter_values(self, declared: Mapping[str, Any], given: Mapping[str, str]) -> dict[str, Any]:
+        """The values Ref answers for the template's parameters: an `AWS::SSM::Parameter::Value<...>`
+        parameter's value is a Parameter Store name, resolved now as CloudFormation does at each deploy;
+        list types (`List<...>`, `CommaDelimitedList`) are lists."""
+        values: dict[str, Any] = {}
+        for name, given_value in given.items():
+            kind = str(declared.get(name, {}).get("Type", "String"))
+            value = given_value
+            ssm_typed = SSM_PARAMETER_TYPE.fullmatch(kind)
+            if ssm_typed:
+                value = self._ssm_value(given_value, decrypt=False, wanted=f"parameter {name} ({kind})")
+                kind = ssm_typed.group(1)
+            values[name] = value.split(",") if LIST_PARAMETER_TYPE.fullmatch(kind) else value
+        return values
+
+    def _ssm_value(self, name: str, *, decrypt: bool, wanted: str) -> str:
+        try:
+            parameter = self._ssm.get_parameter(Name=name, WithDecryption=decrypt)["Parameter"]
+        except ClientError as error:
+            _raise_unless(error, "ParameterNotFound", "ParameterVersionNotFound")
+            raise ProvisioningError(
+                f"{wanted}: Parameter Store has no {name!r} (put it there first, e.g. "
+                f"`python -m infra run --ssm-parameter {name.split(':', maxsplit=1)[0]}=VALUE`)"
+            ) from None
+        if parameter["Type"] == "SecureString" and not decrypt:
+            raise ProvisioningError(f"{wanted}: {name!r} is a SecureString, which only ssm-secure references read")
+        return str(parameter["Value"])
+
+    def _dereference(self, value: Any) -> Any:
+        """Replace the dynamic references in resolved properties with what they name, as CloudFormation does
+        when it creates the resource. A reference to a parameter or secret of this stack needs a dependency
+        (a Sub of its Ref, or DependsOn), as on AWS."""
+        if isinstance(value, dict):
+            return {key: self._dereference(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self._dereference(item) for item in value]
+        if isinstance(value, str) and "{{resolve:" in value:
+            return DYNAMIC_REFERENCE.sub(lambda match: self._dynamic_value(match.group(1), match.group(2)), value)
+        return value
+
+    def _dynamic_value(self, service: str, reference: str) -> str:
+        wanted = f"{{{{resolve:{service}:{reference}}}}}"
+        if service in ("ssm", "ssm-secure"):
+            name, _, version = reference.rpartition(":")
+            selector = f"{name}:{version}" if name and version.isdigit() else reference
+            return self._ssm_value(selector, decrypt=service == "ssm-secure", wanted=wanted)
+        # secret-id:SecretString:json-key:version-stage:version-id, where the id may be an ARN (with colons)
+        parts = reference.split(":")
+        split_at = 7 if reference.startswith("arn:") else 1
+        secret_id = ":".join(parts[:split_at])
+        field_name, key, stage, version_id = [*parts[split_at:], "", "", "", ""][:4]
+        if field_name not in ("", "SecretString"):
+            raise ProvisioningError(f"{wanted}: only SecretString can be referenced")
+        request = {"SecretId": secret_id}
+        if stage:
+            request["VersionStage"] = stage
+        if version_id:
+            request["VersionId"] = version_id
+        try:
+            secret = str(self._secrets.get_secret_value(**request)["SecretString"])
+        except ClientError as error:
+            _raise_unless(error, "ResourceNotFoundException")
+            raise ProvisioningError(f"{wanted}: Secrets Manager has no such secret (or version)") from None
+        if not key:
+            return secret
+        try:
+            field_value = json.loads(secret)[key]
+        except (ValueError, TypeError, KeyError):
+            raise ProvisioningError(f"{wanted}: the secret is not a JSON object with the key {key!r}") from None
+        return field_value if isinstance(field_value, str) else json.dumps(field_value)
 
     @staticmethod
     def _dependency_order(resources: Mapping[str, Any]) -> TopologicalSorter[str]:
@@ -417,6 +490,15 @@ class Provisioner:
             arn = self._secrets.describe_secret(SecretId=name)["ARN"]
         return PhysicalResource(logical_id, "", arn, {"Id": arn})
 
+    def _ssm_parameter(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
+        name = self._physical_name(logical_id, props.get("Name"))
+        kind, value = str(props.get("Type", "String")), text(props["Value"])
+        optional = {key: str(props[key]) for key in ("Description", "AllowedPattern", "Tier", "DataType")
+                    if key in props}  # fmt: skip
+        # Overwrite: a persisted cloud's parameter takes the template's value, as a stack update would.
+        self._ssm.put_parameter(Name=name, Value=value, Type=kind, Overwrite=True, **optional)
+        return PhysicalResource(logical_id, "", name, {"Type": kind, "Value": value})
+
     def _event_bus(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
         name = str(props["Name"])
         try:
@@ -518,7 +600,7 @@ class Provisioner:
             code_dir=code_dir,
             layer_dirs=tuple(self._layer_dir(str(layer)) for layer in props.get("Layers", [])),
             runtime=runtime,
-            environment={key: str(value) for key, value in variables.items()},
+            environment={key: text(value) for key, value in variables.items()},
             timeout_seconds=int(props.get("Timeout", 3)),
             memory_mb=int(props.get("MemorySize", 128)),
             reserved_concurrency=(

@@ -17,6 +17,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from infra.core.aws import ACCOUNT_ID, REGION
 
 LOCAL_CODE_BUCKET = "local"
@@ -32,14 +34,65 @@ class _NoManagedPolicies:
         return {}
 
 
-def load_template(path: Path) -> dict[str, Any]:
-    """Parse YAML/JSON with CloudFormation short-form tags (!Ref, !Sub, ...) as cfn-lint does."""
-    from cfnlint.decode import decode  # ~0.3 s of imports, not needed when the translation is cached
+class _TemplateLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """YAML as `sam build` / `sam deploy` read a template (sam-cli's and the AWS CLI's `yaml_parse`).
 
-    template, matches = decode(str(path))
-    if matches or template is None:
-        raise TemplateError("; ".join(str(m) for m in matches) or f"cannot read {path}")
-    return dict(template)
+    That is PyYAML's safe loader, so YAML 1.1 scalars mean what they mean there (`yes`/`on` are true,
+    `0755` is octal 493), except that timestamps stay the text they were written as: `Version: 2012-10-17`
+    is the string a policy needs, not a date (which JSON, and so CloudFormation, cannot carry). Short-form
+    intrinsics become their long form. A subclass, so yaml.SafeLoader is left as it was for everyone else
+    (sam-cli registers its constructors on SafeLoader itself).
+    """
+
+
+def _intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
+    """`!Ref x` -> {"Ref": x}, `!Sub s` -> {"Fn::Sub": s}, `!GetAtt a.b` -> {"Fn::GetAtt": [a, b]} (sam-cli's
+    `intrinsics_multi_constructor`)."""
+    name = tag_suffix if tag_suffix in ("Ref", "Condition") else f"Fn::{tag_suffix}"
+    value: Any
+    if tag_suffix == "GetAtt" and isinstance(node, yaml.ScalarNode):
+        value = str(node.value).split(".", 1)
+    elif isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_TemplateLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.constructor.SafeConstructor.construct_yaml_str)
+_TemplateLoader.add_multi_constructor("!", _intrinsic)
+
+
+def parse_template(text: str, source: str = "template") -> dict[str, Any]:
+    """A template's text (JSON or YAML) as the AWS tools read it: JSON first, as they try it first."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        try:
+            document = yaml.load(text, Loader=_TemplateLoader)  # noqa: S506 - a safe loader (see its class)
+        except yaml.YAMLError as error:
+            raise TemplateError(f"{source} is not valid YAML: {error}") from error
+    if not isinstance(document, dict):
+        raise TemplateError(f"{source} is not a template (a mapping of Resources, Parameters, ...)")
+    return document
+
+
+def load_template(path: Path) -> dict[str, Any]:
+    """Read a template file (see parse_template)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise TemplateError(f"cannot read {path}: {error}") from error
+    return parse_template(text, str(path))
+
+
+def transforms(template: Mapping[str, Any]) -> list[str]:
+    """The template's Transform: a name or a list of names (each may also be {Name, Parameters})."""
+    declared = template.get("Transform") or []
+    names = declared if isinstance(declared, list) else [declared]
+    return [str(name["Name"]) if isinstance(name, dict) else str(name) for name in names]
 
 
 def _placeholder(local_path: str) -> str:
@@ -58,8 +111,6 @@ def _localise_code(properties: dict[str, Any], root: Path) -> None:
 def _inline_definition(properties: dict[str, Any], root: Path) -> None:
     uri = properties.get("DefinitionUri")
     if isinstance(uri, str) and not uri.startswith("s3://"):
-        import yaml
-
         text = (root / uri).read_text()
         properties["Definition"] = json.loads(text) if uri.endswith(".json") else yaml.safe_load(text)
         del properties["DefinitionUri"]
@@ -102,7 +153,7 @@ def translated(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The template as read and as translated, from cache_dir when nothing it was made from changed.
 
-    Reading and translating cost ~1.5 s of CPU (cfn-lint's decoder, SAM's translator and their imports) on
+    Reading and translating cost ~1.5 s of CPU (SAM's translator and its imports) on
     every start, for a result that only changes with the template, the files it inlines (state machine
     definitions), the parameters and the two libraries' versions: those are the cache key, checked on
     every read. `runtime_only` names parameters the cloud fills in at each start (the moto URL): SAM
@@ -113,7 +164,7 @@ def translated(
 
     source = path.read_bytes()
     stable = {key: value for key, value in overrides.items() if key not in runtime_only}
-    versions = [metadata.version("aws-sam-translator"), metadata.version("cfn-lint")]
+    versions = [metadata.version("aws-sam-translator"), metadata.version("PyYAML")]
     key = hashlib.sha256(json.dumps([source.decode(errors="replace"), stable, versions], sort_keys=True).encode())
     entry_path = cache_dir / f"template-{key.hexdigest()[:24]}.json" if cache_dir else None
     if entry_path is not None and entry_path.exists():

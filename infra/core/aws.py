@@ -37,6 +37,8 @@ class Endpoints:
             "AWS_ENDPOINT_URL_SFN": self.moto,
             "AWS_ENDPOINT_URL_STS": self.moto,
             "AWS_ENDPOINT_URL_SES": self.moto,
+            "AWS_ENDPOINT_URL_SSM": self.moto,
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER": self.moto,
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
             "AWS_ACCESS_KEY_ID": "local",
