@@ -65,6 +65,10 @@ class CasePreservingProtocol(HttpToolsProtocol):
         cast(dict[str, Any], self.scope)[ORIGINAL_HEADERS].append((name, value))
 
 
+class MalformedResponse(ValueError):
+    """The function's answer is not a Lambda proxy response of payload format 1.0: API Gateway answers 502."""
+
+
 class _Answer(Exception):
     """A response API Gateway gives on its own, with its x-amzn-ErrorType."""
 
@@ -263,7 +267,7 @@ class RestGateway:
             raise _Answer.internal(502, function)
         try:
             return (*_map_response(result.payload), function)
-        except ValueError as error:
+        except (MalformedResponse, json.JSONDecodeError) as error:
             log.warning("%s returned a malformed Lambda proxy response: %s", function, error)
             raise _Answer.internal(502, function) from None
 
@@ -446,24 +450,24 @@ def _mock_response(mock: MockResponse) -> tuple[int, Headers, bytes]:
 
 def _map_response(payload: bytes) -> tuple[int, Headers, bytes]:
     """Payload format 1.0: statusCode, headers, multiValueHeaders, body, isBase64Encoded; anything else is
-    malformed (ValueError), which API Gateway answers 502."""
+    malformed (MalformedResponse), which API Gateway answers 502."""
     data = json.loads(payload) if payload[:1] == b"{" else None
     if not isinstance(data, dict) or "statusCode" not in data:
-        raise ValueError("no statusCode")
+        raise MalformedResponse("no statusCode")
     status = data["statusCode"]
     if isinstance(status, str) and status.isdigit():
         status = int(status)
     if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
-        raise ValueError(f"statusCode {status!r} is not an HTTP status")
+        raise MalformedResponse(f"statusCode {status!r} is not an HTTP status")
     merged: dict[str, list[str]] = {}
     single, multi = data.get("headers") or {}, data.get("multiValueHeaders") or {}
     if not isinstance(single, dict) or not isinstance(multi, dict):
-        raise ValueError("headers and multiValueHeaders must be objects")
+        raise MalformedResponse("headers and multiValueHeaders must be objects")
     for name, value in single.items():
         merged.setdefault(str(name), []).append(_header_text(value))
     for name, values in multi.items():
         if not isinstance(values, list):
-            raise ValueError(f"multiValueHeaders {name!r} must be a list")
+            raise MalformedResponse(f"multiValueHeaders {name!r} must be a list")
         target = merged.setdefault(str(name), [])
         target.extend(text for text in map(_header_text, values) if text not in target)
     headers: Headers = [(name.encode("latin-1"), value.encode("latin-1", "replace"))
@@ -474,12 +478,12 @@ def _map_response(payload: bytes) -> tuple[int, Headers, bytes]:
     if body is None:
         return status, headers, b""
     if not isinstance(body, str):
-        raise ValueError("body must be a string")
+        raise MalformedResponse("body must be a string")
     if data.get("isBase64Encoded"):
         try:
             return status, headers, base64.b64decode(body, validate=True)
         except binascii.Error as error:
-            raise ValueError(f"body is not base64: {error}") from None
+            raise MalformedResponse(f"body is not base64: {error}") from None
     return status, headers, body.encode()
 
 
@@ -487,7 +491,7 @@ def _header_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if not isinstance(value, str | int | float):
-        raise ValueError(f"header value {value!r} must be a string")
+        raise MalformedResponse(f"header value {value!r} must be a string")
     return str(value)
 
 
