@@ -14,12 +14,13 @@ from __future__ import annotations
 import base64
 import binascii
 import fnmatch
+import hashlib
 import json
 import logging
 import re
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import parse_qsl, unquote
@@ -156,7 +157,7 @@ def _stringified(context: Any) -> dict[str, str]:
     return rendered
 
 
-def _cognito_claims(claims: Mapping[str, Any]) -> dict[str, str]:
+def cognito_claims(claims: Mapping[str, Any]) -> dict[str, str]:
     """requestContext.authorizer.claims: strings; lists comma-joined; exp and iat as dates, as API Gateway has."""
     rendered = {}
     for key, value in claims.items():
@@ -333,7 +334,7 @@ class RestGateway:
             verified = await self.verifier.verify(token, JwtAuthorizer(authorizer.name, issuer, None), scopes)
         except Unauthorized:
             raise _Answer.unauthorized() from None
-        return _cognito_claims(verified.claims)
+        return cognito_claims(verified.claims)
 
     async def _invoke_authorizer(
         self,
@@ -379,9 +380,7 @@ class RestGateway:
         self, request: _Request, method: RestMethod, path_params: dict[str, str], authorizer: dict[str, Any] | None
     ) -> dict[str, Any]:
         scope = request.scope
-        headers = dict(request.headers)
-        multi_headers = {key: list(values) for key, values in request.multi_headers.items()}
-        # Like API Gateway, add the forwarding headers the function may rely on.
+        # Like API Gateway, add the forwarding headers the function may rely on (replacing the client's).
         forwarded = request.header("x-forwarded-for")
         server = scope.get("server")
         added = {
@@ -389,58 +388,98 @@ class RestGateway:
             "X-Forwarded-Port": str(server[1]) if server else "80",
             "X-Forwarded-Proto": scope.get("scheme", "http"),
         }
-        for name, value in added.items():
-            for existing in [key for key in headers if key.lower() == name.lower()]:
-                del headers[existing], multi_headers[existing]
-            headers[name], multi_headers[name] = value, [value]
-        when, epoch_ms = self._clock.now()
-        host = request.header("host") or "localhost"
-        stage_variables = self.api.stages.get(request.stage) or None
-        context: dict[str, Any] = {
-            "resourceId": f"{abs(hash(method.path)) % 10**6:06d}",
-            "resourcePath": method.path,
-            "httpMethod": scope["method"],
-            "extendedRequestId": request.request_id,
-            "requestTime": when,
-            "path": f"/{request.stage}{request.path}",
-            "accountId": ACCOUNT_ID,
-            "protocol": f"HTTP/{scope.get('http_version', '1.1')}",
-            "stage": request.stage,
-            "domainPrefix": host.split(".", 1)[0],
-            "requestTimeEpoch": epoch_ms,
-            "requestId": request.request_id,
-            "identity": {
-                "cognitoIdentityPoolId": None, "accountId": None, "cognitoIdentityId": None, "caller": None,
-                "sourceIp": request.source_ip, "principalOrgId": None, "accessKey": None,
-                "cognitoAuthenticationType": None, "cognitoAuthenticationProvider": None, "userArn": None,
-                "userAgent": request.header("user-agent"), "user": None,
-            },
-            "domainName": host,
-            "apiId": self.api.api_id,
-        }  # fmt: skip
-        if authorizer is not None:
-            context["authorizer"] = authorizer
+        names = {name.lower() for name in added}
+        headers = [(name, value) for name, values in request.multi_headers.items() if name.lower() not in names
+                   for value in values]  # fmt: skip
         body = request.body
-        binary = body and self._is_binary(request.header("content-type"))
-        return {
-            "resource": method.path,
-            "path": request.path,
-            "httpMethod": scope["method"],
-            "headers": headers,
-            "multiValueHeaders": multi_headers,
-            "queryStringParameters": request.query or None,
-            "multiValueQueryStringParameters": request.multi_query or None,
-            "pathParameters": path_params or None,
-            "stageVariables": stage_variables,
-            "requestContext": context,
-            "body": (base64.b64encode(body).decode() if binary else body.decode("utf-8", "replace")) if body else None,
-            "isBase64Encoded": bool(binary),
-        }
+        binary = bool(body) and self._is_binary(request.header("content-type"))
+        return payload_v1_event(
+            method=scope["method"], path=request.path, resource=method.path, stage=request.stage,
+            api_id=self.api.api_id, headers=[*headers, *added.items()],
+            query=[(key, value) for key, values in request.multi_query.items() for value in values],
+            path_params=path_params, stage_variables=self.api.stages.get(request.stage),
+            source_ip=request.source_ip, request_id=request.request_id, when=self._clock.now(),
+            body=(base64.b64encode(body).decode() if binary else body.decode("utf-8", "replace")) if body else None,
+            is_base64=binary, authorizer=authorizer, protocol=f"HTTP/{scope.get('http_version', '1.1')}",
+        )  # fmt: skip
 
     def _is_binary(self, content_type: str | None) -> bool:
         """REST APIs pass a body base64-encoded only when its type is one of the API's binary media types."""
         media = (content_type or "").split(";", 1)[0].strip().lower()
         return any(fnmatch.fnmatchcase(media, pattern.lower()) for pattern in self.api.binary_media_types)
+
+
+def payload_v1_event(
+    *,
+    method: str,
+    path: str,
+    resource: str,
+    stage: str,
+    api_id: str,
+    headers: Sequence[tuple[str, str]],
+    query: Sequence[tuple[str, str]],
+    path_params: Mapping[str, str],
+    stage_variables: Mapping[str, str] | None,
+    source_ip: str,
+    request_id: str,
+    when: tuple[str, int],
+    body: str | None,
+    is_base64: bool,
+    authorizer: Mapping[str, Any] | None,
+    protocol: str = "HTTP/1.1",
+) -> dict[str, Any]:
+    """The Lambda proxy event of payload format 1.0: headers as named (a repeated one's last value in
+    `headers`, all in `multiValueHeaders`), the query likewise, `path` without the stage, null where AWS has
+    null. `when` is requestContext's (requestTime, requestTimeEpoch)."""
+    single_headers: dict[str, str] = {}
+    multi_headers: dict[str, list[str]] = {}
+    for name, value in headers:
+        single_headers[name] = value
+        multi_headers.setdefault(name, []).append(value)
+    single_query: dict[str, str] = {}
+    multi_query: dict[str, list[str]] = {}
+    for key, value in query:
+        single_query[key] = value
+        multi_query.setdefault(key, []).append(value)
+    host = next((value for name, value in headers if name.lower() == "host"), "localhost")
+    user_agent = next((value for name, value in headers if name.lower() == "user-agent"), None)
+    context: dict[str, Any] = {
+        "resourceId": hashlib.sha256(resource.encode()).hexdigest()[:6],
+        "resourcePath": resource,
+        "httpMethod": method,
+        "extendedRequestId": request_id,
+        "requestTime": when[0],
+        "path": f"/{stage}{path}",
+        "accountId": ACCOUNT_ID,
+        "protocol": protocol,
+        "stage": stage,
+        "domainPrefix": host.split(".", 1)[0],
+        "requestTimeEpoch": when[1],
+        "requestId": request_id,
+        "identity": {
+            "cognitoIdentityPoolId": None, "accountId": None, "cognitoIdentityId": None, "caller": None,
+            "sourceIp": source_ip, "principalOrgId": None, "accessKey": None, "cognitoAuthenticationType": None,
+            "cognitoAuthenticationProvider": None, "userArn": None, "userAgent": user_agent, "user": None,
+        },
+        "domainName": host,
+        "apiId": api_id,
+    }  # fmt: skip
+    if authorizer is not None:
+        context["authorizer"] = dict(authorizer)
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": single_headers or None,
+        "multiValueHeaders": multi_headers or None,
+        "queryStringParameters": single_query or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": dict(path_params) or None,
+        "stageVariables": dict(stage_variables) if stage_variables else None,
+        "requestContext": context,
+        "body": body,
+        "isBase64Encoded": is_base64,
+    }
 
 
 def _mock_response(mock: MockResponse) -> tuple[int, Headers, bytes]:

@@ -4,6 +4,7 @@ authorizers), called over HTTP on its own port with the stage in the path, as th
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import uuid
@@ -14,6 +15,7 @@ import httpx
 import pytest
 
 from infra.launcher import ROOT, RunningCloud
+from infra.sample_events import add_generate_event_parser, generate
 from tests.conftest import local_cloud
 
 TEMPLATE = ROOT / "tests" / "fixtures" / "templates" / "rest_api.yaml"
@@ -205,3 +207,19 @@ def test_start_up_names_what_the_rest_api_uses_and_is_not_served(rest, rest_clou
     # and the method that requires a key answers without one
     assert rest.get("/Prod/keyed").status_code == 200
     assert json.loads(rest.get("/Prod/keyed").text)["resource"] == "/keyed"
+
+
+def test_generate_event_aws_proxy_has_the_shape_the_gateway_serves(rest):
+    parser = argparse.ArgumentParser()
+    add_generate_event_parser(parser.add_subparsers(dest="command"))
+    generated = generate(parser.parse_args([
+        "generate-event", "--template", str(TEMPLATE), "apigateway", "aws-proxy", "--method", "POST",
+        "--path", "/items/itm-3?size=M", "--body", "{}", "--stage", "Prod",
+    ]))  # fmt: skip
+    served = rest.post("/Prod/items/itm-3?size=M", json={}).json()
+    assert set(generated) == set(served)
+    assert set(generated["requestContext"]) == set(served["requestContext"]) - {"authorizer"}
+    assert set(generated["requestContext"]["identity"]) == set(served["requestContext"]["identity"])
+    for key in ("resource", "path", "httpMethod", "pathParameters", "queryStringParameters", "isBase64Encoded"):
+        assert generated[key] == served[key], key
+    assert generated["requestContext"]["path"] == served["requestContext"]["path"]
