@@ -50,7 +50,7 @@ log = logging.getLogger("infra.apigateway")
 
 ORIGINAL_HEADERS = "original_headers"  # the scope key CasePreservingProtocol fills
 _JSON = (b"content-type", b"application/json")
-_FORWARDED = ("X-Forwarded-For", "X-Forwarded-Port", "X-Forwarded-Proto")
+_POLICY_CACHE_SIZE = 4096  # Lambda authorizer answers kept (API Gateway's cache is per stage and bounded too)
 
 
 class CasePreservingProtocol(HttpToolsProtocol):
@@ -244,8 +244,7 @@ class RestGateway:
         if length.isdigit() and int(length) > MAX_BODY_BYTES:
             raise BodyTooLarge()
         request.body = await read_body(receive)
-        raw_rest = request.path if request.path == "/" else "/" + "/".join(request.path.split("/")[1:])
-        matched = self.router.match(scope["method"], unquote(request.path), raw_rest)
+        matched = self.router.match(scope["method"], unquote(request.path), request.path)
         if matched is None:
             raise _Answer(403, {"message": "Missing Authentication Token"}, "MissingAuthenticationTokenException")
         method, path_params = matched
@@ -298,23 +297,23 @@ class RestGateway:
         authorizer = method.authorizer
         assert authorizer is not None
         identity = self._identity(request, authorizer)
-        if identity is None and (authorizer.type != "request" or authorizer.identity_sources):
+        if identity is None:  # an identity source is missing or empty: 401 before any authorizer runs
             raise _Answer.unauthorized()
         if authorizer.type == "cognito_user_pools":
-            assert identity is not None
             return {"claims": await self._cognito(identity[0], authorizer, method.authorization_scopes)}
-        if authorizer.type == "token" and authorizer.validation_expression:
-            assert identity is not None
-            if re.fullmatch(authorizer.validation_expression, identity[0]) is None:
-                raise _Answer.unauthorized()
+        expression = authorizer.validation_expression
+        if authorizer.type == "token" and expression and re.fullmatch(expression, identity[0]) is None:
+            raise _Answer.unauthorized()
         method_arn = self.method_arn(request)
-        key = (authorizer.name, identity or ())
+        key = (authorizer.name, identity)
         policy = self._policies.get(key)
         if policy is None or policy.expires <= time.monotonic():
             started = time.perf_counter()
             policy = await self._invoke_authorizer(request, method, path_params, identity, method_arn)
             latency = int((time.perf_counter() - started) * 1000)
             if authorizer.ttl_seconds > 0 and identity:
+                if len(self._policies) >= _POLICY_CACHE_SIZE:
+                    self._policies.clear()
                 self._policies[key] = policy
         else:
             latency = 0
@@ -341,13 +340,12 @@ class RestGateway:
         request: _Request,
         method: RestMethod,
         path_params: dict[str, str],
-        identity: tuple[str, ...] | None,
+        identity: tuple[str, ...],
         method_arn: str,
     ) -> _Policy:
         authorizer = method.authorizer
         assert authorizer is not None
         if authorizer.type == "token":
-            assert identity is not None
             event: dict[str, Any] = {"type": "TOKEN", "authorizationToken": identity[0], "methodArn": method_arn}
         else:
             event = {"type": "REQUEST", "methodArn": method_arn, **self.event(request, method, path_params, None)}
