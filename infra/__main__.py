@@ -221,7 +221,7 @@ def _invoke(args: argparse.Namespace) -> int:
     if not env_vars and args.template is None and _state_file().exists() and _running(state := _read_state()):
         return _invoke_through(state["endpoints"]["lambda"], args.function, payload, args.invocation_type)
     config = CloudConfig(
-        api_port=0, lambda_port=0, seed=False, prewarm=False, state_file=None,
+        api_port=0, lambda_port=0, rest_api_port=0, seed=False, prewarm=False, state_file=None,
         parameter_overrides=_overrides(args.parameter_overrides), faults=args.faults, env_vars=env_vars,
     )
     if args.template is not None:
@@ -241,7 +241,7 @@ def _generate_event(args: argparse.Namespace) -> int:
 
 def _run_command(args: argparse.Namespace) -> int:
     config = CloudConfig(
-        api_port=args.port, lambda_port=args.lambda_port, seed=not args.no_seed,
+        api_port=args.port, lambda_port=args.lambda_port, rest_api_port=args.rest_port, seed=not args.no_seed,
         parameter_overrides=_overrides(args.parameter_overrides), state_file=args.state_file,
     )
     if args.log_dir:
@@ -297,6 +297,8 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="start everything and serve the API")
     run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     run.add_argument("--lambda-port", type=int, default=int(os.environ.get("LAMBDA_PORT", "3001")))
+    run.add_argument("--rest-port", type=int, default=int(os.environ.get("REST_API_PORT", "3002")),
+                     help="the template's first REST API (API Gateway v1), the next ones on the ports after it")
     run.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE")
     run.add_argument("--no-seed", action="store_true", help="do not load the demo users and catalog")
     run.add_argument("--state-file", type=Path, default=STATE_FILE,

@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from infra.apigateway.models import HttpApiSpec
+from infra.apigateway.models import REST_API_NOT_SERVED, HttpApiSpec, RestApiSpec
 from infra.core import processes
 from infra.core.activity import Activity
 from infra.core.aws import Endpoints
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
     from infra.apigateway.edge import Edge
     from infra.apigateway.gateway import Gateway
+    from infra.apigateway.rest import RestGateway
     from infra.awslambda.workers import FunctionRuntime
     from infra.cloudformation.provision import LocalStack
     from infra.core.components import Component
@@ -58,6 +60,7 @@ class CloudConfig:
     stack_name: str = "marketplace"
     api_port: int = 3000
     lambda_port: int = 3001  # 0 picks a free port
+    rest_api_port: int = 3002  # the first REST API (API Gateway v1); the next ones the ports after it; 0: free ports
     dynamodb_port: int = 0
     moto_port: int = 0
     parameter_overrides: dict[str, str] = field(default_factory=dict)
@@ -97,6 +100,8 @@ class LocalCloud:
         self._gateway: Gateway | None = None
         self._components: list[Component] = []
         self._prewarm_task: asyncio.Task[None] | None = None
+        self.rest_api_urls: dict[str, str] = {}  # logical id -> http://127.0.0.1:PORT (stages are path prefixes)
+        self._rest_gateways: list[RestGateway] = []
         self._servers: list[uvicorn.Server] = []
         self._server_tasks: list[asyncio.Task[None]] = []
         self.started_at = 0.0
@@ -175,6 +180,8 @@ class LocalCloud:
         )  # fmt: skip
         await self._serve(self._gateway, ports["api"])
         await self._serve(create_lambda_api_app(self.runtime), ports["lambda"])
+        await self._serve_rest_apis(self.stack, self.runtime, self.endpoints)
+        self.stack.outputs = local_urls(self.stack, self.endpoints, self.rest_api_urls)
         self._components = build_components(
             self.stack, runtime=self.runtime, endpoints=self.endpoints, ttl_sweep_seconds=config.ttl_sweep_seconds,
             event_log=self.event_log, activity=self.activity, faults=self.faults, ttl_deletions=self.ttl_deletions,
@@ -199,6 +206,23 @@ class LocalCloud:
             raise NotEmulatedError(report(gaps))
         if gaps:
             log.warning("%s", report(gaps))
+
+    async def _serve_rest_apis(self, stack: LocalStack, runtime: FunctionRuntime, endpoints: Endpoints) -> None:
+        """Each REST API on its own port, its stages as path prefixes (`/Prod/hello`), as on AWS; what of it
+        is not served locally is said now, not found out from a 404 later."""
+        from infra.apigateway.authorizer import JwtVerifier
+        from infra.apigateway.rest import CasePreservingProtocol, create_rest_api_app
+
+        for index, api in enumerate(stack.rest_apis):
+            port = self.config.rest_api_port + index if self.config.rest_api_port else processes.free_port()
+            gateway = create_rest_api_app(api, runtime, JwtVerifier(endpoints))
+            self._rest_gateways.append(gateway)
+            await self._serve(gateway, port, http=CasePreservingProtocol)
+            url = self.rest_api_urls[api.logical_id] = f"http://{processes.HOST}:{port}"
+            log.info("REST API %s: %s/{%s}/...", api.logical_id, url, ",".join(sorted(api.stages)) or "no stage")
+            for feature in rest_api_gaps(api, stack):
+                log.warning("REST API %s uses %s: not served locally (%s)", api.logical_id, feature,
+                            dict(REST_API_NOT_SERVED)[feature])  # fmt: skip
 
     def _local_routes(self, faults: FaultControl, moto_url: str) -> dict[str, Any]:
         """The gateway's /_local/... and /health GET routes: the cloud's own views, never a template route."""
@@ -332,12 +356,12 @@ class LocalCloud:
         for name in self.runtime.entry_points():
             await self.runtime.prewarm([name])
 
-    async def _serve(self, app: Any, port: int) -> None:
+    async def _serve(self, app: Any, port: int, *, http: Any = "httptools") -> None:
         import uvicorn
 
         server = uvicorn.Server(
             uvicorn.Config(
-                app, host=processes.HOST, port=port, loop="none", http="httptools", lifespan="off",
+                app, host=processes.HOST, port=port, loop="none", http=http, lifespan="off",
                 log_level="warning", access_log=False, timeout_keep_alive=75,
                 # uvicorn trusts X-Forwarded-For from loopback by default, and every client here is on
                 # loopback: a client rotating that header would get a fresh throttling bucket per request.
@@ -370,6 +394,7 @@ class LocalCloud:
             "stack": self.stack.name,
             "parameters": self.stack.parameters,
             "outputs": {key: str(value) for key, value in self.stack.outputs.items()},
+            "restApis": self.rest_api_urls,
             "functions": sorted(self.stack.functions),
             "environment": environment_for(self.endpoints),
             "logDir": str(self.config.log_dir),  # the log files `python -m infra reconcile` scans for card numbers
@@ -411,6 +436,8 @@ class LocalCloud:
             await asyncio.wait_for(asyncio.gather(*self._server_tasks, return_exceptions=True), 5)
         if self._gateway:
             await self._gateway.aclose()
+        for rest_gateway in self._rest_gateways:
+            await rest_gateway.aclose()
         if self.runtime:
             await self.runtime.close()
         for service in self._services:
@@ -434,6 +461,42 @@ def _edge_of(stack: LocalStack) -> Edge | None:
     if not web_acls and not policies:
         return None
     return Edge(web_acls[0] if web_acls else None, policies[0] if policies else None)
+
+
+_EXECUTE_API_URL = re.compile(r"https://([a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com")
+
+
+def local_urls(stack: LocalStack, endpoints: Endpoints, rest_api_urls: Mapping[str, str]) -> dict[str, Any]:
+    """The stack's outputs with each API's invoke URL on AWS (`https://<api id>.execute-api.<region>.amazonaws.com`,
+    what templates build with !Sub) replaced by where the local gateway serves that API, so an output URL such
+    as `.../Prod/hello/` works as printed. Other values are left as they are."""
+    local = {api.api_id: endpoints.api for api in stack.http_apis}
+    local.update({api.api_id: rest_api_urls[api.logical_id] for api in stack.rest_apis
+                  if api.logical_id in rest_api_urls})  # fmt: skip
+
+    def rewrite(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        return _EXECUTE_API_URL.sub(lambda match: local.get(match.group(1), match.group(0)), value)
+
+    return {name: rewrite(value) for name, value in stack.outputs.items()}
+
+
+def rest_api_gaps(api: RestApiSpec, stack: LocalStack) -> list[str]:
+    """The features of REST_API_NOT_SERVED that `api` uses: from its body and stages, and the explicit
+    API Gateway resources of the stack that name it (recorded only)."""
+    from infra.apigateway.rest_spec import EXPLICIT, USAGE_PLANS, VALIDATORS
+
+    gaps = set(api.not_served)
+    explicit = {"AWS::ApiGateway::Resource": EXPLICIT, "AWS::ApiGateway::Method": EXPLICIT,
+                "AWS::ApiGateway::Authorizer": EXPLICIT, "AWS::ApiGateway::RequestValidator": VALIDATORS,
+                "AWS::ApiGateway::UsagePlan": USAGE_PLANS, "AWS::ApiGateway::ApiKey": USAGE_PLANS}  # fmt: skip
+    for resource in dict(stack.resources).values():
+        feature = explicit.get(resource.type)
+        names_api = api.api_id in json.dumps(resource.properties, default=str)
+        if feature is not None and (names_api or resource.type == "AWS::ApiGateway::ApiKey"):
+            gaps.add(feature)
+    return [feature for feature, _ in REST_API_NOT_SERVED if feature in gaps]
 
 
 def build_components(

@@ -74,7 +74,7 @@ def launch(
     workdir.mkdir(parents=True, exist_ok=True)
     state_file, output_file = workdir / "cloud.json", workdir / "cloud.out"
     command = [
-        sys.executable, "-m", "infra", "run", "--port", "0", "--lambda-port", "0",
+        sys.executable, "-m", "infra", "run", "--port", "0", "--lambda-port", "0", "--rest-port", "0",
         "--state-file", str(state_file), "--log-dir", str(workdir / "logs"), *(extra_args or []),
     ]
     if not seed:

@@ -142,6 +142,65 @@ def http_api_proxy(args: argparse.Namespace) -> dict[str, Any]:
     return event
 
 
+# ---------------------------------------------------------------- API Gateway REST API (payload 1.0)
+
+
+def rest_api_routes(template: Path) -> list[str]:
+    """The REST APIs' methods ("GET /items/{itemId}", "ANY /{proxy+}") as SAM translates the template."""
+    from infra.cloudformation.provision import resolve_parameters
+    from infra.cloudformation.template import load_template, translate
+
+    loaded = load_template(template)
+    translated = translate(loaded, template.parent, resolve_parameters(loaded, {}))
+    routes = []
+    for resource in translated["Resources"].values():
+        if resource["Type"] == "AWS::ApiGateway::RestApi" and "Body" in resource.get("Properties", {}):
+            for path, operations in resource["Properties"]["Body"].get("paths", {}).items():
+                for method, operation in operations.items():
+                    if isinstance(operation, dict) and method != "options":
+                        http_method = "ANY" if method == "x-amazon-apigateway-any-method" else method.upper()
+                        routes.append(f"{http_method} {path}")
+    return routes
+
+
+def rest_api_proxy(args: argparse.Namespace) -> dict[str, Any]:
+    """A REST API's Lambda proxy event, as the local gateway builds it, for the template's method that
+    --method/--path match (with --resource, or /{proxy+}, if none does)."""
+    from infra.apigateway.rest import cognito_claims, payload_v1_event
+
+    method = args.method.upper()
+    path, _, query_string = args.path.partition("?")
+    path = "/" + path.lstrip("/")
+    route, path_parameters = match_route(rest_api_routes(args.template), method, path)
+    resource = route.partition(" ")[2] if route != "$default" else args.resource
+    if route == "$default" and resource == "/{proxy+}":
+        path_parameters = {"proxy": path.lstrip("/")}
+    headers = [
+        ("Accept", "application/json"), ("Host", args.domain_name), ("User-Agent", "python -m infra"),
+        ("X-Forwarded-For", "127.0.0.1"), ("X-Forwarded-Port", "443"), ("X-Forwarded-Proto", "https"),
+    ]  # fmt: skip
+    for header in args.header:
+        name, separator, value = header.partition(":")
+        if not separator:
+            raise EventError(f"--header expects 'Name: value', got {header!r}")
+        headers.append((name.strip(), value.strip()))
+    if args.body is not None and not any(name.lower() == "content-type" for name, _ in headers):
+        headers.append(("Content-Type", "application/json"))
+    claims = _json_option(args.claims, "--claims")
+    if claims is not None and not isinstance(claims, dict):
+        raise EventError("--claims must be a JSON object of the token's claims")
+    body = args.body
+    if body is not None and args.base64:
+        body = base64.b64encode(body.encode()).decode()
+    return payload_v1_event(
+        method=method, path=path, resource=resource, stage=args.stage, api_id=args.api_id, headers=headers,
+        query=parse_qsl(query_string, keep_blank_values=True), path_params=path_parameters, stage_variables=None,
+        source_ip="127.0.0.1", request_id=str(uuid.uuid4()), when=_now(), body=body,
+        is_base64=bool(body is not None and args.base64),
+        authorizer={"claims": cognito_claims(claims)} if claims is not None else None,
+    )  # fmt: skip
+
+
 # ---------------------------------------------------------------- DynamoDB stream
 
 
@@ -352,9 +411,20 @@ def _events_of(services: Any, service: str, help: str) -> Any:
 
 
 def _apigateway_parsers(services: Any) -> None:
-    proxy = _events_of(services, "apigateway", "API Gateway").add_parser(
-        "http-api-proxy", help="an HTTP API request (payload format 2.0)"
-    )
+    events = _events_of(services, "apigateway", "API Gateway")
+    rest = events.add_parser("aws-proxy", help="a REST API request to a Lambda proxy integration (payload format 1.0)")
+    _common(rest, rest_api_proxy)
+    rest.add_argument("--method", default="GET")
+    rest.add_argument("--path", default="/examplepath", help="the request path without the stage, with ?query if any")
+    rest.add_argument("--resource", default="/{proxy+}", help="the resource when no method of the template matches")
+    rest.add_argument("--body", default=None)
+    rest.add_argument("--base64", action="store_true", help="send --body base64-encoded (isBase64Encoded)")
+    rest.add_argument("--stage", default="prod")
+    rest.add_argument("--api-id", default="1234567890")
+    rest.add_argument("--domain-name", default="1234567890.execute-api.us-east-1.amazonaws.com")
+    rest.add_argument("--header", action="append", default=[], metavar="'Name: value'")
+    rest.add_argument("--claims", default=None, help="a Cognito authorizer's claims as JSON (rendered as strings)")
+    proxy = events.add_parser("http-api-proxy", help="an HTTP API request (payload format 2.0)")
     _common(proxy, http_api_proxy)
     proxy.add_argument("--method", default="GET")
     proxy.add_argument("--path", default="/", help="the request path, with ?query if any")

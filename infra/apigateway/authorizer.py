@@ -195,7 +195,8 @@ class JwtVerifier:
             raise Unauthorized("the token does not have a valid issuer")
         audience = claims.get("aud") if "aud" in claims else claims.get("client_id")
         audiences = audience if isinstance(audience, list) else [audience]
-        if not any(isinstance(a, str) and a in authorizer.audiences for a in audiences):
+        allowed = authorizer.audiences
+        if allowed is not None and not any(isinstance(a, str) and a in allowed for a in audiences):
             raise Unauthorized("the token does not have a valid audience")
         now = self.clock()
         exp = claims.get("exp")

@@ -22,7 +22,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import parse_qsl, unquote
 
 from infra.apigateway.authorizer import JwtVerifier, Unauthorized
@@ -50,9 +50,22 @@ _JSON = [(b"content-type", b"application/json")]
 # ------------------------------------------------------------------------------------------------ routes
 
 
+class Routable(Protocol):
+    """What route selection reads of a route: an HTTP API's Route, a REST API's RestMethod."""
+
+    @property
+    def method(self) -> str: ...  # upper case, or "ANY"
+
+    @property
+    def path(self) -> str: ...  # "/items/{itemId}", "/{proxy+}"
+
+
+R = TypeVar("R", bound=Routable)
+
+
 @dataclass(frozen=True)
-class _Pattern:
-    route: Route
+class _Pattern(Generic[R]):
+    route: R
     parts: tuple[tuple[int, str], ...]  # (kind, literal or parameter name); kinds below
 
     LITERAL, PARAM, GREEDY = 0, 1, 2
@@ -84,12 +97,12 @@ class _Pattern:
         return params if len(segments) == len(self.parts) else None
 
 
-class Router:
+class Router(Generic[R]):
     """API Gateway's route selection: exact routes first, then the most specific parameterised one."""
 
-    def __init__(self, routes: list[Route]) -> None:
-        self._exact: dict[str, dict[str, Route]] = {}
-        patterns: list[_Pattern] = []
+    def __init__(self, routes: list[R]) -> None:
+        self._exact: dict[str, dict[str, R]] = {}
+        patterns: list[_Pattern[R]] = []
         for route in routes:
             parts = []
             for segment in route.path.strip("/").split("/") if route.path != "/" else []:
@@ -105,7 +118,7 @@ class Router:
                 patterns.append(_Pattern(route, tuple(parts)))
         self._patterns = sorted(patterns, key=lambda p: p.specificity)
 
-    def match(self, method: str, path: str, raw_path: str) -> tuple[Route, dict[str, str]] | None:
+    def match(self, method: str, path: str, raw_path: str) -> tuple[R, dict[str, str]] | None:
         methods = self._exact.get(path)
         if methods is not None:
             route = methods.get(method) or methods.get("ANY")
@@ -137,7 +150,7 @@ def new_request_id() -> str:
     return base64.b64encode(os.urandom(11)).decode()
 
 
-class _Clock:
+class RequestClock:
     """requestContext.time in API Gateway's format, computed once per second."""
 
     def __init__(self) -> None:
@@ -178,6 +191,13 @@ class _Reply(Exception):
         reply = cls(refusal.status, refusal.rule, function=function)
         reply.headers, reply.body = list(refusal.headers), refusal.body
         return reply
+
+
+class BodyTooLarge(_Reply):
+    """A request body beyond the limit read_body was given: 413."""
+
+    def __init__(self) -> None:
+        super().__init__(413, "Request Entity Too Large")
 
 
 @dataclass(slots=True)
@@ -236,7 +256,7 @@ class Gateway:
         self.verifier = verifier or JwtVerifier(endpoints)
         self.buckets = TokenBuckets(api.throttle.rate_per_second, api.throttle.burst) if api.throttle else None
         self.cors_origins = frozenset(api.cors_allow_origins)
-        self._clock = _Clock()
+        self._clock = RequestClock()
 
     async def aclose(self) -> None:
         await self.verifier.aclose()
@@ -245,7 +265,7 @@ class Gateway:
         if scope["type"] == "http":
             await self._http(scope, receive, send)
         elif scope["type"] == "lifespan":
-            await _lifespan(receive, send, self.aclose)
+            await lifespan(receive, send, self.aclose)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
@@ -259,7 +279,7 @@ class Gateway:
             if local is not None:
                 status, headers, body, function = 200, list(_JSON), await self._local(local, scope), "-"
             elif action is not None:
-                request_body = await _read_body(receive)
+                request_body = await read_body(receive)
                 answer = await self._local(lambda query: action(query, request_body), scope)
                 status, headers, body, function = 200, list(_JSON), answer, "-"
             else:
@@ -323,12 +343,12 @@ class Gateway:
     async def _read_request_body(self, receive: Receive) -> bytes:
         edge = self.edge
         if edge is None or edge.max_body_bytes is None or edge.body_refusal is None:
-            return await _read_body(receive)
+            return await read_body(receive)
         if edge.max_body_bytes >= MAX_BODY_BYTES:  # API Gateway's own limit is the tighter one
-            return await _read_body(receive)
+            return await read_body(receive)
         # A body sent without Content-Length (chunked) is measured as it arrives, and refused once too long.
         try:
-            return await _read_body(receive, edge.max_body_bytes)
+            return await read_body(receive, edge.max_body_bytes)
         except _Reply:
             raise _Reply.refused_at_edge(edge.body_refusal) from None
 
@@ -496,13 +516,13 @@ def _map_response(payload: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes
     return status, headers, body.encode()
 
 
-async def _read_body(receive: Receive, limit: int = MAX_BODY_BYTES) -> bytes:
+async def read_body(receive: Receive, limit: int = MAX_BODY_BYTES) -> bytes:
     """The whole request body; beyond `limit` (API Gateway's 10 MB by default) the request is refused."""
     message = await receive()
     body: bytes = message.get("body", b"")
     size = len(body)
     if size > limit:
-        raise _Reply(413, "Request Entity Too Large")
+        raise BodyTooLarge()
     if not message.get("more_body"):
         return body
     chunks = [body]
@@ -511,12 +531,12 @@ async def _read_body(receive: Receive, limit: int = MAX_BODY_BYTES) -> bytes:
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise _Reply(413, "Request Entity Too Large")
+            raise BodyTooLarge()
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-async def _lifespan(receive: Receive, send: Send, on_shutdown: Callable[[], Awaitable[None]]) -> None:
+async def lifespan(receive: Receive, send: Send, on_shutdown: Callable[[], Awaitable[None]]) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":

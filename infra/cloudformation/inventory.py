@@ -74,7 +74,29 @@ def _not_cloudfront(scope: Any) -> bool:
     return bool(scope != "CLOUDFRONT")
 
 
-_REST_API = TypeSupport(Support.NONE, "REST APIs (API Gateway v1) are not served: each of their routes is a 404")
+def _rest_body_not_served(body: Any) -> bool:
+    from infra.apigateway.rest_spec import RestApiError, rest_api_spec
+
+    try:
+        return bool(rest_api_spec("inventory", "inventory", {"Body": body}).not_served)
+    except (RestApiError, AttributeError, TypeError):
+        return True
+
+
+_REST_API = TypeSupport(
+    Support.EMULATED,
+    "a REST API (API Gateway v1) is served from its OpenAPI Body on its own port, the stage in the path: "
+    "payload format 1.0, Lambda proxy and mock integrations, Cognito and Lambda authorizers, CORS preflight; what "
+    "it does not serve (infra.apigateway.models.REST_API_NOT_SERVED) is logged at start for each API using it",
+    {
+        "Body": Property(
+            "uses what the gateway does not serve (usage plans and API keys, request validators, non-proxy "
+            "integrations, IAM authorization, gateway responses: each logged at start)",
+            _rest_body_not_served,
+        ),
+        "BodyS3Location": Property("not read: the start stops (inline the Body)"),
+    },
+)
 _CLOUDFRONT = "no CDN: clients call the gateway (the API) and the local S3 (media) directly"
 
 RESOURCE_TYPES: dict[str, TypeSupport] = {

@@ -25,7 +25,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from infra.apigateway.models import HttpApiSpec, JwtAuthorizer, Route, Throttle
+from infra.apigateway.models import HttpApiSpec, JwtAuthorizer, RestApiSpec, Route, Throttle
+from infra.apigateway.rest_spec import RestApiError, add_stage, rest_api_spec
 from infra.awslambda.models import LATEST, AliasSpec, EventSourceMappingSpec, FunctionSpec, function_reference
 from infra.cloudformation.intrinsics import NO_VALUE, IntrinsicError, Resolver, references, text
 from infra.cloudformation.template import local_code_path
@@ -72,6 +73,7 @@ class LocalStack:
     function_versions: list[FunctionSpec] = field(default_factory=list)  # published: AWS::Lambda::Version
     aliases: list[AliasSpec] = field(default_factory=list)
     http_apis: list[HttpApiSpec] = field(default_factory=list)
+    rest_apis: list[RestApiSpec] = field(default_factory=list)  # API Gateway v1, each served on its own port
     outputs: dict[str, Any] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)  # resources whose Condition is false
     # Event sources, recorded with their resolved CloudFormation properties; the components in
@@ -182,6 +184,9 @@ class Provisioner:
             "AWS::Lambda::Alias": self._alias,
             "AWS::ApiGatewayV2::Api": self._http_api,
             "AWS::ApiGatewayV2::Stage": self._stage,
+            "AWS::ApiGateway::RestApi": self._rest_api,
+            "AWS::ApiGateway::Deployment": self._rest_stage,  # its StageName makes a stage too (SAM's "Stage")
+            "AWS::ApiGateway::Stage": self._rest_stage,
             "AWS::Lambda::EventSourceMapping": self._event_source_mapping,
             "AWS::Events::Rule": self._event_rule,
             "AWS::StepFunctions::StateMachine": self._state_machine,
@@ -689,6 +694,29 @@ class Provisioner:
                         burst=int(float(settings.get("ThrottlingBurstLimit", 5000))),
                     )
         return PhysicalResource(logical_id, "", str(props.get("StageName", "$default")))
+
+    def _rest_api(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
+        api_id = _random_id()
+        try:
+            spec = rest_api_spec(logical_id, api_id, props)
+        except RestApiError as error:
+            raise ProvisioningError(f"{logical_id}: {error}") from error
+        assert self._stack is not None
+        self._stack.rest_apis.append(spec)
+        # RootResourceId names the "/" resource; nothing local reads resources by id.
+        return PhysicalResource(logical_id, "", api_id, {"RestApiId": api_id, "RootResourceId": _random_id(10)})
+
+    def _rest_stage(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
+        assert self._stack is not None
+        for api in self._stack.rest_apis:
+            if api.api_id == props.get("RestApiId"):
+                stage = dict(props.get("StageDescription") or {}, StageName=props.get("StageName"))
+                for feature in add_stage(api, stage if "DeploymentId" not in props else props):
+                    if feature not in api.not_served:
+                        api.not_served.append(feature)
+        # A Deployment's Ref is its id, a Stage's its name.
+        ref = str(props.get("StageName", "")) if "DeploymentId" in props else _random_id(6)
+        return PhysicalResource(logical_id, "", ref, {"DeploymentId": ref})
 
     def _event_source_mapping(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
         assert self._stack is not None
