@@ -36,11 +36,11 @@ def test_types_not_emulated_are_listed_with_their_count_and_emulated_or_passive_
     stack = _stack(
         ("Stream", "AWS::Kinesis::Stream", {}), ("Alarm1", "AWS::CloudWatch::Alarm", {}),
         ("Alarm2", "AWS::CloudWatch::Alarm", {}), ("Queue", "AWS::SQS::Queue", {}), ("Role", "AWS::IAM::Role", {}),
-        ("Api", "AWS::ApiGateway::RestApi", {}),
+        ("Api", "AWS::ApiGateway::RestApi", {}), ("Method", "AWS::ApiGateway::Method", {}),
     )  # fmt: skip
     gaps = inventory(stack, SERVERLESS)
     assert [(gap.subject, gap.support, gap.count) for gap in gaps] == [
-        ("AWS::ApiGateway::RestApi", Support.NONE, 1),  # no silent 404s: a REST API is said not to be served
+        ("AWS::ApiGateway::Method", Support.NONE, 1),  # no silent 404s: an explicit method is not served
         ("AWS::CloudWatch::Alarm", Support.NONE, 2),
         ("AWS::Kinesis::Stream", Support.NONE, 1),
     ]
