@@ -70,6 +70,11 @@ class CloudConfig:
     # executions, stream positions): `--persist DIR`, `make run PERSIST=1`. None: all in memory.
     persist_dir: Path | None = None
     cache_dir: Path | None = ROOT / ".local" / "cache"  # the template's translation (None: translate every start)
+    # Functions' and layers' requirements as sam build installs them, reused while unchanged (infra.awslambda.builds);
+    # LOCAL_BUILD_DIR moves it (a cold cache: an empty folder).
+    build_dir: Path = field(
+        default_factory=lambda: Path(os.environ.get("LOCAL_BUILD_DIR") or ROOT / ".local" / "cache" / "builds")
+    )
     faults: str | None = None  # the fault spec to start with (infra.faults.spec); None: LOCAL_FAULTS, if set
     # A `sam local invoke --env-vars` document ({"Parameters": {...}, "<Function>": {...}}) over the
     # template's variables (infra.awslambda.models.with_env_vars).
@@ -148,7 +153,7 @@ class LocalCloud:
         mark("template")
         await asyncio.gather(*answered)
         await asyncio.to_thread(processes.configure_moto, moto.url)
-        provisioner = Provisioner(self.endpoints, config.template.parent, config.stack_name)
+        provisioner = Provisioner(self.endpoints, config.template.parent, config.stack_name, config.build_dir)
         self.stack = await asyncio.to_thread(provisioner.provision, translated, parameters)
         mark("provision")
         _apply_env_vars(self.stack, config.env_vars)
@@ -355,6 +360,8 @@ class LocalCloud:
             "environment": environment_for(self.endpoints),
             "logDir": str(self.config.log_dir),  # the log files `python -m infra reconcile` scans for card numbers
             "startup": self.startup_parts,  # seconds from the start to the end of each step (bench/startup.py)
+            # what sam build's step did for each function and layer with a requirements.txt (installed or cached)
+            "builds": [build.describe(ROOT) for build in self.stack.builds if build.packages is not None],
         }
 
     async def _health_route(self, query: Mapping[str, str]) -> dict[str, Any]:
