@@ -16,7 +16,7 @@ import pytest
 
 from infra.awslambda.builds import install_requirements
 from infra.launcher import ROOT, RunningCloud
-from tests.conftest import local_cloud
+from tests.conftest import Stack, local_cloud
 
 BUILDS_TEMPLATE = ROOT / "tests" / "fixtures" / "templates" / "builds.yaml"
 FUNCTIONS = ROOT / "tests" / "fixtures" / "functions"
@@ -45,8 +45,7 @@ def built(cloud: RunningCloud, source: str) -> Path:
 
 
 def init_lines(cloud: RunningCloud, function: str) -> list[str]:
-    log = (cloud.log_dir / f"{function}.log").read_text()
-    return [line for line in log.splitlines() if line.startswith("INIT_START")]
+    return init_lines_in(cloud.log_dir / f"{function}.log")
 
 
 def test_a_function_imports_its_bundled_package_and_the_runtimes_boto3_only(cloud: RunningCloud) -> None:
@@ -97,3 +96,21 @@ def test_a_second_build_of_unchanged_requirements_installs_nothing(cloud: Runnin
     assert not build.installed
     assert build.packages == packages
     assert os.stat(packages).st_ino == before  # the same folder, not a new install renamed into place
+
+
+def test_the_shop_functions_run_their_layers_build_and_are_forked(stack: Stack, api: Any) -> None:
+    """Our own template keeps the fast path: the fork server imports from the shop layer's build, which pins
+    what the venv runs (tests/unit/template/test_layer_pins.py), so every shop worker is forked."""
+    if not stack.local:
+        pytest.skip("the local cloud's workers")
+    assert stack.cloud is not None and stack.log_dir is not None
+    assert api.get("/openapi.json").status_code == 200  # ApiDocsFunction has started a worker by now
+    layer = {build["source"]: build["packages"] for build in stack.cloud.state["builds"]}["layers/shop/python"]
+    assert (ROOT / layer / "pydantic").is_dir()
+    lines = {path.stem: init_lines_in(path) for path in stack.log_dir.glob("*Function.log")}
+    assert lines["ApiDocsFunction"]
+    assert {line.split("Worker: ")[1] for started in lines.values() for line in started} == {"forked"}
+
+
+def init_lines_in(log: Path) -> list[str]:
+    return [line for line in log.read_text().splitlines() if line.startswith("INIT_START")]
