@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from infra.apigateway.edge import Edge
     from infra.apigateway.gateway import Gateway
+    from infra.awslambda.builds import Build
     from infra.awslambda.workers import FunctionRuntime
     from infra.cloudformation.provision import LocalStack
     from infra.core.components import Component
@@ -284,6 +285,16 @@ class LocalCloud:
         self.startup_parts["imports"] = round(time.monotonic() - self._began, 3)
         return translated(self.config.template, self.config.parameter_overrides, self.config.cache_dir,
                           runtime_only=frozenset({LOCAL_S3_ENDPOINT}))  # fmt: skip
+
+    def build(self) -> list[Build]:
+        """The template's function and layer builds, made or found in the build cache (`python -m infra build`)."""
+        from infra.cloudformation.provision import build_all
+        from infra.cloudformation.template import translated
+
+        config = self.config
+        _, translation = translated(config.template, config.parameter_overrides, config.cache_dir,
+                                    runtime_only=frozenset({LOCAL_S3_ENDPOINT}))  # fmt: skip
+        return build_all(translation, config.template.parent, config.build_dir)
 
     def _fault_control(self, stack: LocalStack) -> FaultControl:
         """The cloud's FaultControl, its files next to the state file (a private temporary folder without one),

@@ -146,6 +146,29 @@ def resolve_parameters(template: Mapping[str, Any], overrides: Mapping[str, str]
     return values
 
 
+def build_all(translated: Mapping[str, Any], root: Path, build_dir: Path) -> list[Build]:
+    """Every build provisioning makes (sam build's step: each function's and python layer's requirements.txt,
+    and the runtime's packages), without provisioning anything: `python -m infra build`, `make run`/`make test`
+    before their clouds start, so that no cloud's start waits for pip."""
+    builds = []
+    for logical_id, resource in translated.get("Resources", {}).items():
+        properties = resource.get("Properties") or {}
+        if resource.get("Type") == "AWS::Lambda::Function":
+            source = local_code_path(properties.get("Code"), root)
+        elif resource.get("Type") == "AWS::Lambda::LayerVersion":
+            build_method = str((resource.get("Metadata") or {}).get("BuildMethod", ""))
+            source = local_code_path(properties.get("Content"), root) if build_method.startswith("python") else None
+        else:
+            continue
+        if source is not None:
+            try:
+                builds.append(install_requirements(source, build_dir))
+            except BuildError as error:
+                raise ProvisioningError(f"{logical_id}: {error}") from error
+    runtime_packages(build_dir)
+    return builds
+
+
 class Provisioner:
     def __init__(self, endpoints: Endpoints, root: Path, stack_name: str, build_dir: Path | None = None) -> None:
         """`build_dir`: where functions' and layers' requirements are installed (infra.awslambda.builds);
