@@ -110,7 +110,8 @@ def runtime_packages(cache_dir: Path) -> Path:
     sys.path, after the function's code and its layers, so a function that bundles its own boto3 uses it."""
     distributions = _requirement_closure(RUNTIME_PROVIDED)
     versions = sorted(f"{canonical_name(d.metadata['Name'])}=={d.version}" for d in distributions)
-    key = hashlib.sha256(json.dumps([versions, interpreter_tag()]).encode()).hexdigest()[:16]
+    sites = sorted({str(Path(str(d.locate_file(""))).resolve()) for d in distributions})  # what the links point at
+    key = hashlib.sha256(json.dumps([versions, sites, interpreter_tag()]).encode()).hexdigest()[:16]
     target = cache_dir / f"lambda-runtime-{key}"
     if (target / COMPLETE).exists():
         return target

@@ -623,7 +623,7 @@ class FunctionRuntime:
         else started by exec like any subprocess. Also returns which, for the INIT_START line."""
         path = {"path": [str(folder) for folder in (*spec.package_dirs, *spec.layer_dirs)],
                 "runtime": None if spec.runtime_dirs is None else [str(folder) for folder in spec.runtime_dirs]}
-        how = "exec (LOCAL_WORKERS_FORK=0)"
+        how = "exec (the fork server failed)" if self.fork_server is not None else "exec (LOCAL_WORKERS_FORK=0)"
         if self.fork_server is not None and not self.fork_server.broken:
             try:
                 await self.fork_server.start()
@@ -635,7 +635,6 @@ class FunctionRuntime:
                 how = f"exec ({refusal})"
             except ForkServerError as error:
                 log.warning("%s: %s; starting the worker by exec", spec.name, error)
-                how = "exec (the fork server failed)"
         config = json.dumps({**path, "parent_pid": os.getpid(), **self._faults_config()})
         # -S: none of the local cloud's site-packages; the bootstrap puts the function's own path in their place
         site_flag = "-s" if spec.runtime_dirs is None else "-S"
