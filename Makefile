@@ -20,11 +20,12 @@ PYTEST_ARGS ?=
 PERSIST ?=
 PERSIST_DIR ?= .local/persist
 
-.PHONY: help install run test test-localstack unit fuzz lint typecheck template-lint audit openapi bench seed reconcile recs deploy smoke clean check-java
+.PHONY: help install build run test test-localstack unit fuzz lint typecheck template-lint audit openapi bench seed reconcile recs deploy smoke clean check-java
 
 help:
 	@echo "make run     serve the API on http://127.0.0.1:$(PORT) (DynamoDB Local, moto, functions, gateway)"
 	@echo "make run PERSIST=1  the same, keeping its data in $(PERSIST_DIR) across restarts"
+	@echo "make build   install functions' and layers' requirements as sam build does (cached; run and test do it)"
 	@echo "make test    unit, integration and end-to-end tests against a local cloud the tests start"
 	@echo "make test-localstack  deploy to LocalStack/MiniStack (AWS_ENDPOINT_URL) and run the integration tests there"
 	@echo "make fuzz    generated requests over every operation, deeper than in make test (FUZZ_EXAMPLES=$(FUZZ_EXAMPLES))"
@@ -61,10 +62,16 @@ check-java:
 	  echo "         For AWS's DynamoDB Local install a JRE 17+, e.g. sudo apt-get install -y openjdk-17-jre-headless"; \
 	fi
 
-run: install
+# sam build's step for the local cloud (docs/local-cloud.md, Function builds): pip runs only for a changed
+# requirements.txt, so no cloud's start (nor a test's launch timeout) waits for it.
+build: install
+	$(PY) -m infra build
+
+run: install build
 	$(PY) -m infra run --port $(PORT) $(if $(PARAMS),--parameter-overrides $(PARAMS)) $(if $(PERSIST),--persist $(PERSIST_DIR))
 
-test: install
+test: install build
+	$(PY) -m infra build --template tests/fixtures/templates/builds.yaml
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Deploys template.yaml through the CloudFormation API of a LocalStack-compatible endpoint (AWS_ENDPOINT_URL,

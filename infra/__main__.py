@@ -229,6 +229,23 @@ def _invoke(args: argparse.Namespace) -> int:
     return _run_loop(_invoke_in_fresh_cloud(config, args.function, payload, args.invocation_type))
 
 
+def _build(args: argparse.Namespace) -> int:
+    """sam build's step for the local cloud, ahead of its start: pip runs only for a changed requirements.txt."""
+    from infra.cloudformation.provision import ProvisioningError
+
+    config = CloudConfig(state_file=None)
+    if args.template is not None:
+        config.template = args.template.resolve()
+    try:
+        builds = LocalCloud(config).build()
+    except ProvisioningError as error:
+        raise SystemExit(f"build: {error}") from None
+    installed = [build for build in builds if build.installed]
+    cached = [build for build in builds if build.packages is not None and not build.installed]
+    print(f"build: {len(installed)} installed, {len(cached)} unchanged, in {config.build_dir}")
+    return 0
+
+
 def _generate_event(args: argparse.Namespace) -> int:
     from infra.sample_events import EventError, generate
 
@@ -293,6 +310,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m infra", description="The marketplace's local cloud.")
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "info"))
     commands = parser.add_subparsers(dest="command", required=True)
+
+    build = commands.add_parser("build", help="install functions' and layers' requirements as `sam build` does")
+    build.add_argument("--template", type=Path, default=None, help="SAM template (default template.yaml)")
 
     run = commands.add_parser("run", help="start everything and serve the API")
     run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
@@ -376,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
         "run": _run_command, "env": lambda a: _env(a.json), "events": _events, "faults": _faults,
         "executions": _executions, "reconcile": _reconcile, "invoke": _invoke, "mail": _mail,
         "replay-archive": _replay_archive, "stock-shards": _stock_shards,
-        "generate-event": _generate_event,
+        "generate-event": _generate_event, "build": _build,
         "emails": _mail,  # the alias of mail (argparse reports the name it was called by)
     }  # fmt: skip
     return commands[args.command](args)

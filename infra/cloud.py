@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from infra.apigateway.edge import Edge
     from infra.apigateway.gateway import Gateway
     from infra.apigateway.rest import RestGateway
+    from infra.awslambda.builds import Build
     from infra.awslambda.workers import FunctionRuntime
     from infra.cloudformation.provision import LocalStack
     from infra.core.components import Component
@@ -73,6 +74,11 @@ class CloudConfig:
     # executions, stream positions): `--persist DIR`, `make run PERSIST=1`. None: all in memory.
     persist_dir: Path | None = None
     cache_dir: Path | None = ROOT / ".local" / "cache"  # the template's translation (None: translate every start)
+    # Functions' and layers' requirements as sam build installs them, reused while unchanged (infra.awslambda.builds);
+    # LOCAL_BUILD_DIR moves it (a cold cache: an empty folder).
+    build_dir: Path = field(
+        default_factory=lambda: Path(os.environ.get("LOCAL_BUILD_DIR") or ROOT / ".local" / "cache" / "builds")
+    )
     faults: str | None = None  # the fault spec to start with (infra.faults.spec); None: LOCAL_FAULTS, if set
     # A `sam local invoke --env-vars` document ({"Parameters": {...}, "<Function>": {...}}) over the
     # template's variables (infra.awslambda.models.with_env_vars).
@@ -159,7 +165,7 @@ class LocalCloud:
         mark("template")
         await asyncio.gather(*answered)
         await asyncio.to_thread(processes.configure_moto, moto.url)
-        provisioner = Provisioner(self.endpoints, config.template.parent, config.stack_name)
+        provisioner = Provisioner(self.endpoints, config.template.parent, config.stack_name, config.build_dir)
         await asyncio.to_thread(provisioner.put_parameters, config.ssm_parameters)
         self.stack = await asyncio.to_thread(provisioner.provision, translated, parameters)
         mark("provision")
@@ -323,6 +329,16 @@ class LocalCloud:
         return translated(self.config.template, self.config.parameter_overrides, self.config.cache_dir,
                           runtime_only=frozenset({LOCAL_S3_ENDPOINT}))  # fmt: skip
 
+    def build(self) -> list[Build]:
+        """The template's function and layer builds, made or found in the build cache (`python -m infra build`)."""
+        from infra.cloudformation.provision import build_all
+        from infra.cloudformation.template import translated
+
+        config = self.config
+        _, translation = translated(config.template, config.parameter_overrides, config.cache_dir,
+                                    runtime_only=frozenset({LOCAL_S3_ENDPOINT}))  # fmt: skip
+        return build_all(translation, config.template.parent, config.build_dir)
+
     def _fault_control(self, stack: LocalStack) -> FaultControl:
         """The cloud's FaultControl, its files next to the state file (a private temporary folder without one),
         checking names against this stack and starting with the configured spec."""
@@ -399,6 +415,8 @@ class LocalCloud:
             "environment": environment_for(self.endpoints),
             "logDir": str(self.config.log_dir),  # the log files `python -m infra reconcile` scans for card numbers
             "startup": self.startup_parts,  # seconds from the start to the end of each step (bench/startup.py)
+            # what sam build's step did for each function and layer with a requirements.txt (installed or cached)
+            "builds": [build.describe(ROOT) for build in self.stack.builds if build.packages is not None],
         }
 
     async def _health_route(self, query: Mapping[str, str]) -> dict[str, Any]:

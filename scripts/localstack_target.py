@@ -8,7 +8,8 @@ The steps are those of `sam build && sam package && sam deploy`, done with boto3
 
 1. build: each function's CodeUri folder is zipped; the layer is its ContentUri folder (layers/shop/python)
    under python/, plus `pip install -r layers/shop/python/requirements.txt --target python/` (what `sam build`
-   does for BuildMethod python3.11), cached under .local/localstack-build until the requirements change;
+   does for BuildMethod python3.11), the local cloud's build (infra.awslambda.builds, .local/cache/builds),
+   installed once until the requirements change;
 2. package: the zips and the state machine's DefinitionUri go to an artifacts bucket on the endpoint's S3
    under content-hash keys, and the template, with those s3:// URIs in place of the local paths, follows
    them: it is over CloudFormation's 51,200-byte inline limit, so it is deployed by TemplateURL;
@@ -45,7 +46,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from infra.awslambda.builds import COMPLETE, install_requirements  # noqa: E402 - after ROOT is importable
+
 BUILD = ROOT / ".local" / "localstack-build"
+BUILD_CACHE = ROOT / ".local" / "cache" / "builds"  # the local cloud's: one install of the layer's requirements
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 REGION = "us-east-1"
 # The session clouds of `make test` raise the edge's per-address limits the same way (tests/conftest.py):
@@ -76,23 +80,16 @@ def _digest(path: Path) -> str:
 
 
 def build_layer(content_uri: str) -> Path:
-    """The layer as `sam build` makes it: python/ holds the shop package and its pinned requirements."""
+    """The layer as `sam build` makes it: python/ holds the shop package and its pinned requirements, installed
+    by the local cloud's build step (infra.awslambda.builds) into the cache it shares with the local cloud."""
     source = ROOT / content_uri
-    requirements = source / "requirements.txt"
-    packages = BUILD / "layer-packages"
-    stamp = packages / ".requirements"
-    if not stamp.exists() or stamp.read_text() != requirements.read_text():
-        shutil.rmtree(packages, ignore_errors=True)
-        print(f"build: pip install -r {requirements.relative_to(ROOT)} (cached until it changes)", flush=True)
-        subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-             "-r", str(requirements), "--target", str(packages / "python")],
-            check=True,
-        )  # fmt: skip
-        stamp.write_text(requirements.read_text())
+    build = install_requirements(source, BUILD_CACHE)
+    if build.installed:
+        print(f"build: pip install -r {content_uri}/requirements.txt ({build.seconds:.0f} s, cached until it changes)")
     staged = BUILD / "layer"
     shutil.rmtree(staged, ignore_errors=True)
-    shutil.copytree(packages / "python", staged / "python", ignore=shutil.ignore_patterns("__pycache__", "bin"))
+    if build.packages is not None:
+        shutil.copytree(build.packages, staged / "python", ignore=shutil.ignore_patterns("__pycache__", COMPLETE))
     # ContentUri is the folder Lambda puts on sys.path (/opt/python): its contents go under the zip's python/.
     shutil.copytree(source, staged / "python", dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("__pycache__", "requirements.txt"))  # fmt: skip

@@ -26,7 +26,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ PRELOAD = (
     "boto3", "botocore.client", "pydantic", "pynamodb.models", "pynamodb.attributes", "pynamodb.exceptions",
     "aws_lambda_powertools", "aws_lambda_powertools.logging", "aws_lambda_powertools.event_handler",
     "aws_lambda_powertools.event_handler.openapi.params", "aws_lambda_powertools.utilities.idempotency",
-    "aws_lambda_powertools.utilities.batch", "aws_lambda_powertools.utilities.typing", "jwt",
+    "aws_lambda_powertools.utilities.batch", "aws_lambda_powertools.utilities.typing",
 )  # fmt: skip
 
 
@@ -100,9 +100,18 @@ class ForkedTransport:
 class ForkServer:
     """One zygote process per runtime; started on first use and stopped with the runtime."""
 
-    def __init__(self, python: str, preload: Iterable[str] = PRELOAD) -> None:
+    def __init__(
+        self, python: str, preload: Iterable[str] = PRELOAD, *, path: Sequence[Path] | None = None,
+        runtime: Sequence[Path] = (),
+    ) -> None:  # fmt: skip
+        """`path` and `runtime`: the build folders and the Lambda runtime's packages the zygote imports from
+        (a function's sys.path without its code), instead of this interpreter's site-packages."""
         self.python = python
         self.preload = tuple(preload)
+        self.path = [str(folder) for folder in path] if path is not None else None
+        self.runtime = [str(folder) for folder in runtime]
+        # {top-level module: (distribution, version)} the zygote imported, known once it is ready
+        self.preloaded: dict[str, tuple[str, str]] = {}
         self.process: subprocess.Popen[bytes] | None = None
         self.sock: socket.socket | None = None
         self.broken: str | None = None
@@ -126,10 +135,11 @@ class ForkServer:
     async def _start(self) -> None:
         self._loop = asyncio.get_running_loop()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        config = json.dumps({"parent_pid": os.getpid(), "preload": list(self.preload), "control_fd": theirs.fileno()})
+        config = json.dumps({"parent_pid": os.getpid(), "preload": list(self.preload), "control_fd": theirs.fileno(),
+                             "path": self.path, "runtime": self.runtime})  # fmt: skip
         try:
             self.process = subprocess.Popen(
-                [self.python, "-s", "-u", str(ZYGOTE), config],
+                [self.python, "-s" if self.path is None else "-S", "-u", str(ZYGOTE), config],
                 stdin=subprocess.DEVNULL, pass_fds=(theirs.fileno(),), start_new_session=True,
                 env=_zygote_environment(),
             )  # fmt: skip
@@ -216,6 +226,7 @@ class ForkServer:
 
     def _handle(self, message: dict[str, Any]) -> None:
         if "ready" in message:
+            self.preloaded = {module: (found[0], found[1]) for module, found in message.get("preloaded", {}).items()}
             if self._ready is not None and not self._ready.done():
                 self._ready.set_result(None)
         elif "exited" in message:

@@ -22,7 +22,8 @@ class FunctionSpec:
     arn: str
     handler: str  # "module.attribute", e.g. "app.lambda_handler"
     code_dir: Path  # absolute path of the CodeUri folder
-    layer_dirs: tuple[Path, ...]  # absolute paths put on sys.path after code_dir (a layer's python/ dir)
+    # On sys.path after code_dir: each layer's python/ dir and the folder its requirements were built into
+    layer_dirs: tuple[Path, ...]
     runtime: str
     environment: dict[str, str]  # the template's Environment.Variables only, intrinsics resolved
     timeout_seconds: int
@@ -31,10 +32,21 @@ class FunctionSpec:
     # "$LATEST", or the number of a published version (AWS::Lambda::Version): locally a snapshot of the
     # function's configuration when the version was provisioned, run in execution environments of its own.
     version: str = LATEST
+    # The function's requirements.txt as sam build installs it (infra.awslambda.builds), between code_dir and the
+    # layers, where Lambda finds them in /var/task.
+    package_dirs: tuple[Path, ...] = ()
+    # What the Lambda runtime itself provides (boto3, botocore), last on sys.path: then the worker sees nothing
+    # else of the local cloud's packages. None: the local cloud's whole site-packages (specs made by hand).
+    runtime_dirs: tuple[Path, ...] | None = None
 
     @property
     def qualified_arn(self) -> str:
         return f"{self.arn}:{self.version}"
+
+    @property
+    def python_path(self) -> tuple[Path, ...]:
+        """Where the function's imports are looked up, before the standard library (and runtime_dirs after)."""
+        return (self.code_dir, *self.package_dirs, *self.layer_dirs)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """The child side of a function worker: a Lambda-like runtime loop in its own process.
 
-Started by infra.awslambda.workers as `python -s worker_bootstrap.py CONFIG_JSON` with cwd = the function's code
-folder and an environment that holds only what Lambda would set. The parent talks to it over two pipes
-with length-prefixed frames (the formats are defined in infra.awslambda.workers and repeated here, because this
-file must run without the infra package on sys.path):
+Started by infra.awslambda.workers as `python -S worker_bootstrap.py CONFIG_JSON` (-s for a function the local
+cloud did not build) with cwd = the function's code folder and an environment that holds only what Lambda
+would set; CONFIG_JSON's path and runtime are the function's sys.path (`_set_path`). The parent talks to it
+over two pipes with length-prefixed frames (the formats are defined in infra.awslambda.workers and repeated
+here, because this file must run without the infra package on sys.path):
 
     parent -> child  INVOKE  >QIHHB deadline_epoch_ms, payload_len, request_id_len, arn_len, flags
                              + request_id + invoked_arn + payload (JSON bytes); flags: DIE_AFTER (the
@@ -284,6 +285,50 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(0)
 
 
+def _set_path(task_root: str, path: list[str], runtime: list[str] | None) -> None:
+    """sys.path as on Lambda: the function's code (/var/task), its built requirements and its layers
+    (/opt/python), the standard library, then what the runtime itself provides (boto3, botocore). There are
+    no site-packages to remove: such a worker runs with -S, or is forked from a fork server that did (the
+    parent forks it only then). With runtime None (a function the local cloud did not build) the local
+    cloud's site-packages stay, last."""
+    placed = {*path, *(runtime or ())}
+    rest = [entry for entry in sys.path if entry and os.path.abspath(entry) not in (_OWN_DIR, task_root)
+            and entry not in placed]  # fmt: skip
+    sys.path[:] = [task_root, *path, *rest, *(runtime or ())]
+
+
+def _route_old_sdks() -> None:
+    """botocore reads AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> since 1.31; an older botocore that a
+    function bundles would call AWS itself. For one, every client created without an endpoint_url gets the
+    one those variables name, as a newer botocore would pick it (the service's variable, then the global one)."""
+    import importlib.util
+
+    found = importlib.util.find_spec("botocore")
+    if found is None or found.origin is None:
+        return
+    version_file = os.path.join(os.path.dirname(found.origin), "__init__.py")
+    with open(version_file, encoding="utf-8") as source:
+        assignment = next((line for line in source if line.startswith("__version__")), "=")
+    version = assignment.split("=", 1)[1].strip().strip("'\"")
+    try:
+        if tuple(int(part) for part in version.split(".")[:2]) >= (1, 31):
+            return
+    except ValueError:
+        return
+    import botocore.session
+
+    create_client = botocore.session.Session.create_client
+
+    def create_local_client(self: Any, service_name: str, *args: Any, **kwargs: Any) -> Any:
+        if len(args) < 5 and kwargs.get("endpoint_url") is None:  # endpoint_url: the 5th after service_name
+            service_id = self.get_service_model(service_name).service_id
+            variable = "AWS_ENDPOINT_URL_" + str(service_id).replace(" ", "_").upper()
+            kwargs["endpoint_url"] = os.environ.get(variable) or os.environ.get("AWS_ENDPOINT_URL")
+        return create_client(self, service_name, *args, **kwargs)
+
+    botocore.session.Session.create_client = create_local_client  # type: ignore[method-assign]
+
+
 def _load_faults(config: dict[str, str]) -> Any:
     """infra/faults/worker.py, loaded by path under a private name (handlers cannot import it), installed."""
     import importlib.util
@@ -311,12 +356,10 @@ def main() -> None:
     os.close(devnull)
     os.dup2(2, 1)
 
-    task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
-    layers = list(config.get("layers", ()))
-    rest = [p for p in sys.path if p and os.path.abspath(p) not in (_OWN_DIR, task_root) and p not in layers]
-    sys.path[:] = [task_root, *layers, *rest]
-
+    _set_path(os.environ.get("LAMBDA_TASK_ROOT", os.getcwd()), list(config.get("path", ())), config.get("runtime"))
     _install_root_handler()
+    if config.get("runtime") is not None:
+        _route_old_sdks()
     # Before the handler is imported, so that clients created at import time are hooked too.
     faults = _load_faults(config["faults"]) if config.get("faults") else None
     runtime = Runtime(frames_in, frames_out, faults)

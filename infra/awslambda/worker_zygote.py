@@ -1,13 +1,20 @@
 """The fork server of function workers: one process that imports the libraries every handler imports
 (boto3, pydantic, pynamodb, powertools) once, then forks a worker per request.
 
+It imports them from what most functions are built with (their layers' and requirements' build folders and
+the runtime's packages, CONFIG_JSON's path and runtime; the local cloud's own packages only when none is
+given) and reports which distributions, at which versions, it imported: a function whose build does not
+have exactly those gets a worker started by exec instead (infra.awslambda.workers).
+
 Starting a worker with `python worker_bootstrap.py` spends ~0.3 s of CPU importing those libraries, once
 per worker, 19 functions and every scale-up; a fork starts from them already imported and shares their
-memory. Started by infra.awslambda.forkserver as `python -s -u worker_zygote.py CONFIG_JSON` with a SOCK_SEQPACKET
+memory. Started by infra.awslambda.forkserver as `python -s -u worker_zygote.py CONFIG_JSON` (-S instead of -s
+with a path: no site-packages) with a SOCK_SEQPACKET
 socket (its fd is CONFIG_JSON's control_fd), over which it takes requests and reports what happened:
 
     parent -> zygote  {"id", "env", "cwd", "argv"} + 3 fds (the worker's stdin, stdout and stderr)
-    zygote -> parent  {"id", "pid"} | {"id", "error"}     once per request, in order
+    zygote -> parent  {"ready": pid, "preloaded": {module: [distribution, version]}}   once, at start
+                      {"id", "pid"} | {"id", "error"}     once per request, in order
                       {"exited": pid, "returncode": n}   when a worker exits (negative: killed by signal n)
 
 The child becomes what `python -s worker_bootstrap.py ARGV` would be: its own session, the given fds on
@@ -102,15 +109,34 @@ def _reap(sock: socket.socket) -> None:
         _send(sock, {"exited": pid, "returncode": os.waitstatus_to_exitcode(status)})
 
 
+def _preloaded_distributions(before: set[str]) -> dict[str, list[str]]:
+    """{top-level module: [distribution, version]} of what preloading imported (modules of no distribution,
+    the standard library's, left out): the parent forks a function's worker only if its build has the same."""
+    from importlib import metadata
+
+    owners = metadata.packages_distributions()
+    found = {}
+    for name in {module.partition(".")[0] for module in sys.modules if module not in before}:
+        distributions = set(owners.get(name, ()))
+        if len(distributions) == 1:  # a namespace shared by several distributions has no one version
+            distribution = distributions.pop()
+            found[name] = [distribution, metadata.version(distribution)]
+    return found
+
+
 def main() -> None:
     config = json.loads(sys.argv[1])
     import worker_bootstrap  # next to this file: sys.path[0]; standard library only
 
     worker_bootstrap._die_with_parent(int(config["parent_pid"]))  # the workers call it too, after the fork
     sock = socket.socket(fileno=int(config["control_fd"]))
+    if config.get("path") is not None:  # started with -S: the functions' shared build and the runtime's packages
+        sys.path[1:] = [*config["path"], *sys.path[1:], *config["runtime"]]
+    before = set(sys.modules)
     for name in config.get("preload", ()):
         with contextlib.suppress(Exception):  # a library a handler does not have is its own business
             importlib.import_module(name)
+    preloaded = _preloaded_distributions(before)
 
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
@@ -119,7 +145,7 @@ def main() -> None:
     selector = selectors.DefaultSelector()
     selector.register(sock, selectors.EVENT_READ)
     selector.register(wake_read, selectors.EVENT_READ)
-    _send(sock, {"ready": os.getpid()})
+    _send(sock, {"ready": os.getpid(), "preloaded": preloaded})
     while True:
         for key, _ in selector.select():
             if key.fileobj is sock:

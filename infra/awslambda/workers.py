@@ -29,13 +29,14 @@ import struct
 import sys
 import time
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
+from infra.awslambda.builds import FolderContents, fork_refusal
 from infra.awslambda.forkserver import ForkedTransport, ForkServer, ForkServerError
 from infra.awslambda.logs import FunctionLog, LogStream
 from infra.awslambda.models import LATEST, AliasSpec, FunctionSpec, function_reference
@@ -151,7 +152,9 @@ class _Worker:
     async def start(self, runtime: FunctionRuntime) -> None:
         spec = self.pool.spec
         started = time.perf_counter()
-        transport = await runtime.start_process(lambda: _WorkerProtocol(self), spec)
+        transport, how = await runtime.start_process(lambda: _WorkerProtocol(self), spec)
+        # Lambda's cold-start line, saying how this worker started: forked from the fork server, or exec and why
+        self.pool.function_log.runtime_lines(f"INIT_START Runtime Version: {spec.runtime}\tWorker: {how}\n", None)
         self.transport = transport
         self.pid = transport.get_pid()
         if runtime.closing:
@@ -473,7 +476,24 @@ class FunctionRuntime:
         self._reaper: asyncio.TimerHandle | None = None
         if fork_workers is None:
             fork_workers = os.environ.get("LOCAL_WORKERS_FORK", "1") != "0"
-        self.fork_server = ForkServer(python) if fork_workers else None
+        self.fork_server = self._fork_server(python) if fork_workers else None
+        self._fork_refusals: dict[str, str | None] = {}  # by function: why it is not forked (None: it is)
+        self._folders: dict[Path, FolderContents] = {}  # listed once: fork_refusal reads them per function
+
+    def _fork_server(self, python: str) -> ForkServer:
+        """A fork server that imports the common libraries from the build most functions share (their
+        requirements', their layers' and the runtime's folders), so their forked workers run exactly those;
+        from the local cloud's own packages when no function was built (specs made by hand)."""
+        builds = Counter(
+            (spec.package_dirs + spec.layer_dirs, spec.runtime_dirs)
+            for spec in self.functions.values()
+            if spec.runtime_dirs is not None
+        )
+        if not builds:
+            return ForkServer(python)
+        # the most common; of equally common ones the smallest (the runtime's packages alone, when it is one)
+        path, runtime = max(builds, key=lambda build: (builds[build], -len(build[0])))
+        return ForkServer(python, path=path, runtime=runtime or ())
 
     # ---------------------------------------------------------------- public API
 
@@ -634,26 +654,49 @@ class FunctionRuntime:
 
     async def start_process(
         self, protocol_factory: Callable[[], asyncio.SubprocessProtocol], spec: FunctionSpec
-    ) -> asyncio.SubprocessTransport | ForkedTransport:
+    ) -> tuple[asyncio.SubprocessTransport | ForkedTransport, str]:
         """A worker process running worker_bootstrap.py: forked from the fork server (infra/awslambda/worker_zygote.py,
-        the libraries already imported), or, without one, started by exec like any subprocess."""
-        layers = [str(path) for path in spec.layer_dirs]
+        the libraries already imported) when the function's build has those libraries at the same versions, or
+        else started by exec like any subprocess. Also returns which, for the INIT_START line."""
+        path = {"path": [str(folder) for folder in (*spec.package_dirs, *spec.layer_dirs)],
+                "runtime": None if spec.runtime_dirs is None else [str(folder) for folder in spec.runtime_dirs]}
+        how = "exec (the fork server failed)" if self.fork_server is not None else "exec (LOCAL_WORKERS_FORK=0)"
         if self.fork_server is not None and not self.fork_server.broken:
             try:
                 await self.fork_server.start()
-                config = json.dumps({"layers": layers, "parent_pid": self.fork_server.pid, **self._faults_config()})
-                environment, cwd = self.environment(spec), str(spec.code_dir)
-                return await self.fork_server.spawn(protocol_factory, config, environment, cwd)
+                refusal = self._fork_refusal(spec)
+                if refusal is None:
+                    config = json.dumps({**path, "parent_pid": self.fork_server.pid, **self._faults_config()})
+                    environment, cwd = self.environment(spec), str(spec.code_dir)
+                    return await self.fork_server.spawn(protocol_factory, config, environment, cwd), "forked"
+                how = f"exec ({refusal})"
             except ForkServerError as error:
                 log.warning("%s: %s; starting the worker by exec", spec.name, error)
-        config = json.dumps({"layers": layers, "parent_pid": os.getpid(), **self._faults_config()})
+        config = json.dumps({**path, "parent_pid": os.getpid(), **self._faults_config()})
+        # -S: none of the local cloud's site-packages; the bootstrap puts the function's own path in their place
+        site_flag = "-s" if spec.runtime_dirs is None else "-S"
         transport, _ = await asyncio.get_running_loop().subprocess_exec(
             protocol_factory,
-            self.python, "-s", str(BOOTSTRAP), config,
+            self.python, site_flag, str(BOOTSTRAP), config,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             cwd=str(spec.code_dir), env=self.environment(spec), start_new_session=True,
         )  # fmt: skip
-        return transport
+        return transport, how
+
+    def _fork_refusal(self, spec: FunctionSpec) -> str | None:
+        """Why a worker of `spec` must not be forked (None: it may): the fork server imported a module that the
+        function's path would not import at the same version (absent, or another version comes first), and the
+        fork would run it with the fork server's. Functions without a build (runtime_dirs None, specs made by
+        hand) share a fork server with the local cloud's packages, and only such."""
+        assert self.fork_server is not None
+        if (spec.runtime_dirs is None) != (self.fork_server.path is None):
+            return "the fork server imports from the local cloud's packages" if spec.runtime_dirs else "not built"
+        if spec.runtime_dirs is None:
+            return None
+        if spec.name not in self._fork_refusals:
+            folders = (*spec.python_path, *spec.runtime_dirs)
+            self._fork_refusals[spec.name] = fork_refusal(folders, self.fork_server.preloaded, self._folders)
+        return self._fork_refusals[spec.name]
 
     def _faults_config(self) -> dict[str, Any]:
         return {"faults": self.faults.worker_config()} if self.faults is not None else {}

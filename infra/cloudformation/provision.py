@@ -27,6 +27,7 @@ from botocore.exceptions import ClientError
 
 from infra.apigateway.models import HttpApiSpec, JwtAuthorizer, RestApiSpec, Route, Throttle
 from infra.apigateway.rest_spec import RestApiError, add_stage, rest_api_spec
+from infra.awslambda.builds import Build, BuildError, install_requirements, runtime_packages
 from infra.awslambda.models import LATEST, AliasSpec, EventSourceMappingSpec, FunctionSpec, function_reference
 from infra.cloudformation.intrinsics import NO_VALUE, IntrinsicError, Resolver, references, text
 from infra.cloudformation.template import local_code_path
@@ -81,6 +82,7 @@ class LocalStack:
     event_source_mappings: list[EventSourceMappingSpec] = field(default_factory=list)
     bucket_notifications: list[BucketNotificationSpec] = field(default_factory=list)
     event_rules: list[EventRuleSpec] = field(default_factory=list)
+    builds: list[Build] = field(default_factory=list)  # each function's and layer's requirements, as sam build
     state_machines: list[StateMachineSpec] = field(default_factory=list)
     ttl_tables: list[TtlTableSpec] = field(default_factory=list)
 
@@ -147,11 +149,40 @@ def resolve_parameters(template: Mapping[str, Any], overrides: Mapping[str, str]
     return values
 
 
+def build_all(translated: Mapping[str, Any], root: Path, build_dir: Path) -> list[Build]:
+    """Every build provisioning makes (sam build's step: each function's and python layer's requirements.txt,
+    and the runtime's packages), without provisioning anything: `python -m infra build`, `make run`/`make test`
+    before their clouds start, so that no cloud's start waits for pip."""
+    builds = []
+    for logical_id, resource in translated.get("Resources", {}).items():
+        properties = resource.get("Properties") or {}
+        if resource.get("Type") == "AWS::Lambda::Function":
+            source = local_code_path(properties.get("Code"), root)
+        elif resource.get("Type") == "AWS::Lambda::LayerVersion":
+            build_method = str((resource.get("Metadata") or {}).get("BuildMethod", ""))
+            source = local_code_path(properties.get("Content"), root) if build_method.startswith("python") else None
+        else:
+            continue
+        if source is not None:
+            try:
+                builds.append(install_requirements(source, build_dir))
+            except BuildError as error:
+                raise ProvisioningError(f"{logical_id}: {error}") from error
+    runtime_packages(build_dir)
+    return builds
+
+
 class Provisioner:
-    def __init__(self, endpoints: Endpoints, root: Path, stack_name: str) -> None:
+    def __init__(self, endpoints: Endpoints, root: Path, stack_name: str, build_dir: Path | None = None) -> None:
+        """`build_dir`: where functions' and layers' requirements are installed (infra.awslambda.builds);
+        None builds nothing and lets workers import the local cloud's own packages."""
         self._endpoints = endpoints
         self._root = root
         self._stack_name = stack_name
+        self._build_dir = build_dir
+        self._metadata: dict[str, dict[str, Any]] = {}
+        self._layer_packages: dict[str, Path] = {}  # a layer's logical id: its built requirements
+        self._runtime_dirs: tuple[Path, ...] | None = None
 
         def client(service: str, url: str) -> Any:
             return local_client(service, url, endpoints.region)
@@ -200,6 +231,9 @@ class Provisioner:
         stack = LocalStack(name=self._stack_name, parameters=dict(parameters))
         self._stack = stack
         resources: dict[str, Any] = template.get("Resources", {})
+        self._metadata = {name: dict(resource.get("Metadata") or {}) for name, resource in resources.items()}
+        if self._build_dir is not None:
+            self._runtime_dirs = (runtime_packages(self._build_dir),)
         pseudo = {
             "AWS::Region": self._endpoints.region,
             "AWS::AccountId": ACCOUNT_ID,
@@ -573,18 +607,38 @@ class Provisioner:
     def _layer(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
         name = str(props.get("LayerName") or logical_id)
         arn = _arn("lambda", f"layer:{name}:1")
+        content = local_code_path(props.get("Content"), self._root)
+        # sam build builds a layer only when its Metadata names a BuildMethod (python3.x: its requirements.txt)
+        build_method = str(self._metadata.get(logical_id, {}).get("BuildMethod", ""))
+        if content is not None and build_method.startswith("python"):
+            packages = self._build(content)
+            if packages is not None:
+                self._layer_packages[logical_id] = packages
         return PhysicalResource(logical_id, "", arn, {"LayerVersionArn": arn})
 
-    def _layer_dir(self, layer_arn: str) -> Path:
+    def _build(self, source: Path) -> Path | None:
+        if self._build_dir is None:
+            return None
+        try:
+            build = install_requirements(source, self._build_dir)
+        except BuildError as error:
+            raise ProvisioningError(str(error)) from error
+        assert self._stack is not None
+        self._stack.builds.append(build)
+        return build.packages
+
+    def _layer_dirs(self, layer_arn: str) -> tuple[Path, ...]:
         assert self._stack is not None
         for layer in self._stack.physical("AWS::Lambda::LayerVersion").values():
             if layer.ref == layer_arn:
                 content = local_code_path(layer.properties.get("Content"), self._root)
                 if content is None:
                     raise ProvisioningError(f"layer {layer.logical_id} has no local content")
-                # Lambda puts a layer's python/ folder on sys.path (/opt/python).
+                # Lambda puts a layer's python/ folder on sys.path (/opt/python); sam build installs its
+                # requirements there too.
                 python_dir = content / "python"
-                return python_dir if python_dir.is_dir() else content
+                packages = self._layer_packages.get(layer.logical_id)
+                return (python_dir if python_dir.is_dir() else content, *([packages] if packages else []))
         raise ProvisioningError(f"layer {layer_arn} is not a layer of this template")
 
     def _function(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
@@ -597,13 +651,16 @@ class Provisioner:
         if not runtime.startswith("python3"):
             raise ProvisioningError(f"{logical_id}: runtime {runtime!r} cannot run locally (python only)")
         variables = props.get("Environment", {}).get("Variables", {})
+        # sam build installs requirements.txt beside the code (a makefile BuildMethod's own steps are not run
+        # here: its requirements.txt is installed the same way)
+        packages = self._build(code_dir)
         assert self._stack is not None
         self._stack.functions[name] = FunctionSpec(
             name=name,
             arn=arn,
             handler=str(props["Handler"]),
             code_dir=code_dir,
-            layer_dirs=tuple(self._layer_dir(str(layer)) for layer in props.get("Layers", [])),
+            layer_dirs=tuple(path for layer in props.get("Layers", []) for path in self._layer_dirs(str(layer))),
             runtime=runtime,
             environment={key: text(value) for key, value in variables.items()},
             timeout_seconds=int(props.get("Timeout", 3)),
@@ -611,6 +668,8 @@ class Provisioner:
             reserved_concurrency=(
                 int(props["ReservedConcurrentExecutions"]) if "ReservedConcurrentExecutions" in props else None
             ),
+            package_dirs=(packages,) if packages else (),
+            runtime_dirs=self._runtime_dirs,
         )
         return PhysicalResource(logical_id, "", name, {"Arn": arn})
 

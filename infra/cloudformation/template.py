@@ -23,6 +23,7 @@ from infra.core.aws import ACCOUNT_ID, REGION
 
 LOCAL_CODE_BUCKET = "local"
 _CODE_PROPERTIES = ("CodeUri", "ContentUri")
+_TRANSLATION_FORMAT = 2  # part of the cache key: 2 keeps layers' Metadata (their BuildMethod)
 
 
 class TemplateError(Exception):
@@ -135,10 +136,26 @@ def translate(template: dict[str, Any], root: Path, parameter_values: dict[str, 
 
     values = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID, **parameter_values}
     try:
-        return dict(transform(prepared, values, _NoManagedPolicies()))
+        result = dict(transform(prepared, values, _NoManagedPolicies()))
     except InvalidDocumentException as error:
         causes = "; ".join(str(cause) for cause in error.causes)
         raise TemplateError(f"SAM translation failed: {causes}") from error
+    _keep_layer_metadata(template, result)
+    return result
+
+
+def _keep_layer_metadata(template: Mapping[str, Any], translated: dict[str, Any]) -> None:
+    """SAM drops an AWS::Serverless::LayerVersion's Metadata (its BuildMethod, which `sam build` reads from the
+    SAM template) when it names the AWS::Lambda::LayerVersion `<LogicalId><hash>`: copy it back there."""
+    resources = translated.get("Resources", {})
+    for name, resource in template.get("Resources", {}).items():
+        if resource.get("Type") != "AWS::Serverless::LayerVersion" or not resource.get("Metadata"):
+            continue
+        for translated_name, translated_resource in resources.items():
+            if translated_resource.get("Type") == "AWS::Lambda::LayerVersion" and (
+                translated_name == name or (translated_name.startswith(name) and len(translated_name) == len(name) + 10)
+            ):
+                translated_resource.setdefault("Metadata", copy.deepcopy(resource["Metadata"]))
 
 
 def local_code_path(location: Any, root: Path) -> Path | None:
@@ -164,7 +181,7 @@ def translated(
 
     source = path.read_bytes()
     stable = {key: value for key, value in overrides.items() if key not in runtime_only}
-    versions = [metadata.version("aws-sam-translator"), metadata.version("PyYAML")]
+    versions = [metadata.version("aws-sam-translator"), metadata.version("PyYAML"), _TRANSLATION_FORMAT]
     key = hashlib.sha256(json.dumps([source.decode(errors="replace"), stable, versions], sort_keys=True).encode())
     entry_path = cache_dir / f"template-{key.hexdigest()[:24]}.json" if cache_dir else None
     if entry_path is not None and entry_path.exists():
