@@ -246,6 +246,7 @@ def _run_command(args: argparse.Namespace) -> int:
     config.ttl_sweep_seconds = args.ttl_sweep_seconds
     config.faults = args.faults
     config.persist_dir = args.persist.resolve() if args.persist else None
+    config.web_root = None if args.no_web else args.web_root.resolve()
     from infra.faults.spec import FaultSpecError
 
     try:
@@ -296,6 +297,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--ttl-sweep-seconds", type=float, default=float(os.environ.get("TTL_SWEEP_SECONDS", "1")),
                      help="how often expired items are deleted from tables with TTL (default 1)")
     run.add_argument("--faults", metavar="SPEC", default=None, help=FAULTS_HELP)
+    run.add_argument("--web-root", type=Path, default=CloudConfig.web_root, metavar="DIR",
+                     help="the storefront's built files, served at / (default web/dist; docs/storefront.md)")
+    run.add_argument("--no-web", action="store_true", help="serve the API only, not the storefront")
     run.add_argument("--persist", type=Path, default=None, metavar="DIR",
                      help="keep tables, S3, queues, users, the search index and executions in DIR across restarts")
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from infra.apigateway.edge import Edge
     from infra.apigateway.gateway import Gateway
+    from infra.apigateway.static import StaticSite
     from infra.awslambda.workers import FunctionRuntime
     from infra.cloudformation.provision import LocalStack
     from infra.core.components import Component
@@ -74,6 +75,10 @@ class CloudConfig:
     # A `sam local invoke --env-vars` document ({"Parameters": {...}, "<Function>": {...}}) over the
     # template's variables (infra.awslambda.models.with_env_vars).
     env_vars: dict[str, Any] = field(default_factory=dict)
+    # The storefront's built files (`make web`, docs/storefront.md), served by the gateway for the GET and HEAD
+    # requests no API route takes; on AWS S3 and CloudFront serve them. None, or a folder without index.html:
+    # the gateway serves the API only.
+    web_root: Path | None = ROOT / "web" / "dist"
 
     @property
     def fault_spec(self) -> str:
@@ -162,7 +167,7 @@ class LocalCloud:
         api = self.stack.http_apis[0] if self.stack.http_apis else HttpApiSpec("NoHttpApi", "none", "$default")
         self._gateway = create_gateway_app(
             api, self.runtime, self.endpoints, local_routes=self._local_routes(faults, moto.url),
-            local_actions=self._local_actions(faults), edge=_edge_of(self.stack),
+            local_actions=self._local_actions(faults), edge=_edge_of(self.stack), static=self._static_site(moto.url),
         )  # fmt: skip
         await self._serve(self._gateway, ports["api"])
         await self._serve(create_lambda_api_app(self.runtime), ports["lambda"])
@@ -190,6 +195,17 @@ class LocalCloud:
         return {"/health": self._health_route, EVENTS_PATH: http_route(self.event_log),
                 FAULTS_PATH: faults.http_get, CALLS_PATH: faults.http_calls, MAIL_PATH: mail_route(moto_url),
                 TTL_DELETIONS_PATH: ttl_deletions_route(self.ttl_deletions)}  # fmt: skip
+
+    def _static_site(self, moto_url: str) -> StaticSite | None:
+        """The storefront's files, if built; the pages may reach the local S3 (image uploads and renditions)."""
+        from infra.apigateway.static import StaticSite
+
+        if self.config.web_root is None:
+            return None
+        site = StaticSite(self.config.web_root, extra_sources=[moto_url])
+        if not site.built:
+            log.info("storefront not built (no %s/index.html; `make web`): serving the API only", self.config.web_root)
+        return site
 
     @staticmethod
     def _local_actions(faults: FaultControl) -> dict[str, Any]:
