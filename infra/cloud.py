@@ -51,6 +51,9 @@ SEARCH_INDEX_DIR = "SearchIndexDir"  # the template parameter a persisted cloud 
 MOTO_SNAPSHOT = "moto.pickle"  # in the persist folder: moto's state (infra.core.moto_snapshot)
 STREAM_CHECKPOINTS = "stream-checkpoints.json"  # in the persist folder: each stream mapping's position
 CHECKPOINT_SECONDS = 2.0
+# The storefront distribution's headers (template.yaml), not the API's: the static site (infra.apigateway.static)
+# gives the storefront's files their equivalent, with the local S3's origin in place of `https:`.
+STOREFRONT_HEADERS_POLICY = "StorefrontResponseHeadersPolicy"
 
 
 @dataclass
@@ -425,7 +428,8 @@ def _edge_of(stack: LocalStack) -> Edge | None:
 
     web_acls = [acl.properties for acl in stack.physical("AWS::WAFv2::WebACL").values()
                 if acl.properties.get("Scope") == "CLOUDFRONT"]  # fmt: skip
-    policies = [policy.properties for policy in stack.physical("AWS::CloudFront::ResponseHeadersPolicy").values()]
+    policies = [policy.properties for name, policy in stack.physical("AWS::CloudFront::ResponseHeadersPolicy").items()
+                if name != STOREFRONT_HEADERS_POLICY]  # fmt: skip
     if len(web_acls) > 1 or len(policies) > 1:
         raise processes.ServiceError("the local gateway plays one CloudFront web ACL and headers policy per template")
     if not web_acls and not policies:

@@ -26,7 +26,8 @@ def serious_accessibility_violations(page: Any) -> list[str]:
     # script (the page fixture) put axe in every page instead.
     assert page.evaluate("() => typeof window.axe !== 'undefined'"), "axe-core was not loaded into the page"
     result = page.evaluate(
-        "async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}))"
+        "async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa',"
+        " 'best-practice']}))"
         ".violations.filter(v => v.impact === 'serious' || v.impact === 'critical')"
         ".map(v => `${v.id}: ${v.help} (${v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', ')})`)"
     )

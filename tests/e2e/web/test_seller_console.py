@@ -67,7 +67,8 @@ def test_a_seller_lists_edits_pictures_restocks_and_imports(page: Any, web_api: 
     editor.get_by_role("button", name="Upload").click()
     expect(editor.locator("[data-image-status=READY] img")).to_be_visible(timeout=30_000)
     assert editor.locator("[data-image-status=READY] img").get_attribute("srcset")
-    expect(editor.get_by_label("Upload progress")).to_have_value("100")
+    expect(editor.get_by_label("Upload progress")).to_have_js_property("value", 100)
+    expect(editor.get_by_role("status")).to_have_text("jacket.png: READY")
     checked(page, "seller-item")
 
     # Someone else (another tab) saves first: this form's save is refused and says so.
@@ -92,8 +93,8 @@ def test_a_seller_lists_edits_pictures_restocks_and_imports(page: Any, web_api: 
     restock.get_by_label("Units to add").fill("6")
     restock.get_by_role("button", name="Add stock").click()
     expect(editor.locator("p.meta")).to_contain_text("10 available")
-    editor.get_by_role("button", name="Deactivate").click()
-    expect(editor.get_by_role("button", name="Activate")).to_be_visible()
+    editor.get_by_role("button", name="Deactivate", exact=True).click()
+    expect(editor.get_by_role("button", name="Activate", exact=True)).to_be_visible()
     assert web_api.get(f"/items/{item['itemId']}").json()["status"] == "INACTIVE"
 
     # A CSV import: two good rows and one refused, reported by row.

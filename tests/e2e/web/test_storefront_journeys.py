@@ -77,7 +77,7 @@ def test_search_to_shipped_order_with_the_guest_cart_merged_at_sign_in(page: Any
     page.get_by_role("link", name="Sign in to check out").click()
     checked(page, "sign-in")
     _sign_in(page, buyer)
-    expect(page.get_by_text(f"2 × {word} desk lamp")).to_be_visible()
+    expect(page.get_by_text(f"2 \N{MULTIPLICATION SIGN} {word} desk lamp")).to_be_visible()
     assert web_api.get("/cart", headers=buyer.auth).json()["lines"][0]["quantity"] == 2
     checked(page, "checkout")
     _checkout(page, "4242 4242 4242 4242")

@@ -129,6 +129,7 @@ function listingForm(onListed: (item: Item) => void): HTMLFormElement {
 
 function itemEditor(initial: Item, onClose: () => void): HTMLElement {
   let item = initial;
+  let lastUpload = { progress: 0, note: "" };  // kept across re-renders: the last upload's progress and result
   const panel = h("section", { class: "card editor", "aria-labelledby": `editor-${item.itemId}` });
   const render = (): void => {
     const editForm = h("form", { novalidate: true },
@@ -184,7 +185,7 @@ function itemEditor(initial: Item, onClose: () => void): HTMLElement {
       }
     });
 
-    const progress = h("progress", { max: 100, value: 0, id: `progress-${item.itemId}`, "aria-label": "Upload progress" });
+    const progress = h("progress", { max: 100, value: lastUpload.progress, id: `progress-${item.itemId}`, "aria-label": "Upload progress" });
     const images = h("form", { novalidate: true }, h("h3", {}, "Images"),
       h("ul", { class: "thumbs", "aria-live": "polite" }, item.images.map((image) => {
         const shown = srcset(image);
@@ -193,7 +194,8 @@ function itemEditor(initial: Item, onClose: () => void): HTMLElement {
           h("span", {}, image.status === "REJECTED" ? `REJECTED: ${image.reason ?? ""}` : image.status));
       })),
       field("Picture (JPEG, PNG or WebP)", "file", { type: "file", accept: "image/jpeg,image/png,image/webp", required: true }),
-      h("label", { for: progress.id }, "Upload progress"), progress, statusLine(), h("button", { type: "submit" }, "Upload"));
+      h("label", { for: progress.id }, "Upload progress"), progress, h("p", { role: "status" }, lastUpload.note),
+      statusLine(), h("button", { type: "submit" }, "Upload"));
     images.addEventListener("submit", async (event) => {
       event.preventDefault();
       clearErrors(images);
@@ -206,6 +208,8 @@ function itemEditor(initial: Item, onClose: () => void): HTMLElement {
         note.textContent = "Uploaded; checking the picture…";
         item = await pollUntil(() => call<Item>(`/items/${item.itemId}`),
           (fresh) => fresh.images.find((image) => image.imageId === started.imageId)?.status !== "PENDING", () => undefined, 500);
+        const result = item.images.find((image) => image.imageId === started.imageId);
+        lastUpload = { progress: progress.value, note: `${file.name}: ${result?.status ?? "?"}${result?.reason ? ` (${result.reason})` : ""}` };
         render();
       } catch (error) {
         showErrors(images, error);
