@@ -171,7 +171,8 @@ async function searchPage(params: URLSearchParams): Promise<void> {
       if (cursor === null) {
         performance.mark("search-first-result");
         performance.measure("search-to-first-result", { start: started, end: performance.now() });
-        summary.textContent = `${page.total ?? page.items.length} items`;
+        const total = page.total ?? page.items.length;
+        summary.textContent = `${total.toLocaleString("en-US")} ${total === 1 ? "item" : "items"}`;
         renderFacets(facets, params, page);
       }
       results.append(...page.items.map(resultCard));
