@@ -20,10 +20,11 @@ PYTEST_ARGS ?=
 PERSIST ?=
 PERSIST_DIR ?= .local/persist
 
-.PHONY: help install build run test test-localstack unit fuzz lint typecheck template-lint audit openapi bench seed reconcile recs deploy smoke clean check-java
+.PHONY: help install build web run test test-localstack unit fuzz lint typecheck template-lint audit openapi bench seed reconcile recs deploy smoke clean check-java
 
 help:
-	@echo "make run     serve the API on http://127.0.0.1:$(PORT) (DynamoDB Local, moto, functions, gateway)"
+	@echo "make run     serve the API and the storefront on http://127.0.0.1:$(PORT) (DynamoDB Local, moto, functions, gateway)"
+	@echo "make web     build the storefront and seller console (web/ -> web/dist; docs/storefront.md)"
 	@echo "make run PERSIST=1  the same, keeping its data in $(PERSIST_DIR) across restarts"
 	@echo "make build   install functions' and layers' requirements as sam build does (cached; run and test do it)"
 	@echo "make test    unit, integration and end-to-end tests against a local cloud the tests start"
@@ -67,10 +68,26 @@ check-java:
 build: install
 	$(PY) -m infra build
 
-run: install build
+# The storefront and the seller console (web/, its own npm project): typechecked and built into web/dist, which
+# the local gateway serves at / (docs/storefront.md). Rebuilt when a source, the lock file or the config changes.
+WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/seller.html web/package.json \
+	web/package-lock.json web/tsconfig.json web/vite.config.ts
+
+web: web/dist/index.html
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required to build the storefront (apt-get install nodejs npm)"; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+web/dist/index.html: web/node_modules/.installed $(WEB_SOURCES)
+	cd web && npm run build --silent
+	@touch $@
+
+run: install build web
 	$(PY) -m infra run --port $(PORT) $(if $(PARAMS),--parameter-overrides $(PARAMS)) $(if $(PERSIST),--persist $(PERSIST_DIR))
 
-test: install build
+test: install build web
 	$(PY) -m infra build --template tests/fixtures/templates/builds.yaml
 	$(PY) -m pytest $(PYTEST_ARGS)
 

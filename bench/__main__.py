@@ -195,6 +195,7 @@ SECTIONS = {
     "Recommendations (issue: recommendations)": ("recommendations", "recommendations_scale"),
     "At rest (issue: one house to live in)": ("idle",),
     "Start-up (issue: deployable and portable)": ("startup",),
+    "Storefront (issue: a storefront and a seller console)": ("storefront",),
 }
 TOPICS = tuple(topic for topics in SECTIONS.values() for topic in topics)
 

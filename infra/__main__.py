@@ -268,6 +268,7 @@ def _run_command(args: argparse.Namespace) -> int:
     config.ttl_sweep_seconds = args.ttl_sweep_seconds
     config.faults = args.faults
     config.persist_dir = args.persist.resolve() if args.persist else None
+    config.web_root = None if args.no_web else args.web_root.resolve()
     config.strict = args.strict
     config.ssm_parameters = _pairs(args.ssm_parameter, "--ssm-parameter")
     from infra.cloudformation.inventory import NotEmulatedError
@@ -306,14 +307,7 @@ def _stack_target_arguments(
                          help=f"a stack's outputs as JSON{shape}; AWS_ENDPOINT_URL* apply")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m infra", description="The marketplace's local cloud.")
-    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "info"))
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    build = commands.add_parser("build", help="install functions' and layers' requirements as `sam build` does")
-    build.add_argument("--template", type=Path, default=None, help="SAM template (default template.yaml)")
-
+def _add_run_parser(commands: Any) -> None:
     run = commands.add_parser("run", help="start everything and serve the API")
     run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     run.add_argument("--lambda-port", type=int, default=int(os.environ.get("LAMBDA_PORT", "3001")))
@@ -328,6 +322,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--ttl-sweep-seconds", type=float, default=float(os.environ.get("TTL_SWEEP_SECONDS", "1")),
                      help="how often expired items are deleted from tables with TTL (default 1)")
     run.add_argument("--faults", metavar="SPEC", default=None, help=FAULTS_HELP)
+    run.add_argument("--web-root", type=Path, default=CloudConfig.web_root, metavar="DIR",
+                     help="the storefront's built files, served at / (default web/dist; docs/storefront.md)")
+    run.add_argument("--no-web", action="store_true", help="serve the API only, not the storefront")
     run.add_argument("--persist", type=Path, default=None, metavar="DIR",
                      help="keep tables, S3, queues, users, the search index and executions in DIR across restarts")
     run.add_argument("--strict", action="store_true",
@@ -336,6 +333,17 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--ssm-parameter", action="append", default=[], metavar="NAME=VALUE",
                      help="put a String parameter into the local Parameter Store before provisioning (what SSM-typed "
                           "template parameters and {{resolve:ssm:NAME}} read); repeatable")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m infra", description="The marketplace's local cloud.")
+    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "info"))
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    build = commands.add_parser("build", help="install functions' and layers' requirements as `sam build` does")
+    build.add_argument("--template", type=Path, default=None, help="SAM template (default template.yaml)")
+
+    _add_run_parser(commands)
 
     env = commands.add_parser("env", help="print the variables that point SDKs and tests at the cloud")
     env.add_argument("--json", action="store_true")

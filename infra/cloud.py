@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from infra.apigateway.edge import Edge
     from infra.apigateway.gateway import Gateway
     from infra.apigateway.rest import RestGateway
+    from infra.apigateway.static import StaticSite
     from infra.awslambda.builds import Build
     from infra.awslambda.workers import FunctionRuntime
     from infra.cloudformation.provision import LocalStack
@@ -53,6 +54,9 @@ SEARCH_INDEX_DIR = "SearchIndexDir"  # the template parameter a persisted cloud 
 MOTO_SNAPSHOT = "moto.pickle"  # in the persist folder: moto's state (infra.core.moto_snapshot)
 STREAM_CHECKPOINTS = "stream-checkpoints.json"  # in the persist folder: each stream mapping's position
 CHECKPOINT_SECONDS = 2.0
+# The storefront distribution's headers (template.yaml), not the API's: the static site (infra.apigateway.static)
+# gives the storefront's files their equivalent, with the local S3's origin in place of `https:`.
+STOREFRONT_HEADERS_POLICY = "StorefrontResponseHeadersPolicy"
 
 
 @dataclass
@@ -89,6 +93,10 @@ class CloudConfig:
     # Parameter Store entries made before provisioning, as someone makes them before a deploy on AWS: what
     # SSM-typed template parameters and {{resolve:ssm:...}} read (`--ssm-parameter NAME=VALUE`).
     ssm_parameters: dict[str, str] = field(default_factory=dict)
+    # The storefront's built files (`make web`, docs/storefront.md), served by the gateway for the GET and HEAD
+    # requests no API route takes; on AWS S3 and CloudFront serve them. None, or a folder without index.html:
+    # the gateway serves the API only.
+    web_root: Path | None = ROOT / "web" / "dist"
 
     @property
     def fault_spec(self) -> str:
@@ -182,7 +190,7 @@ class LocalCloud:
         api = self.stack.http_apis[0] if self.stack.http_apis else HttpApiSpec("NoHttpApi", "none", "$default")
         self._gateway = create_gateway_app(
             api, self.runtime, self.endpoints, local_routes=self._local_routes(faults, moto.url),
-            local_actions=self._local_actions(faults), edge=_edge_of(self.stack),
+            local_actions=self._local_actions(faults), edge=_edge_of(self.stack), static=self._static_site(moto.url),
         )  # fmt: skip
         await self._serve(self._gateway, ports["api"])
         await self._serve(create_lambda_api_app(self.runtime), ports["lambda"])
@@ -239,6 +247,17 @@ class LocalCloud:
         return {"/health": self._health_route, EVENTS_PATH: http_route(self.event_log),
                 FAULTS_PATH: faults.http_get, CALLS_PATH: faults.http_calls, MAIL_PATH: mail_route(moto_url),
                 TTL_DELETIONS_PATH: ttl_deletions_route(self.ttl_deletions)}  # fmt: skip
+
+    def _static_site(self, moto_url: str) -> StaticSite | None:
+        """The storefront's files, if built; the pages may reach the local S3 (image uploads and renditions)."""
+        from infra.apigateway.static import StaticSite
+
+        if self.config.web_root is None:
+            return None
+        site = StaticSite(self.config.web_root, extra_sources=[moto_url])
+        if not site.built:
+            log.info("storefront not built (no %s/index.html; `make web`): serving the API only", self.config.web_root)
+        return site
 
     @staticmethod
     def _local_actions(faults: FaultControl) -> dict[str, Any]:
@@ -473,7 +492,8 @@ def _edge_of(stack: LocalStack) -> Edge | None:
 
     web_acls = [acl.properties for acl in stack.physical("AWS::WAFv2::WebACL").values()
                 if acl.properties.get("Scope") == "CLOUDFRONT"]  # fmt: skip
-    policies = [policy.properties for policy in stack.physical("AWS::CloudFront::ResponseHeadersPolicy").values()]
+    policies = [policy.properties for name, policy in stack.physical("AWS::CloudFront::ResponseHeadersPolicy").items()
+                if name != STOREFRONT_HEADERS_POLICY]  # fmt: skip
     if len(web_acls) > 1 or len(policies) > 1:
         raise processes.ServiceError("the local gateway plays one CloudFront web ACL and headers policy per template")
     if not web_acls and not policies:

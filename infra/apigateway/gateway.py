@@ -9,7 +9,10 @@ the gateway's own answers included, gets the response headers policy's headers. 
 the cloud hands over (`/health`, `/_local/events`: path -> async handler of the query) and its local
 actions (other methods, e.g. `POST /_local/faults`: "METHOD path" -> async handler of the query and the
 body) are answered by the gateway itself, never throttled and never routed to a function; a handler's
-ValueError is a 400. Every response carries `apigw-requestid`.
+ValueError is a 400. Every response carries `apigw-requestid`. With a static site (infra.apigateway.static:
+the storefront's built files, which CloudFront serves from S3 on AWS), a GET or HEAD that no route matches
+and that names one of its files or pages is answered from it, before the edge and the throttle, as by another
+distribution; anything else keeps the API's answer.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from urllib.parse import parse_qsl, unquote
 from infra.apigateway.authorizer import JwtVerifier, Unauthorized
 from infra.apigateway.edge import Edge, EdgeRequest, Refusal
 from infra.apigateway.models import HttpApiSpec, Route
+from infra.apigateway.static import StaticSite
 from infra.apigateway.throttle import TokenBuckets
 from infra.awslambda.workers import FunctionNotFound, FunctionRuntime
 from infra.core.aws import ACCOUNT_ID, Endpoints
@@ -245,8 +249,10 @@ class Gateway:
         *,
         local_actions: Mapping[str, LocalAction] | None = None,
         edge: Edge | None = None,
+        static: StaticSite | None = None,
     ) -> None:
         self.api = api
+        self.static = static
         self.edge = edge
         self.runtime = runtime
         self.endpoints = endpoints
@@ -273,6 +279,9 @@ class Gateway:
         method: str = scope["method"]
         path: str = scope["path"]
         origin = None
+        if self.static is not None and await self._static(scope, send):
+            log.info("%s %s static %.2fms", method, path, (time.perf_counter() - started) * 1000)
+            return
         try:
             local = self.local_routes.get(path) if method == "GET" else None
             action = self.local_actions.get(f"{method} {path}") if local is None and self.local_actions else None
@@ -302,6 +311,24 @@ class Gateway:
         await send({"type": "http.response.body", "body": body})
         latency_ms = (time.perf_counter() - started) * 1000
         log.info("%s %s %d %.2fms %s %s", method, path, status, latency_ms, request_id, function)
+
+    async def _static(self, scope: Scope, send: Send) -> bool:
+        """Answers from the static site when the request is its (see the module docstring)."""
+        assert self.static is not None
+        method: str = scope["method"]
+        if method not in ("GET", "HEAD") or scope["path"] in self.local_routes:
+            return False
+        raw = scope.get("raw_path")
+        raw_path = raw.decode("latin-1") if raw else str(scope["path"])
+        if self.router.match("GET", scope["path"], raw_path) is not None:
+            return False
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+        answer = self.static.answer(method, scope["path"], headers)
+        if answer is None:
+            return False
+        await send({"type": "http.response.start", "status": answer.status, "headers": answer.headers})
+        await send({"type": "http.response.body", "body": answer.body})
+        return True
 
     @staticmethod
     async def _local(route: LocalRoute, scope: Scope) -> bytes:
@@ -555,8 +582,9 @@ def create_gateway_app(
     local_routes: Mapping[str, LocalRoute],
     local_actions: Mapping[str, LocalAction] | None = None,
     edge: Edge | None = None,
+    static: StaticSite | None = None,
 ) -> Gateway:
     """The ASGI app of one HTTP API, with the cloud's own GET routes (e.g. {"/health": handler}) and actions
     (e.g. {"POST /_local/faults": handler}), behind the template's `edge` if it has one. `await app.aclose()`
-    at shutdown releases its JWKS HTTP client."""
-    return Gateway(api, runtime, endpoints, local_routes, local_actions=local_actions, edge=edge)
+    at shutdown releases its JWKS HTTP client. `static` serves the storefront's files (infra.apigateway.static)."""
+    return Gateway(api, runtime, endpoints, local_routes, local_actions=local_actions, edge=edge, static=static)

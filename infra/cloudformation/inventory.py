@@ -120,6 +120,9 @@ RESOURCE_TYPES: dict[str, TypeSupport] = {
         {"AccessLogSettings": Property("no access logs")},
     ),
     "AWS::CloudFront::Distribution": TypeSupport(Support.NONE, _CLOUDFRONT),
+    "AWS::CloudFront::Function": TypeSupport(
+        Support.NONE, "not run: the gateway maps the storefront's page paths itself (infra/apigateway/static.py)"
+    ),
     "AWS::CloudFront::OriginAccessControl": TypeSupport(Support.NONE, _CLOUDFRONT),
     "AWS::CloudFront::ResponseHeadersPolicy": TypeSupport(
         Support.EMULATED, "played by the gateway: its headers on every response"

@@ -411,7 +411,12 @@ class Provisioner:
     def _recorded_only(self, logical_id: str, properties: dict[str, Any]) -> PhysicalResource:
         # IAM roles, permissions, log groups, ...: nothing local enforces them, but they still have names.
         name = self._physical_name(logical_id, None)
-        return PhysicalResource(logical_id, "", name, {"Arn": _arn("local", name), "Name": name})
+        # What the template reads of recorded CloudFront resources (an OAC's Id, a distribution's domain, a
+        # function's ARN) gets stable placeholders, so outputs and references still resolve.
+        return PhysicalResource(logical_id, "", name, {
+            "Arn": _arn("local", name), "Name": name, "Id": name, "DomainName": f"{name}.cloudfront.invalid",
+            "FunctionARN": _arn("local", name),
+        })  # fmt: skip
 
     def _table(self, logical_id: str, props: dict[str, Any]) -> PhysicalResource:
         name = self._physical_name(logical_id, props.get("TableName"))
