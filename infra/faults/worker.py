@@ -266,11 +266,12 @@ class WorkerFaults:
             finally:
                 os.close(descriptor)
 
-    def flush_calls(self) -> None:
-        """After each invocation: this invocation's DynamoDB calls, one JSON line appended to `calls_file`."""
+    def flush_calls(self, step: str = "") -> None:
+        """After each invocation: this invocation's DynamoDB calls, one JSON line appended to `calls_file`;
+        `step` names who made them (the function, and a saga task's action) for the per-step breakdown."""
         if not self.operations or not self.calls_file:
             return
-        line = json.dumps({"o": self.operations, "t": self.tables}).encode() + b"\n"
+        line = json.dumps({"o": self.operations, "t": self.tables, "s": step}).encode() + b"\n"
         self.operations, self.tables = Counter(), Counter()
         with contextlib.suppress(OSError):
             descriptor = os.open(self.calls_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
