@@ -189,8 +189,8 @@ class FaultControl:
         """The functions' DynamoDB calls since reset_calls(), each of botocore's attempts counted: per operation,
         per table (a call touching two tables counts once for each), per step (the function, with a saga
         task's action: "<function>:<action>"; "invocations": how many invocations of each step made calls),
-        per kind ("<operation> <table>[+<table>]": what a client replaying them must send) and in total. Invocations still running
-        are counted when they end."""
+        per kind ("<operation> <table>[+<table>]": what a client replaying them must send) and in total.
+        Invocations still running are counted when they end."""
         try:
             with self.calls_file.open("rb") as file:
                 file.seek(self._calls_offset)

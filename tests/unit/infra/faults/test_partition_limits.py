@@ -199,8 +199,8 @@ def test_every_call_is_counted_per_operation_table_and_step_once_flushed(limits)
                                       "tables": {"shop-Orders": 3, "shop-Stock": 1},
                                       "steps": {"SagaFunction:reserve_inventory": 2, "CheckoutFunction": 1},
                                       "invocations": {"SagaFunction:reserve_inventory": 1, "CheckoutFunction": 1},
-                                      "kinds": {"PutItem shop-Orders": 1, "TransactWriteItems shop-Orders+shop-Stock": 1,
-                                                "GetItem shop-Orders": 1}}  # fmt: skip
+                                      "kinds": {"PutItem shop-Orders": 1, "GetItem shop-Orders": 1,
+                                                "TransactWriteItems shop-Orders+shop-Stock": 1}}  # fmt: skip
     limits.control.reset_calls()
     assert limits.control.calls()["total"] == 0
 
