@@ -95,8 +95,11 @@ class GuardedUpdate:
     row: Model
     actions: list[Any]
     condition: Condition
+    puts: tuple[Model, ...] = ()  # rows of that context written with it, unconditionally
 
     def add_to(self, writes: TransactWrite) -> None:
+        for row in self.puts:
+            writes.save(row)
         writes.update(self.row, actions=self.actions, condition=self.condition)
 
 

@@ -29,8 +29,8 @@ from shop.errors import OutOfStockError
 from shop.inventory import shards
 from shop.inventory.tables import RESERVATION, ReservationRow, ReservedLine, Stock
 
-# TransactWriteItems takes at most 100 actions: one per line, the reservation record and the order.
-MAX_LINES = 98
+# TransactWriteItems takes at most 100 actions: one per line, the reservation record, the order and its hold.
+MAX_LINES = 97
 
 RESERVED, COMMITTED, RELEASED, RETURNED = "RESERVED", "COMMITTED", "RELEASED", "RETURNED"
 
@@ -106,14 +106,18 @@ def reserve(order_id: str, lines: Iterable[StockLine], *,
             return [ReservedUnits(x.item_id, x.variant_id, x.units, x.shard) for x in takes]
         except TransactWriteError as error:
             # Condition checks go first, then puts, then updates (transaction()): [only_while, reservation,
-            # *stock rows] for a check, [reservation, only_while, *stock rows] for a guarded update.
-            guard, record = (0, 1) if isinstance(only_while, ConditionCheck) else (1, 0)
+            # *stock rows] for a check, [reservation, *its puts, only_while, *stock rows] for a guarded update.
+            if isinstance(only_while, ConditionCheck):
+                guard, record, first_row = 0, 1, 2
+            else:
+                record, guard = 0, 1 + len(only_while.puts)
+                first_row = guard + 1
             failed = cancellation(error).failed
             if record in failed:
                 return None  # reserved before: this is a retry of a step that succeeded
             if guard in failed:
                 raise OrderNoLongerPendingError(order_id) from error
-            refused = {takes[position - 2].key for position in failed if position >= 2}
+            refused = {takes[position - first_row].key for position in failed if position >= first_row}
             if not refused:
                 raise
         _look_into(refused, merged, sharded)

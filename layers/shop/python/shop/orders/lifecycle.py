@@ -139,12 +139,13 @@ def while_pending(order_id: str) -> ConditionCheck:
 
 
 def created_with_reservation(order_id: str, owner: str) -> GuardedUpdate:
-    """PENDING -> CREATED, written in the transaction that reserves the order's stock (the saga's
-    ReserveInventory): the reservation's guard "the order is still PENDING" and the order's move in one
-    round trip, so an order is CREATED exactly when its stock is held. The payment-window hold written
-    with the PENDING order stays as it is: the window runs from POST /checkout."""
+    """PENDING -> CREATED with the payment-window hold renewed, written in the transaction that reserves the
+    order's stock (the saga's ReserveInventory): the reservation's guard "the order is still PENDING", the
+    order's move and the hold in one round trip, so an order is CREATED exactly when its stock is held, and
+    its window runs from then (a reservation that waited out throttling does not eat into it)."""
+    hold = HoldRow(order_id, HOLD, expires_at=_payment_window_end())
     return GuardedUpdate(OrderRow(order_id, ORDER), _move_actions(order_id, "CREATED", None, owner),
-                         OrderRow.status == "PENDING")  # fmt: skip
+                         OrderRow.status == "PENDING", puts=(hold,))  # fmt: skip
 
 
 def transition(order_id: str, to: str, *, reason: str | None = None, extra: Sequence[Any] = (),
