@@ -66,10 +66,15 @@ RETRIED = {(503, "SERVICE_BUSY"), (503, "GATEWAY_503"), (504, "GATEWAY_504"), (5
 
 
 def register(api: httpx.Client, role: str) -> dict[str, str]:
+    """A new account's bearer header; on a loaded machine a function may time out (500), so try again."""
     email = f"bench-{role}-{uuid.uuid4().hex[:10]}@example.com"
-    api.post("/auth/register", json={"email": email, "password": "Bench-Passw0rd1", "name": "Bench", "role": role})
-    token = api.post("/auth/login", json={"email": email, "password": "Bench-Passw0rd1"}).json()["accessToken"]
-    return {"Authorization": f"Bearer {token}"}
+    for attempt in range(8):
+        api.post("/auth/register", json={"email": email, "password": "Bench-Passw0rd1", "name": "Bench", "role": role})
+        login = api.post("/auth/login", json={"email": email, "password": "Bench-Passw0rd1"})
+        if login.status_code == 200:
+            return {"Authorization": f"Bearer {login.json()['accessToken']}"}
+        time.sleep(min(2.0, 0.1 * 2**attempt) * random.random())
+    raise RuntimeError(f"could not register and sign in {email}: {login.status_code} {login.text[:200]}")
 
 
 def _listed_item(api: httpx.Client, units: int, shards: int = 1) -> str:
