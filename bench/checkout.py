@@ -1,33 +1,31 @@
-"""Checkout: a flash sale of BENCH_CHECKOUTS checkouts on 100 units (default 500: measured at
-~8 sagas/s on the shared 2-core machine, 2,000 do not fit the 3-minute budget; BENCH_CHECKOUTS=2000 runs
-the issue's size), over real HTTP and the
-real checkout state machine, in a cloud of its own; and the reservation's cost against a per-line baseline.
+"""Checkout under a flash sale (issue 15's bench), over real HTTP and the real checkout state machine, in a
+cloud of its own, each figure next to a baseline measured in the same run.
 
-    python -m bench.checkout            (BENCH_CHECKOUTS=2000 python -m bench.checkout for the issue's size)
+    python -m bench.checkout       (BENCH_CHECKOUTS=2000 buyers, BENCH_SALE_REPEATS / BENCH_REPEATS=3 sales,
+                                    BENCH_SIDE_CHECKOUTS=300 buyers for the faulted and partition-limit sales)
 
-- flash sale: one buyer per checkout, each with one unit of the same item in their cart (set up first, not
-  timed); then every buyer POSTs /checkout at once (CONCURRENCY client threads). A checkout's latency runs
-  from its POST to a terminal state: the refusal (422 OUT_OF_STOCK at the door) or the order CONFIRMED /
-  REJECTED (the time the order's history gives that state; the Orders table is read every POLL_SECONDS to
-  learn that it ended). Exactly 100 must be CONFIRMED.
-- reservation: shop.inventory.reserve (LINES lines, one TransactWriteItems with the reservation record and
-  the order's PENDING check) against the baseline of the same LINES lines as LINES conditional UpdateItem
-  calls, both in-process against the cloud's DynamoDB, in the same run.
-- the same flash sale again under injected faults (FAULTS: a fifth of DynamoDB transactions in conflict,
-  5 % of payment provider calls failing, a saga worker killed once, a fifth of stream batches delivered
-  twice; docs/local-cloud.md "Fault injection"), side by side with the clean one, in the same cloud. A
-  checkout answered 503 SERVICE_BUSY (or 409 REQUEST_IN_PROGRESS) is sent again with the same
-  Idempotency-Key, as a storefront does; its latency runs from the first POST.
+- flash sale: BENCH_CHECKOUTS buyers, each with one unit of the same item (UNITS units) in their cart (set up
+  first, not timed; a repeated sale moves the same buyers' carts to a new item); then every buyer POSTs
+  /checkout, CONCURRENCY at a time. A checkout's latency runs from its POST to a terminal state: the refusal
+  (422 OUT_OF_STOCK at the door) or the order CONFIRMED / REJECTED (the time the order's history gives that
+  state; the Orders table is read every POLL_SECONDS to learn that it ended). A 503 SERVICE_BUSY (or a
+  gateway 500/503/504 of a function that timed out on the loaded machine) is sent again with the same
+  Idempotency-Key, as a storefront does. Exactly UNITS must be CONFIRMED.
+- bare ceiling, after each sale: the DynamoDB calls the functions made during that sale (counted per operation
+  and table by the local cloud, GET /_local/dynamodb-calls "kinds") sent straight to the same DynamoDB by
+  CONCURRENCY client threads (_Replay), as many "checkouts" of equal share: checkouts/s without the gateway,
+  the functions and the state machine. Target: the sale reaches 60 % of it; confirmed p50 ≤ 1 s, p99 ≤ 3 s.
 - DynamoDB calls per checkout (CALLS_CHECKOUTS checkouts one at a time, POST through CONFIRMED and what the
-  order's stream records set off), counted by the local cloud per operation and table (GET
-  /_local/dynamodb-calls).
-- the flash sale again with the partition-limit emulation on (PARTITION_LIMIT: BENCH_PARTITION_WRITES
-  write units/s per partition key of the Inventory table, default 20: AWS's 1,000 scaled to what this
-  machine's ~25 checkouts/s write to one stock row, 4 units a checkout), once on the single stock row and
-  once with the SKU switched to SHARDS stock shards (POST /items/{itemId}/stock {"shards"}): throttles and
-  checkouts/s side by side.
-Targets: saga p50 ≤ 150 ms and ≥ 50 checkouts/s. Where one is missed, the per-state durations from the
-execution history of the confirmed orders show where the time goes.
+  order's stream records set off), per function and saga task, against BEFORE (the same count at the commit
+  before issue 15's cuts).
+- GET /items/{itemId} against the two reads its function makes (GetItem of the item, Query of its stock rows,
+  overlapped) and against one GetItem: target p50 ≤ 1.5 times the bare reads.
+- one checkout at a time (the saga's own latency); the reservation (one TransactWriteItems for LINES lines)
+  against LINES conditional UpdateItem calls, in-process.
+- the sale under the chaos test's faults (FAULTS), and with the partition-limit emulation on (PARTITION_LIMIT:
+  BENCH_PARTITION_WRITES write units/s per partition key of the Inventory table, default 20) once on the
+  single stock row and once with the SKU switched to SHARDS stock shards: throttles and checkouts/s side by side.
+Where a confirmed order's time goes: the per-state durations from the execution histories.
 """
 
 from __future__ import annotations
@@ -46,7 +44,7 @@ from typing import Any
 
 import httpx
 
-from bench.stats import p50_p99
+from bench.stats import p50_p99, timed_ms
 from infra.faults import client as faults
 from infra.launcher import ROOT, launch
 
@@ -59,17 +57,24 @@ SEQUENTIAL = 30  # checkouts measured one at a time, before the flash sale
 TARGET_P50_MS, TARGET_RATE = 150.0, 50.0
 FAULTS = "dynamodb.conflict=0.2,provider.fail=0.05,lambda.kill=SagaFunction:1,stream.duplicate=0.2"
 CALLS_CHECKOUTS = 10
+ITEM_READS = 300  # sequential GET /items/{itemId} (and bare reads) per run
 SHARDS = 8
 PARTITION_LIMIT = f"dynamodb.partition-writes@InventoryTable={os.environ.get('BENCH_PARTITION_WRITES', '20')}"
-RETRIED = {(503, "SERVICE_BUSY"), (503, "GATEWAY_503"), (504, "GATEWAY_504"), (409, "REQUEST_IN_PROGRESS"),
-           (409, "CART_CONFLICT")}
+# A function that timed out on the loaded machine answers 500 through the gateway: the same key is safe to resend.
+RETRIED = {(503, "SERVICE_BUSY"), (503, "GATEWAY_503"), (504, "GATEWAY_504"), (500, "GATEWAY_500"),
+           (409, "REQUEST_IN_PROGRESS"), (409, "CART_CONFLICT")}
 
 
 def register(api: httpx.Client, role: str) -> dict[str, str]:
+    """A new account's bearer header; on a loaded machine a function may time out (500), so try again."""
     email = f"bench-{role}-{uuid.uuid4().hex[:10]}@example.com"
-    api.post("/auth/register", json={"email": email, "password": "Bench-Passw0rd1", "name": "Bench", "role": role})
-    token = api.post("/auth/login", json={"email": email, "password": "Bench-Passw0rd1"}).json()["accessToken"]
-    return {"Authorization": f"Bearer {token}"}
+    for attempt in range(8):
+        api.post("/auth/register", json={"email": email, "password": "Bench-Passw0rd1", "name": "Bench", "role": role})
+        login = api.post("/auth/login", json={"email": email, "password": "Bench-Passw0rd1"})
+        if login.status_code == 200:
+            return {"Authorization": f"Bearer {login.json()['accessToken']}"}
+        time.sleep(min(2.0, 0.1 * 2**attempt) * random.random())
+    raise RuntimeError(f"could not register and sign in {email}: {login.status_code} {login.text[:200]}")
 
 
 def _listed_item(api: httpx.Client, units: int, shards: int = 1) -> str:
@@ -165,18 +170,37 @@ def _calls_per_checkout(api: httpx.Client, ddb: Any, orders_table: str, count: i
     calls = _settled_calls(api_url)
     return {"checkouts": count, "confirmed": statuses.count("CONFIRMED"), "total": calls["total"] / count,
             "operations": {name: n / count for name, n in calls["operations"].items()},
-            "tables": {name: n / count for name, n in calls["tables"].items()}}  # fmt: skip
+            "tables": {name: n / count for name, n in calls["tables"].items()},
+            "steps": {name: n / count for name, n in calls["steps"].items()}}  # fmt: skip
+
+
+def _moved_to(api: httpx.Client, buyers: list[tuple[dict[str, str], dict[str, Any]]], old: str,
+              item: str) -> list[tuple[dict[str, str], dict[str, Any]]]:  # fmt: skip
+    """The same buyers, each cart holding one unit of `item` instead of `old` (a set-up cheaper than new
+    accounts, for a repeated sale)."""
+
+    def move(pair: tuple[dict[str, str], dict[str, Any]]) -> tuple[dict[str, str], dict[str, Any]]:
+        auth, _ = pair
+        api.patch("/cart", headers=auth, json={"itemId": old, "quantity": 0})  # gone already if it was bought
+        return auth, api.patch("/cart", headers=auth, json={"itemId": item, "quantity": 1}).json()
+
+    with ThreadPoolExecutor(16) as pool:
+        return list(pool.map(move, buyers))
 
 
 def _flash_sale(api: httpx.Client, ddb: Any, orders_table: str, count: int, *, shards: int = 1,
-                faults_during: str = "") -> dict[str, Any]:  # fmt: skip
+                faults_during: str = "", again: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
     """The sale; with `faults_during`, that fault spec is on for the sale only (not the set-up) and the
-    faults it injected are returned as "injected"."""
+    faults it injected are returned as "injected". `again`: a previous sale whose buyers buy again (their
+    carts moved to the new item). The functions' DynamoDB calls during the sale (until they settle) are
+    returned as "calls"."""
     item = _listed_item(api, UNITS, shards)
     began = time.monotonic()
-    buyers = _buyers(api, item, count)
+    buyers = _buyers(api, item, count) if again is None else _moved_to(api, again["buyers"], again["item"], item)
     setup_seconds = time.monotonic() - began
     api_url = str(api.base_url)
+    _settled_calls(api_url)
+    faults.reset_dynamodb_calls(api_url)
     if faults_during:
         faults.set_spec(api_url, faults_during)
 
@@ -189,12 +213,132 @@ def _flash_sale(api: httpx.Client, ddb: Any, orders_table: str, count: int, *, s
         injected = faults.show(api_url)["counts"]
         faults.clear(api_url)
     confirmed_ms = [ms for status, ms, _ in results if status == "CONFIRMED"]
-    return {"injected": injected,
+    calls = _settled_calls(api_url)
+    return {"injected": injected, "calls": calls, "buyers": buyers, "item": item,
         "counts": Counter(status for status, _, _ in results), "all_ms": [ms for _, ms, _ in results],
         "confirmed_ms": confirmed_ms, "wall": wall, "setup": setup_seconds,
         "confirmed_ids": [oid for status, _, oid in results if status == "CONFIRMED" and oid],
         "saga_ids": [oid for _, _, oid in results if oid],
     }  # fmt: skip
+
+
+# ---------------------------------------------------------------- the bare ceiling: the same calls, no service
+class _Replay:
+    """Sends DynamoDB calls of the kinds the local cloud counted ("<operation> <table>[+<table>]"), each
+    against rows of its own (a fresh key for every write, one seeded row per table for the reads), straight
+    from this client: what the sale's DynamoDB work costs without the gateway, the functions and the state
+    machine. Writes never collide (the service's do, on the hot stock row: that is part of what it costs)."""
+
+    def __init__(self, ddb: Any) -> None:
+        self.ddb = ddb
+        self.schemas: dict[str, list[tuple[str, str]]] = {}
+        self.seeded: dict[str, dict[str, Any]] = {}
+
+    def key(self, table: str, seeded: bool = False) -> dict[str, Any]:
+        if table not in self.schemas:
+            described = self.ddb.describe_table(TableName=table)["Table"]
+            types = {a["AttributeName"]: a["AttributeType"] for a in described["AttributeDefinitions"]}
+            self.schemas[table] = [(k["AttributeName"], types[k["AttributeName"]]) for k in described["KeySchema"]]
+            self.seeded[table] = self._fresh(table)
+            self.ddb.put_item(TableName=table, Item={**self.seeded[table], **_PAYLOAD})
+        return self.seeded[table] if seeded else self._fresh(table)
+
+    def _fresh(self, table: str) -> dict[str, Any]:
+        token = f"bare_{uuid.uuid4().hex}"
+        return {name: {"N": str(random.randrange(10**12))} if kind == "N" else {kind: token}
+                for name, kind in self.schemas[table]}  # fmt: skip
+
+    def send(self, kind: str) -> None:
+        operation, _, joined = kind.partition(" ")
+        tables = [t for t in joined.split("+") if t]
+        table = tables[0] if tables else ""
+        ddb = self.ddb
+        if operation == "GetItem":
+            ddb.get_item(TableName=table, Key=self.key(table, seeded=True), ConsistentRead=True)
+        elif operation == "PutItem":
+            ddb.put_item(TableName=table, Item={**self.key(table), **_PAYLOAD},
+                         ConditionExpression="attribute_not_exists(#k)",
+                         ExpressionAttributeNames={"#k": self.schemas[table][0][0]})  # fmt: skip
+        elif operation == "UpdateItem":
+            ddb.update_item(TableName=table, Key=self.key(table), UpdateExpression="ADD #n :one SET #s = :s",
+                            ExpressionAttributeNames={"#n": "n", "#s": "status"},
+                            ExpressionAttributeValues={":one": {"N": "1"}, ":s": {"S": "CONFIRMED"}})  # fmt: skip
+        elif operation == "DeleteItem":
+            ddb.delete_item(TableName=table, Key=self.key(table))
+        elif operation == "Query":
+            seeded = self.key(table, seeded=True)
+            name = self.schemas[table][0][0]
+            ddb.query(TableName=table, KeyConditionExpression="#k = :v", ExpressionAttributeNames={"#k": name},
+                      ExpressionAttributeValues={":v": seeded[name]}, ConsistentRead=True)  # fmt: skip
+        elif operation == "BatchGetItem":
+            ddb.batch_get_item(RequestItems={t: {"Keys": [self.key(t, seeded=True)], "ConsistentRead": True}
+                                             for t in tables})  # fmt: skip
+        elif operation == "BatchWriteItem":
+            ddb.batch_write_item(RequestItems={t: [{"PutRequest": {"Item": {**self.key(t), **_PAYLOAD}}}]
+                                               for t in tables})  # fmt: skip
+        elif operation == "TransactWriteItems":
+            # The checkout's transactions write 2-5 rows over these tables: one update per table, plus one.
+            rows = [*tables, tables[0]]
+            ddb.transact_write_items(TransactItems=[
+                {"Update": {"TableName": t, "Key": self.key(t), "UpdateExpression": "ADD #n :one",
+                            "ExpressionAttributeNames": {"#n": "n"}, "ExpressionAttributeValues": {":one": {"N": "1"}}}}
+                for t in rows])  # fmt: skip
+        else:
+            raise ValueError(f"no replay for {kind}")
+
+
+_PAYLOAD = {"status": {"S": "PENDING"}, "payload": {"S": "x" * 400}}  # about the size of an order's row
+
+
+def _bare_ceiling(ddb: Any, kinds: dict[str, int], checkouts: int) -> dict[str, float]:
+    """The sale's DynamoDB calls (kinds: counted during the sale, summed) sent straight to DynamoDB by
+    CONCURRENCY client threads, as `checkouts` sequences of equal share; checkouts/s and seconds."""
+    replay = _Replay(ddb)
+    calls = [kind for kind, n in sorted(kinds.items()) for _ in range(n)]
+    for kind in dict.fromkeys(calls):  # describe and seed every table before the clock starts
+        for table in kind.partition(" ")[2].split("+"):
+            if table:
+                replay.key(table, seeded=True)
+    random.shuffle(calls)
+    shares = [calls[n::checkouts] for n in range(checkouts)]
+    began = time.monotonic()
+    def one_checkout(share: list[str]) -> None:
+        for kind in share:
+            replay.send(kind)
+
+    with ThreadPoolExecutor(CONCURRENCY) as pool:
+        list(pool.map(one_checkout, shares))
+    wall = time.monotonic() - began
+    return {"rate": checkouts / wall, "wall": wall, "calls": len(calls)}
+
+
+def _item_reads(api: httpx.Client, ddb: Any, outputs: dict[str, str], item: str, repeats: int) -> dict[str, float]:
+    """GET /items/{itemId} against the two reads its function makes (the item, and a Query of its stock
+    rows, overlapped as the function overlaps them), sequential requests, median p50 over `repeats` runs."""
+    pool = ThreadPoolExecutor(2)
+
+    def bare() -> None:
+        stock = pool.submit(ddb.query, TableName=outputs["InventoryTableName"], KeyConditionExpression="itemId = :i",
+                            ExpressionAttributeValues={":i": {"S": item}}, ConsistentRead=True)  # fmt: skip
+        ddb.get_item(TableName=outputs["ItemsTableName"], Key={"itemId": {"S": item}}, ConsistentRead=True)
+        stock.result()
+
+    def one_item() -> None:
+        ddb.get_item(TableName=outputs["ItemsTableName"], Key={"itemId": {"S": item}}, ConsistentRead=True)
+
+    def through_api() -> None:
+        answer = api.get(f"/items/{item}")
+        assert answer.status_code == 200, answer.text
+
+    cases = {"api": through_api, "bare": bare, "one": one_item}
+    for call in cases.values():
+        timed_ms(call, 30)  # warm the connection, the function's worker, the thread pool
+    p50s: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(repeats):
+        for name, call in cases.items():  # taking turns, so all see the same machine load
+            p50s[name].append(statistics.median(timed_ms(call, ITEM_READS)))
+    pool.shutdown()
+    return {name: statistics.median(values) for name, values in p50s.items()}
 
 
 def _state_times(sfn: Any, machine_arn: str, order_ids: list[str]) -> dict[str, float]:
@@ -265,98 +409,186 @@ def _reservations(environment: dict[str, str], outputs: dict[str, str]) -> dict[
     return {name: statistics.median(values) for name, values in timings.items()}
 
 
+def _progress(began: float, what: str) -> None:
+    """A line on stderr per stage: a run takes minutes on a loaded machine."""
+    print(f"[bench.checkout {time.monotonic() - began:6.0f} s] {what}", file=sys.stderr, flush=True)
+
+
 def run(workdir: Path, repeats: int) -> list[str]:
-    count = int(os.environ.get("BENCH_CHECKOUTS", "500"))
+    count = int(os.environ.get("BENCH_CHECKOUTS", "2000"))
+    sales = int(os.environ.get("BENCH_SALE_REPEATS", str(repeats)))
+    side_count = int(os.environ.get("BENCH_SIDE_CHECKOUTS", "300"))  # the faulted and the partition-limit sales
+    load_before = os.getloadavg()[0]
+    began_all = time.monotonic()
     cloud = launch(workdir, overrides=["ThrottlingRateLimit=1000000", "ThrottlingBurstLimit=1000000",
                                        "EdgeProtection=false", "FulfilmentDelaySeconds=3600"])  # fmt: skip
     try:
         environment, outputs = cloud.state["environment"], cloud.state["outputs"]
         ddb, sfn = cloud.client("dynamodb"), cloud.client("stepfunctions")
         limits = httpx.Limits(max_connections=CONCURRENCY + 16, max_keepalive_connections=CONCURRENCY + 16)
+        _progress(began_all, "cloud ready")
         reserve = _reservations(environment, outputs)
         with httpx.Client(base_url=cloud.state["endpoints"]["api"], timeout=60, limits=limits) as api:
+            _progress(began_all, "reservations measured")
             calls = _calls_per_checkout(api, ddb, outputs["OrdersTableName"], CALLS_CHECKOUTS)
+            _progress(began_all, f"calls per checkout: {calls['total']:.1f}")
+            reads = _item_reads(api, ddb, outputs, _listed_item(api, 5), repeats)
+            _progress(began_all, f"item reads: {reads}")
             single = _one_at_a_time(api, ddb, outputs["OrdersTableName"], SEQUENTIAL)
-            sale = _flash_sale(api, ddb, outputs["OrdersTableName"], count)
-            faulted = _flash_sale(api, ddb, outputs["OrdersTableName"], count, faults_during=FAULTS)
-            injected = faulted["injected"]
-            limited = {shards: _flash_sale(api, ddb, outputs["OrdersTableName"], count, shards=shards,
-                                           faults_during=PARTITION_LIMIT) for shards in (1, SHARDS)}  # fmt: skip
-        states = _state_times(sfn, outputs["CheckoutStateMachineArn"], sale["confirmed_ids"][:20])
+            _progress(began_all, "one at a time done")
+            sale_runs: list[dict[str, Any]] = []
+            for _ in range(max(sales, 1)):
+                sale = _flash_sale(api, ddb, outputs["OrdersTableName"], count,
+                                   again=sale_runs[-1] if sale_runs else None)  # fmt: skip
+                _progress(began_all, f"sale: {dict(sale['counts'])} in {sale['wall']:.1f} s, confirmed p50/p99 "
+                          f"{p50_p99(sale['confirmed_ms'] or [0.0])}, calls {sale['calls']['total']}")
+                sale["bare"] = _bare_ceiling(ddb, sale["calls"]["kinds"], count)
+                _progress(began_all, f"bare ceiling: {sale['bare']}")
+                sale_runs.append(sale)
+            faulted = _flash_sale(api, ddb, outputs["OrdersTableName"], side_count, faults_during=FAULTS)
+            _progress(began_all, f"faulted sale: {dict(faulted['counts'])}")
+            limited = {}
+            for shards in (1, SHARDS):
+                limited[shards] = _flash_sale(api, ddb, outputs["OrdersTableName"], side_count, shards=shards,
+                                              faults_during=PARTITION_LIMIT)  # fmt: skip
+                _progress(began_all, f"partition-limited sale, {shards} row(s): {dict(limited[shards]['counts'])} "
+                          f"in {limited[shards]['wall']:.1f} s, throttles {limited[shards]['injected']}, confirmed "
+                          f"p50/p99 {p50_p99(limited[shards]['confirmed_ms'] or [0.0])}")
+        states = _state_times(sfn, outputs["CheckoutStateMachineArn"], sale_runs[0]["confirmed_ids"][:20])
     finally:
         cloud.stop()
-    all_p50, all_p99 = p50_p99(sale["all_ms"])
-    saga_p50, saga_p99 = p50_p99(sale["confirmed_ms"] or [0.0])
+    load_after = os.getloadavg()[0]
+    minutes = (time.monotonic() - began_all) / 60
+    verdicts = _sale_verdicts(sale_runs, count)  # also gives each sale its rate and percentiles
     single_p50, single_p99 = p50_p99(single or [0.0])
-    rate = count / sale["wall"]
-    counts = ", ".join(f"{status}: {n}" for status, n in sorted(sale["counts"].items()))
-    confirmed = sale["counts"].get("CONFIRMED", 0)
-    faulted_all_p50, faulted_all_p99 = p50_p99(faulted["all_ms"])
-    faulted_saga_p50, faulted_saga_p99 = p50_p99(faulted["confirmed_ms"] or [0.0])
-    faulted_rate = count / faulted["wall"]
-    faulted_counts = ", ".join(f"{status}: {n}" for status, n in sorted(faulted["counts"].items()))
-    faulted_confirmed = faulted["counts"].get("CONFIRMED", 0)
-    injected_text = ", ".join(f"{name} {n}" for name, n in sorted(injected.items()))
-    verdicts = [
-        f"- exactly {UNITS} confirmed: {'yes' if confirmed == UNITS else f'NO ({confirmed})'}",
-        f"- saga p50 ≤ {TARGET_P50_MS:.0f} ms (POST → CONFIRMED), one checkout at a time: {single_p50:.0f} ms, "
-        f"{'met' if single_p50 <= TARGET_P50_MS else 'missed'}; during the flash sale: {saga_p50:.0f} ms, "
-        f"{'met' if saga_p50 <= TARGET_P50_MS else 'missed'}",
-        f"- ≥ {TARGET_RATE:.0f} checkouts/s: {rate:.0f}/s, {'met' if rate >= TARGET_RATE else 'missed'}",
-    ]
     lines = [
         "### Checkout",
         "",
-        f"Flash sale: {count:,} buyers (set up in {sale['setup']:.0f} s, not timed) check out one unit each of an "
-        f"item with {UNITS} units, {CONCURRENCY} at a time, over HTTP; each timed from its POST to a terminal "
-        f"state (refused at the door, or the time the order's history records it CONFIRMED / REJECTED). "
-        f"Wall time {sale['wall']:.1f} s. Outcomes: {counts}. `BENCH_CHECKOUTS={count} python -m bench.checkout`.",
+        f"`BENCH_CHECKOUTS={count} BENCH_SALE_REPEATS={sales} python -m bench.checkout` (bench/checkout.py; "
+        f"{minutes:.1f} min in all, load average {load_before:.0f} at the start and {load_after:.0f} at the end "
+        "on the shared 2 cores: the absolute times say as much about the machine as about the shop, the ratios "
+        "within one run are what to compare).",
         "",
+        f"Flash sale: {count:,} buyers (set up first, not timed) check out one unit each of an item with {UNITS} "
+        f"units, {CONCURRENCY} at a time, over HTTP; each timed from its POST to a terminal state (refused at "
+        "the door, or the time the order's history records it CONFIRMED / REJECTED); a 503 SERVICE_BUSY is sent "
+        "again with the same Idempotency-Key. The bare ceiling, measured right after each sale: the DynamoDB "
+        "calls the functions made during that sale (counted per operation and table by the local cloud), sent "
+        f"straight to DynamoDB Local by {CONCURRENCY} client threads, no gateway, function or state machine.",
+        "",
+        "| sale | confirmed | outcomes | DynamoDB calls | checkouts/s | bare ceiling checkouts/s | of the ceiling "
+        "| confirmed p50 ms | confirmed p99 ms | wall s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for n, sale in enumerate(sale_runs, 1):
+        outcomes = ", ".join(f"{status} {k}" for status, k in sorted(sale["counts"].items()))
+        lines.append(f"| {n} | {sale['counts'].get('CONFIRMED', 0)} | {outcomes} | {sale['calls']['total']:,} "
+                     f"| {sale['rate']:.1f} | {sale['bare']['rate']:.1f} | {sale['rate'] / sale['bare']['rate']:.0%} "
+                     f"| {sale['p50']:,.0f} | {sale['p99']:,.0f} | {sale['wall']:.1f} |")  # fmt: skip
+    lines += verdicts
+    lines += [
         "| case | p50 ms | p99 ms | per second |",
         "|---|---|---|---|",
         f"| one checkout at a time, POST → CONFIRMED ({len(single)} orders) | {single_p50:.1f} | {single_p99:.1f} "
         f"| {1000 / single_p50 if single_p50 else 0:,.1f} |",
-        f"| flash sale, every checkout (POST → terminal) | {all_p50:.1f} | {all_p99:.1f} | {rate:,.0f} |",
-        f"| flash sale, saga: POST → CONFIRMED ({confirmed} orders) | {saga_p50:.1f} | {saga_p99:.1f} | |",
-        f"| flash sale under faults, every checkout (POST → terminal) | {faulted_all_p50:.1f} | {faulted_all_p99:.1f} "
-        f"| {faulted_rate:,.0f} |",
-        f"| flash sale under faults, saga: POST → CONFIRMED ({faulted_confirmed} orders) | {faulted_saga_p50:.1f} "
-        f"| {faulted_saga_p99:.1f} | |",
         f"| reserve {LINES} lines: one TransactWriteItems (shop.inventory.reserve) | {reserve['transaction']:.1f} "
         f"| | {1000 / reserve['transaction']:,.0f} |",
         f"| baseline: {LINES} conditional UpdateItem calls | {reserve['per_line']:.1f} | | "
         f"{1000 / reserve['per_line']:,.0f} |",
         "",
-        f"Under faults (`{FAULTS}`; injected: {injected_text}): wall time {faulted['wall']:.1f} s, outcomes: "
-        f"{faulted_counts}; confirmed p50 {faulted_saga_p50 / saga_p50 if saga_p50 else 0:.1f}× and checkouts/s "
-        f"{faulted_rate / rate if rate else 0:.2f}× the clean sale's.",
-        "",
-        *verdicts,
-        f"- the transaction costs {reserve['transaction'] / reserve['per_line']:.2f}× the per-line updates, and "
-        "unlike them it never leaves a half-reserved order behind",
     ]
-    lines += ["", f"With the partition-limit emulation on (`{PARTITION_LIMIT}`), the same sale ({count:,} buyers, "
-              f"{UNITS} units, {CONCURRENCY} at a time) on one stock row and on {SHARDS} stock shards:", "",
-              "| stock | throttled calls | confirmed | checkouts/s | confirmed p50 ms | confirmed p99 ms | wall s |",
-              "|---|---|---|---|---|---|---|"]  # fmt: skip
-    for shards, run_ in limited.items():
-        p50, p99 = p50_p99(run_["confirmed_ms"] or [0.0])
-        lines.append(f"| {'one row' if shards == 1 else f'{shards} shards'} | {sum(run_['injected'].values())} "
-                     f"| {run_['counts'].get('CONFIRMED', 0)} | {count / run_['wall']:,.0f} | {p50:.0f} | {p99:.0f} "
-                     f"| {run_['wall']:.1f} |")  # fmt: skip
-    lines += ["", f"DynamoDB calls per checkout ({calls['checkouts']} checkouts one at a time, {calls['confirmed']} "
-              f"confirmed; POST /checkout through CONFIRMED and the stream consumers it sets off; every SDK attempt "
-              f"counted): **{calls['total']:.1f}**", "",
-              "| operation | calls | | table | calls |", "|---|---|---|---|---|"]  # fmt: skip
-    operations, tables = list(calls["operations"].items()), list(calls["tables"].items())
-    for n in range(max(len(operations), len(tables))):
-        operation = f"{operations[n][0]} | {operations[n][1]:.1f}" if n < len(operations) else " | "
-        table = f"{tables[n][0].rsplit('-', 1)[-1]} | {tables[n][1]:.1f}" if n < len(tables) else " | "
-        lines.append(f"| {operation} | | {table} |")
+    lines += _side_sales(faulted, limited, side_count)
+    lines += _calls_table(calls)
+    lines += _item_read_lines(reads, repeats)
     if states:
-        lines += ["", "Where a confirmed order's time goes (mean ms per state, from the execution histories):", "",
-                  "| state | ms |", "|---|---|"]  # fmt: skip
+        lines += ["", "Where a confirmed order's time goes in the first sale (mean ms per state, from the execution "
+                  "histories):", "", "| state | ms |", "|---|---|"]  # fmt: skip
         lines += [f"| {name} | {ms:.1f} |" for name, ms in sorted(states.items(), key=lambda kv: -kv[1])]
+    return lines
+
+
+def _sale_verdicts(sale_runs: list[dict[str, Any]], count: int) -> list[str]:
+    """The flash sales' targets, on the median sale (by its share of the bare ceiling) and median percentiles."""
+    for sale in sale_runs:  # each sale's rate and confirmed percentiles
+        sale["rate"] = count / sale["wall"]
+        sale["p50"], sale["p99"] = p50_p99(sale["confirmed_ms"] or [0.0])
+    middle = sorted(sale_runs, key=lambda sale: sale["rate"] / sale["bare"]["rate"])[len(sale_runs) // 2]
+    ratio = middle["rate"] / middle["bare"]["rate"]
+    p50 = statistics.median(sale["p50"] for sale in sale_runs)
+    p99 = statistics.median(sale["p99"] for sale in sale_runs)
+    exact = all(sale["counts"].get("CONFIRMED", 0) == UNITS for sale in sale_runs)
+    return [
+        "",
+        f"- exactly {UNITS} confirmed in every sale: {'yes' if exact else 'NO'}",
+        f"- checkouts/s ≥ 60 % of the bare ceiling (median sale): {ratio:.0%}, {'met' if ratio >= 0.6 else 'missed'}",
+        f"- confirmed p50 ≤ 1 s and p99 ≤ 3 s during the sale (median of the sales): {p50:,.0f} ms and "
+        f"{p99:,.0f} ms, {'met' if p50 <= 1000 and p99 <= 3000 else 'missed'}",
+        "",
+    ]
+
+
+def _side_sales(faulted: dict[str, Any], limited: dict[int, dict[str, Any]], side_count: int) -> list[str]:
+    """The sale under the chaos test's faults, and the partition-limit sales on one row and on shards."""
+    faulted_p50, _ = p50_p99(faulted["confirmed_ms"] or [0.0])
+    injected_text = ", ".join(f"{name} {n}" for name, n in sorted(faulted["injected"].items()))
+    faulted_counts = ", ".join(f"{status}: {n}" for status, n in sorted(faulted["counts"].items()))
+    lines = [
+        f"Under faults (`{FAULTS}`; injected: {injected_text}), {side_count} buyers on {UNITS} units: wall time "
+        f"{faulted['wall']:.1f} s, {side_count / faulted['wall']:.1f} checkouts/s, confirmed p50 {faulted_p50:,.0f} "
+        f"ms; outcomes: {faulted_counts}.",
+        "",
+        f"With the partition-limit emulation on (`{PARTITION_LIMIT}`), the same sale ({side_count:,} buyers, "
+        f"{UNITS} units, {CONCURRENCY} at a time) on one stock row and on {SHARDS} stock shards:",
+        "",
+        "| stock | throttled calls | confirmed | outcomes | checkouts/s | confirmed p50 ms | confirmed p99 ms "
+        "| wall s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for shards, run_ in limited.items():
+        limited_p50, limited_p99 = p50_p99(run_["confirmed_ms"] or [0.0])
+        outcomes = ", ".join(f"{status} {k}" for status, k in sorted(run_["counts"].items()))
+        lines.append(f"| {'one row' if shards == 1 else f'{shards} shards'} | {sum(run_['injected'].values())} "
+                     f"| {run_['counts'].get('CONFIRMED', 0)} | {outcomes} | {side_count / run_['wall']:.1f} "
+                     f"| {limited_p50:,.0f} | {limited_p99:,.0f} | {run_['wall']:.1f} |")  # fmt: skip
+    return lines
+
+
+def _item_read_lines(reads: dict[str, float], repeats: int) -> list[str]:
+    api_ratio, one_ratio = reads["api"] / reads["bare"], reads["api"] / reads["one"]
+    return [
+        "",
+        f"GET /items/{{itemId}} against the reads its function makes (sequential requests, median p50 of {repeats} "
+        "runs of "
+        f"{ITEM_READS}): the item's GetItem and the Query of its stock rows, overlapped as the function overlaps them.",
+        "",
+        "| case | p50 ms |",
+        "|---|---|",
+        f"| GET /items/{{itemId}} | {reads['api']:.2f} |",
+        f"| bare: GetItem (item) + Query (stock rows), overlapped | {reads['bare']:.2f} |",
+        f"| bare: one GetItem | {reads['one']:.2f} |",
+        "",
+        f"- GET /items/{{itemId}} p50 ≤ 1.5 × the bare reads it makes: {api_ratio:.2f} ×, "
+        f"{'met' if api_ratio <= 1.5 else 'missed'} ({one_ratio:.2f} × one bare GetItem)",
+    ]
+
+
+# DynamoDB calls per step of one checkout, measured by _calls_per_checkout at commit 2d428e0 (before issue 15's
+# cuts), with the same counter, 5 checkouts one at a time: the "before" column of the table.
+BEFORE = {"CheckoutFunction": 8.0, "SagaFunction:reserve_inventory": 2.0, "SagaFunction:create_order": 2.0,
+          "SagaFunction:process_payment": 6.0, "SagaFunction:confirm_order": 7.0, "OrderEventsFunction": 10.0,
+          "NotifierFunction": 4.0, "RecommendationsFunction": 1.0}  # fmt: skip
+
+
+def _calls_table(calls: dict[str, Any]) -> list[str]:
+    steps: dict[str, float] = calls["steps"]
+    names = list(dict.fromkeys([*BEFORE, *steps]))
+    lines = ["", f"DynamoDB calls per checkout ({calls['checkouts']} checkouts one at a time, {calls['confirmed']} "
+             "confirmed; POST /checkout through CONFIRMED and the stream consumers it sets off; every SDK attempt "
+             "counted; per function, and per task for the saga):", "",
+             "| step | before | after |", "|---|---|---|"]  # fmt: skip
+    for name in names:
+        lines.append(f"| {name} | {BEFORE.get(name, 0):.1f} | {steps.get(name, 0):.1f} |")
+    lines.append(f"| **total** | **{sum(BEFORE.values()):.1f}** | **{calls['total']:.1f}** |")
     return lines
 
 
@@ -365,5 +597,5 @@ if __name__ == "__main__":
 
     with tempfile.TemporaryDirectory() as directory:
         began = time.monotonic()
-        print("\n".join(run(Path(directory), 1)))
+        print("\n".join(run(Path(directory), int(os.environ.get("BENCH_REPEATS", "3")))))
         print(f"\n(took {time.monotonic() - began:.0f} s)")

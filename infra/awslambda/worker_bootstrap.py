@@ -222,7 +222,7 @@ class Runtime:
             self.faults.refresh()
         _request_filter.request_id = request_id
         os.environ["_X_AMZN_TRACE_ID"] = _trace_id()
-        kind, body = OK, b""
+        kind, body, step = OK, b"", os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
         if self.handler is None:
             # Lambda retries a failed init on every invocation, so the error shows in each one's log.
             error = self.init_error
@@ -236,10 +236,12 @@ class Runtime:
                 kind = ERROR
                 body = _error_body("Runtime.UnmarshalError", f"Unable to unmarshal input: {exc}", [], request_id)
             else:
+                if isinstance(event, dict) and isinstance(event.get("action"), str):
+                    step = f"{step}:{event['action']}"  # a saga task: its calls counted per step
                 kind, body = self._call(self.handler, event, LambdaContext(request_id, deadline_ms, invoked_arn))
         _flush_std()
         if self.faults is not None:
-            self.faults.flush_calls()
+            self.faults.flush_calls(step)
         if flags & DIE_AFTER:
             os._exit(1)  # the handler's writes are done and its answer is lost: Runtime.ExitError, exit status 1
         self.send(kind, (time.perf_counter() - started) * 1000, body)

@@ -53,8 +53,10 @@ def clear(api: str) -> dict[str, Any]:
 
 
 def dynamodb_calls(api: str) -> dict[str, Any]:
-    """{"total", "operations": {name: calls}, "tables": {name: calls}}: the functions' DynamoDB calls (every
-    attempt) since the cloud started or reset_dynamodb_calls(), counted as each invocation ends."""
+    """{"total", "operations": {name: calls}, "tables": {name: calls}, "steps": {function[:action]: calls},
+    "invocations": {function[:action]: invocations that made calls}}:
+    the functions' DynamoDB calls (every attempt) since the cloud started or reset_dynamodb_calls(), counted
+    as each invocation ends."""
     return _request(api, "GET", path=CALLS_PATH)
 
 

@@ -69,6 +69,9 @@ class FaultControl:
         self._calls_offset = 0
         self._operations: Counter[str] = Counter()
         self._tables: Counter[str] = Counter()
+        self._steps: Counter[str] = Counter()
+        self._invocations: Counter[str] = Counter()
+        self._kinds: Counter[str] = Counter()
         self.reset_calls()
         self.resources = resources
         if seed is None and os.environ.get(SEED_VARIABLE):
@@ -189,18 +192,26 @@ class FaultControl:
     def reset_calls(self) -> None:
         self.calls_file.write_bytes(b"")
         self._calls_offset = 0
-        self._operations, self._tables = Counter(), Counter()
+        self._operations, self._tables, self._steps, self._invocations = Counter(), Counter(), Counter(), Counter()
+        self._kinds = Counter()
 
     def calls(self) -> dict[str, Any]:
         """The functions' DynamoDB calls since reset_calls(), each of botocore's attempts counted: per operation,
-        per table (a call touching two tables counts once for each) and in total. Invocations still running
-        are counted when they end."""
+        per table (a call touching two tables counts once for each), per step (the function, with a saga
+        task's action: "<function>:<action>"; "invocations": how many invocations of each step made calls),
+        per kind ("<operation> <table>[+<table>]": what a client replaying them must send) and in total.
+        Invocations still running are counted when they end."""
         records, self._calls_offset = _new_records(self.calls_file, self._calls_offset)
         for record in records:
             self._operations.update(record.get("o", {}))
             self._tables.update(record.get("t", {}))
+            self._steps[str(record.get("s", ""))] += sum(record.get("o", {}).values())
+            self._invocations[str(record.get("s", ""))] += 1
+            self._kinds.update(record.get("k", {}))
         return {"total": sum(self._operations.values()), "operations": dict(self._operations.most_common()),
-                "tables": dict(self._tables.most_common())}  # fmt: skip
+                "tables": dict(self._tables.most_common()), "steps": dict(self._steps.most_common()),
+                "invocations": dict(self._invocations.most_common()),
+                "kinds": dict(self._kinds.most_common())}  # fmt: skip
 
     def describe(self) -> dict[str, Any]:
         answer: dict[str, Any] = {"spec": str(self.spec), "entries": [str(entry) for entry in self.spec.entries],

@@ -213,6 +213,7 @@ class WorkerFaults:
         self.hash_keys: dict[str, str] = {}  # table (physical name) -> its partition key attribute
         self.operations: Counter[str] = Counter()  # DynamoDB calls of this invocation, not yet flushed
         self.tables: Counter[str] = Counter()
+        self.kinds: Counter[str] = Counter()  # "<operation> <table>[+<table>...]": what a replay must issue
         self.rng = rng or random.Random()  # noqa: S311 - seeded here, in the worker, not inherited from the fork server
         self.generation = 0
         self.rules: tuple[DynamoDBRule, ...] = ()
@@ -266,12 +267,13 @@ class WorkerFaults:
             finally:
                 os.close(descriptor)
 
-    def flush_calls(self) -> None:
-        """After each invocation: this invocation's DynamoDB calls, one JSON line appended to `calls_file`."""
+    def flush_calls(self, step: str = "") -> None:
+        """After each invocation: this invocation's DynamoDB calls, one JSON line appended to `calls_file`;
+        `step` names who made them (the function, and a saga task's action) for the per-step breakdown."""
         if not self.operations or not self.calls_file:
             return
-        line = json.dumps({"o": self.operations, "t": self.tables}).encode() + b"\n"
-        self.operations, self.tables = Counter(), Counter()
+        line = json.dumps({"o": self.operations, "t": self.tables, "s": step, "k": self.kinds}).encode() + b"\n"
+        self.operations, self.tables, self.kinds = Counter(), Counter(), Counter()
         with contextlib.suppress(OSError):
             descriptor = os.open(self.calls_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
@@ -286,8 +288,10 @@ class WorkerFaults:
         operation = event_name.rsplit(".", 1)[-1]
         body = _json_body(request.body)
         self.operations[operation] += 1
-        for table in dict.fromkeys(tables_of(operation, body)):
+        touched = list(dict.fromkeys(tables_of(operation, body)))
+        for table in touched:
             self.tables[table] += 1
+        self.kinds[f"{operation} {'+'.join(touched)}"] += 1
         if not self.rules and not self.outage_until and not self.partition_rules:
             return None
         if self.outage_until and time.time() < self.outage_until:

@@ -86,6 +86,23 @@ class ConditionCheck:
         writes.condition_check(self.model, self.hash_key, self.range_key, condition=self.condition)
 
 
+@dataclass(frozen=True)
+class GuardedUpdate:
+    """A conditional update of a row of another context, written inside that context's transaction (e.g.
+    the order moving PENDING -> CREATED in the transaction that reserves its stock): the transaction's
+    guard, like a ConditionCheck, which also saves the round trip of a separate write."""
+
+    row: Model
+    actions: list[Any]
+    condition: Condition
+    puts: tuple[Model, ...] = ()  # rows of that context written with it, unconditionally
+
+    def add_to(self, writes: TransactWrite) -> None:
+        for row in self.puts:
+            writes.save(row)
+        writes.update(self.row, actions=self.actions, condition=self.condition)
+
+
 # ---------------------------------------------------------------- refused writes
 def condition_failed(error: PynamoDBException) -> bool:
     """A single Put/Update/Delete was refused because its condition (or pynamodb's version check) failed."""
@@ -140,6 +157,38 @@ def transient(error: BaseException) -> bool:
         if _error_code(seen) in TRANSIENT_CODES:
             return True
     return False
+
+
+class ProvisionedThroughputExceededException(StoreBusy):  # DynamoDB's name: what the saga's Retry matches
+    """StoreBusy because a partition throttled: a table's or a partition's write/read rate was exceeded (a hot
+    key: one SKU's stock row in a flash sale). Named as DynamoDB names it, so a Retry can treat it apart."""
+
+
+class ThrottlingException(StoreBusy):  # DynamoDB's name: what the saga's Retry matches
+    """StoreBusy because DynamoDB throttled the request (a transaction item's ThrottlingError, the account's
+    request rate, a control-plane limit)."""
+
+
+THROTTLED: dict[str, type[StoreBusy]] = {
+    "ProvisionedThroughputExceededException": ProvisionedThroughputExceededException,
+    "ProvisionedThroughputExceeded": ProvisionedThroughputExceededException,  # a transaction item's reason
+    "ThrottlingException": ThrottlingException,
+    "ThrottlingError": ThrottlingException,  # a transaction item's reason
+    "RequestLimitExceeded": ThrottlingException,
+}
+
+
+def busy_error(error: BaseException) -> type[StoreBusy]:
+    """The StoreBusy to raise for a transient error: a throttling one by DynamoDB's name (the checkout saga
+    retries a throttled hot row longer than a conflict), StoreBusy for the rest."""
+    for seen in _causes(error):
+        if isinstance(seen, TransactWriteError) and seen.cause_response_code == "TransactionCanceledException":
+            codes = [reason.code for reason in seen.cancellation_reasons or [] if reason]
+            return next((THROTTLED[code] for code in codes if code in THROTTLED), StoreBusy)
+        code = _error_code(seen)
+        if code in THROTTLED:
+            return THROTTLED[code]
+    return StoreBusy
 
 
 def _causes(error: BaseException) -> list[BaseException]:

@@ -163,7 +163,7 @@ def test_reads_are_limited_only_when_asked_and_count_half_a_unit_when_eventually
         client.get_item(TableName="shop-Stock", Key=key, ConsistentRead=True)
 
 
-def test_every_call_is_counted_per_operation_and_table_once_flushed(limits):
+def test_every_call_is_counted_per_operation_table_and_step_once_flushed(limits):
     client = limits.client()
     client.put_item(TableName="shop-Orders", Item={"orderId": {"S": "a"}})
     client.transact_write_items(TransactItems=[
@@ -172,10 +172,16 @@ def test_every_call_is_counted_per_operation_and_table_once_flushed(limits):
         {"Put": {"TableName": "shop-Stock", "Item": {"itemId": {"S": "d"}}}},
     ])  # fmt: skip
     assert limits.control.calls()["total"] == 0  # an invocation's calls are counted when it ends
-    limits.worker.flush_calls()
-    limits.worker.flush_calls()  # nothing new: nothing counted twice
-    assert limits.control.calls() == {"total": 2, "operations": {"PutItem": 1, "TransactWriteItems": 1},
-                                      "tables": {"shop-Orders": 2, "shop-Stock": 1}}  # fmt: skip
+    limits.worker.flush_calls("SagaFunction:reserve_inventory")
+    limits.worker.flush_calls("SagaFunction:reserve_inventory")  # nothing new: nothing counted twice
+    client.get_item(TableName="shop-Orders", Key={"orderId": {"S": "a"}})
+    limits.worker.flush_calls("CheckoutFunction")
+    assert limits.control.calls() == {"total": 3, "operations": {"PutItem": 1, "TransactWriteItems": 1, "GetItem": 1},
+                                      "tables": {"shop-Orders": 3, "shop-Stock": 1},
+                                      "steps": {"SagaFunction:reserve_inventory": 2, "CheckoutFunction": 1},
+                                      "invocations": {"SagaFunction:reserve_inventory": 1, "CheckoutFunction": 1},
+                                      "kinds": {"PutItem shop-Orders": 1, "GetItem shop-Orders": 1,
+                                                "TransactWriteItems shop-Orders+shop-Stock": 1}}  # fmt: skip
     limits.control.reset_calls()
     assert limits.control.calls()["total"] == 0
 

@@ -13,7 +13,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -86,6 +86,9 @@ class CheckoutCart:
     lines: tuple[CheckoutLine, ...]
     totals: Totals
     currency: str
+    # Units available per (item, variant), as read with the offers (strongly consistent): checkout's soft
+    # stock check uses them instead of reading the stock rows a second time.
+    available: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
 
 def cart_for_checkout(
@@ -139,6 +142,7 @@ def cart_for_checkout(
         ),
         totals=cart_totals(lines, policy, tax_region),
         currency=cart.currency,
+        available={key: offer.available for key, offer in offers.items() if offer is not None},
     )
 
 

@@ -72,10 +72,15 @@ def _place(caller: Caller, request: CheckoutRequest, idempotency_key: str) -> Ch
               "total": found.totals.total}  # fmt: skip
     if request.amount != found.totals.total:
         raise AmountMismatchError(details={**totals, "currency": found.currency, "amount": request.amount})
-    # A soft check that turns most of a sell-out away at the door; the reservation transaction decides.
-    short = inventory.shortages(inventory.stock_lines(found.lines))
+    # A soft check that turns most of a sell-out away at the door; the reservation transaction decides. The
+    # stock was read with the offers (cart_for_checkout): reading it again would cost a round trip per buyer.
+    short = [line for line in inventory.merge_lines(inventory.stock_lines(found.lines))
+             if found.available.get((line.item_id, line.variant_id), 0) < line.quantity]  # fmt: skip
     if short:
-        raise OutOfStockError(details=short[0])
+        first = short[0]
+        available = found.available.get((first.item_id, first.variant_id), 0)
+        raise OutOfStockError(details={"itemId": first.item_id, "variantId": first.variant_id,
+                                       "requested": first.quantity, "available": available})  # fmt: skip
     card = payments.card_for(request.payment_info.card_no, request.payment_info.payment_token)
     order = orders.new_order(
         order_id=keys.order_id_for(caller.user_id, idempotency_key), user_id=caller.user_id,

@@ -6,8 +6,9 @@ the step). Each step sits next to its compensation (Medusa's complete-cart workf
 idempotent, so the state machine may retry any of them:
 
     step                                 compensation
-    reserve_inventory  (all lines, 1 tx)  release_inventory
-    create_order       (CREATED + hold)   fail_order (PAYMENT_FAILED / EXPIRED / CANCELLED / REJECTED)
+    reserve_inventory  (all lines + the order PENDING -> CREATED, 1 tx)
+                                          release_inventory, fail_order (PAYMENT_FAILED / EXPIRED /
+                                          CANCELLED / REJECTED)
     process_payment    (charge once)      refund_payment (refund a capture, end a pending payment)
     await_confirmation (task token)       -
     confirm_order      (CONFIRMED + sale, the bought lines out of the cart) -
@@ -16,7 +17,13 @@ idempotent, so the state machine may retry any of them:
 Errors are raised, never returned: their class names are what the state machine's Retry and Catch match.
 DynamoDB being busy or unavailable (a transaction conflict, throttling, a 5xx, no answer) is never read as
 a refusal: run_step raises it as StoreBusy, which the state machine retries with backoff and jitter, and
-each step, being idempotent, finds on its retry whatever the first attempt did.
+each step, being idempotent, finds on its retry whatever the first attempt did. A throttled write raises
+StoreThrottled (a StoreBusy): the steps that write stock rows, the hot partitions of a flash sale, retry it
+longer than other busy errors (statemachines/checkout.asl.json, docs/checkout.md).
+
+Round trips: each step uses what the state already says instead of reading it again (the buyer and the
+reserved rows in `reservation`, ReserveInventory's answer; the charge in `payment`, ProcessPayment's);
+without them (an execution started before they were passed) it reads.
 
 The unwind, in this order everywhere: void or refund the payment (undo_payment) -> release or return the
 stock (release_stock) -> close the order (close_order: status and reason, the payment's final status,
@@ -34,7 +41,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from shop import cart, inventory, orders, payments
-from shop.dynamodb import StoreBusy, transient
+from shop.dynamodb import StoreBusy, busy_error, transient
 from shop.errors import OrderNotCancellableError, OutOfStockError
 from shop.identity import Caller
 from shop.orders.schemas import OrderView
@@ -52,16 +59,21 @@ class OrderNoLongerPending(Exception):
 
 
 def reserve_inventory(event: dict[str, Any]) -> dict[str, Any]:
+    """The order's stock and its move PENDING -> CREATED, one transaction. Answers the rows the units came
+    from (ConfirmOrder sells them without reading the reservation back); none on a retry that finds the
+    order reserved before."""
     order = orders.load(event["orderId"])
     try:
-        inventory.reserve(
-            order.order_id, inventory.stock_lines(order.lines), only_while=orders.while_pending(order.order_id)
-        )
+        reserved = inventory.reserve(
+            order.order_id, inventory.stock_lines(order.lines),
+            only_while=orders.created_with_reservation(order.order_id, order.user_id),
+        )  # fmt: skip
     except OutOfStockError as error:
         raise OutOfStock(json.dumps(error.details)) from error
     except inventory.OrderNoLongerPendingError as error:
         raise OrderNoLongerPending(str(error)) from error
-    return {"reserved": True}
+    return {"reserved": True, "userId": order.user_id,
+            "rows": None if reserved is None else [x.to_json() for x in reserved]}  # fmt: skip
 
 
 def release_inventory(event: dict[str, Any]) -> dict[str, Any]:
@@ -69,6 +81,7 @@ def release_inventory(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_order(event: dict[str, Any]) -> dict[str, Any]:
+    """Kept for executions started before ReserveInventory moved the order to CREATED itself."""
     try:
         orders.create(event["orderId"])
     except orders.OrderNoLongerPending as error:
@@ -98,15 +111,25 @@ def refund_payment(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def confirm_order(event: dict[str, Any]) -> dict[str, Any]:
-    payment = payments.get_payment_row(payments.payment_id_for(event["orderId"]))
-    if payment is None or payment.status != "CAPTURED":
-        raise OrderNoLongerPending(f"payment is {None if payment is None else payment.status}")
+    """CONFIRMED + the sale in one transaction that also checks the payment is CAPTURED; then the bought
+    lines leave the cart. The order is read once (its buyer, cart and lines); the payment's provider
+    transaction and the reserved rows come from the state when ProcessPayment captured it directly."""
+    order = orders.load(event["orderId"])
+    if order.status not in ("CONFIRMED", "SHIPPED"):  # else confirmed before: only the cart may be left
+        charged = event.get("payment") or {}
+        txn_id = charged.get("txnId") if charged.get("status") == "CAPTURED" else None
+        if txn_id is None:  # confirmed by the customer after AwaitConfirmation, or an older execution's state
+            payment = payments.get_payment_row(payments.payment_id_for(order.order_id))
+            if payment is None or payment.status != "CAPTURED":
+                raise OrderNoLongerPending(f"payment is {None if payment is None else payment.status}")
+            txn_id = payment.provider_txn_id
+        rows = (event.get("reservation") or {}).get("rows")
+        reserved = None if rows is None else [inventory.ReservedUnits.from_json(x) for x in rows]
+        try:
+            orders.confirm(order.order_id, txn_id, owner=order.user_id, reserved=reserved)
+        except orders.OrderNoLongerPending as error:
+            raise OrderNoLongerPending(str(error)) from error
     try:
-        orders.confirm(event["orderId"], payment.provider_txn_id)
-    except orders.OrderNoLongerPending as error:
-        raise OrderNoLongerPending(str(error)) from error
-    try:
-        order = orders.load(event["orderId"])
         # Only what this order bought: lines added while the payment awaited confirmation stay in the cart.
         bought = inventory.stock_lines(order.lines)
         cart.remove_bought(order.user_id, order.cart_id, order_id=order.order_id, lines=bought)
@@ -122,7 +145,8 @@ def fail_order(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def ship_order(event: dict[str, Any]) -> dict[str, Any]:
-    return {"shipped": orders.ship(event["orderId"])}
+    owner = (event.get("reservation") or {}).get("userId")  # ReserveInventory's answer, in the state
+    return {"shipped": orders.ship(event["orderId"], owner=owner)}
 
 
 # ---------------------------------------------------------------- the one unwind
@@ -223,5 +247,5 @@ def run_step(event: dict[str, Any]) -> dict[str, Any]:
         if transient(error) and not isinstance(error, StoreBusy):
             logger.warning("DynamoDB busy or unavailable: the step will be retried",
                            extra={"action": event["action"], "error": repr(error)})  # fmt: skip
-            raise StoreBusy(f"{type(error).__name__}: {error}") from error
+            raise busy_error(error)(f"{type(error).__name__}: {error}") from error
         raise

@@ -24,13 +24,13 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from shop import clock
-from shop.dynamodb import ConditionCheck, StoreBusy, cancellation, find, transaction
+from shop.dynamodb import ConditionCheck, GuardedUpdate, StoreBusy, cancellation, find, transaction
 from shop.errors import OutOfStockError
 from shop.inventory import shards
 from shop.inventory.tables import RESERVATION, ReservationRow, ReservedLine, Stock
 
-# TransactWriteItems takes at most 100 actions: one per line, the reservation record and the order.
-MAX_LINES = 98
+# TransactWriteItems takes at most 100 actions: one per line, the reservation record, the order and its hold.
+MAX_LINES = 97
 
 RESERVED, COMMITTED, RELEASED, RETURNED = "RESERVED", "COMMITTED", "RELEASED", "RETURNED"
 
@@ -72,14 +72,19 @@ def merge_lines(lines: Iterable[StockLine]) -> list[StockLine]:
     return [StockLine(item, variant, quantity) for (item, variant), quantity in sorted(totals.items())]
 
 
-def reserve(order_id: str, lines: Iterable[StockLine], *, only_while: ConditionCheck) -> None:
+def reserve(order_id: str, lines: Iterable[StockLine], *,
+            only_while: ConditionCheck | GuardedUpdate) -> list[ReservedUnits] | None:  # fmt: skip
     """Hold every line's units for the order, all or nothing; a repeat for the same order does nothing.
 
-    `only_while` is checked inside the same transaction (checkout passes "the order is still PENDING").
-    A sharded variant's units come from its shard rows (shop.inventory.shards), in the same transaction.
-    Raises OutOfStockError naming the first line that cannot be served, OrderNoLongerPendingError when
-    `only_while` no longer holds (the order was cancelled meanwhile), StoreBusy when the shard rows kept
-    changing under it (another reservation took the units it planned on; a retry reads them again).
+    `only_while` is checked inside the same transaction: a ConditionCheck ("the order is still PENDING"),
+    or a GuardedUpdate that also writes (checkout's saga moves the order PENDING -> CREATED with it, so
+    the reservation and the order's move are one round trip). A sharded variant's units come from its
+    shard rows (shop.inventory.shards), in the same transaction. Returns the rows the units were taken
+    from (what the sale or release will write, so a later step need not read the reservation record
+    back), None when the order was reserved before (a retry). Raises OutOfStockError naming the first
+    line that cannot be served, OrderNoLongerPendingError when `only_while` no longer holds (the order
+    was cancelled meanwhile), StoreBusy when the shard rows kept changing under it (another reservation
+    took the units it planned on; a retry reads them again).
     """
     merged = merge_lines(lines)
     if len(merged) > MAX_LINES:
@@ -98,15 +103,21 @@ def reserve(order_id: str, lines: Iterable[StockLine], *, only_while: ConditionC
             raise ValueError(f"at most {MAX_LINES} stock rows per reservation")
         try:
             _reserve_rows(order_id, takes, only_while)
-            return
+            return [ReservedUnits(x.item_id, x.variant_id, x.units, x.shard) for x in takes]
         except TransactWriteError as error:
-            # Condition checks go first, then puts, then updates: [only_while, reservation, *stock rows].
+            # Condition checks go first, then puts, then updates (transaction()): [only_while, reservation,
+            # *stock rows] for a check, [reservation, *its puts, only_while, *stock rows] for a guarded update.
+            if isinstance(only_while, ConditionCheck):
+                guard, record, first_row = 0, 1, 2
+            else:
+                record, guard = 0, 1 + len(only_while.puts)
+                first_row = guard + 1
             failed = cancellation(error).failed
-            if 1 in failed:
-                return  # reserved before: this is a retry of a step that succeeded
-            if 0 in failed:
+            if record in failed:
+                return None  # reserved before: this is a retry of a step that succeeded
+            if guard in failed:
                 raise OrderNoLongerPendingError(order_id) from error
-            refused = {takes[position - 2].key for position in failed if position >= 2}
+            refused = {takes[position - first_row].key for position in failed if position >= first_row}
             if not refused:
                 raise
         _look_into(refused, merged, sharded)
@@ -164,7 +175,7 @@ def _plan(merged: list[StockLine], sharded: dict[tuple[str, str], shards.Rows | 
     return takes
 
 
-def _reserve_rows(order_id: str, takes: list[_Take], only_while: ConditionCheck) -> None:
+def _reserve_rows(order_id: str, takes: list[_Take], only_while: ConditionCheck | GuardedUpdate) -> None:
     now = clock.now_iso()
     record = ReservationRow(
         order_id, status=RESERVED, updated_at=now,
@@ -186,6 +197,24 @@ def _reserve_rows(order_id: str, takes: list[_Take], only_while: ConditionCheck)
 
 
 @dataclass(frozen=True)
+class ReservedUnits:
+    """Units of one variant an order holds on one stock row (0: the home row), as its reservation records them."""
+
+    item_id: str
+    variant_id: str
+    quantity: int
+    shard: int = 0
+
+    def to_json(self) -> dict[str, object]:
+        return {"itemId": self.item_id, "variantId": self.variant_id, "quantity": self.quantity, "shard": self.shard}
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> ReservedUnits:
+        return cls(str(data["itemId"]), str(data["variantId"]), int(str(data["quantity"])),
+                   int(str(data.get("shard", 0))))  # fmt: skip
+
+
+@dataclass(frozen=True)
 class Sale:
     """The writes that turn an order's reservation into a sale (reserved -> sold), for the transaction that
     confirms the order: the reservation moves RESERVED -> COMMITTED on the condition that it is still RESERVED."""
@@ -204,6 +233,15 @@ class Sale:
                 Stock(shards.row_key(x.item_id, int(x.shard or 0)), x.variant_id),
                 actions=[Stock.reserved.add(-units), Stock.sold.add(units), Stock.updated_at.set(now)],
             )
+
+
+def sale_from(order_id: str, reserved: Iterable[ReservedUnits]) -> Sale:
+    """The sale of the units reserve() answered, built without reading the reservation record back: its
+    transaction still moves the record only if it is RESERVED, so a reservation released meanwhile (an
+    expiry, a cancel) refuses the sale as sale_of's read would have found it."""
+    lines = [ReservedLine(item_id=x.item_id, variant_id=x.variant_id, quantity=x.quantity,  # type: ignore[no-untyped-call]
+                          **({"shard": x.shard} if x.shard else {})) for x in reserved]  # fmt: skip
+    return Sale(ReservationRow(order_id, status=RESERVED, lines=lines))
 
 
 def sale_of(order_id: str) -> Sale | None:

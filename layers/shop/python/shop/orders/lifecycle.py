@@ -26,7 +26,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from shop import clock, inventory, payments
 from shop.cart.schemas import TotalsView
 from shop.config import checkout_settings
-from shop.dynamodb import ConditionCheck, cancellation, condition_failed, find, plain_map, transaction
+from shop.dynamodb import ConditionCheck, GuardedUpdate, cancellation, condition_failed, find, plain_map, transaction
 from shop.errors import OrderNotFoundError, ValidationFailedError
 from shop.identity import Caller, require_buyer
 from shop.ids import is_id
@@ -60,6 +60,10 @@ STATUSES = frozenset({"PENDING", *ALLOWED_FROM})
 
 class OrderNoLongerPending(Exception):
     """The order left the status a saga step expected (expired or cancelled meanwhile)."""
+
+
+class PaymentNotCaptured(OrderNoLongerPending):
+    """The order is still CREATED but its payment is not CAPTURED (any more): it cannot be confirmed."""
 
 
 def new_order(*, order_id: str, user_id: str, cart_id: str, amount: int, currency: str, lines: Sequence[Any],
@@ -113,12 +117,14 @@ def _owner(order_id: str) -> str:
     return str(order.user_id)
 
 
-def _move_actions(order_id: str, to: str, reason: str | None) -> list[Any]:
+def _move_actions(order_id: str, to: str, reason: str | None, owner: str | None = None) -> list[Any]:
+    """The writes of a status move; `owner` is the order's buyer when the caller has it (a saga step's state,
+    an order it loaded), which saves reading the order for it."""
     now = clock.now_iso()
     entry = HistoryEntry(status=to, at=now, reason=reason)  # type: ignore[no-untyped-call]
     actions = [
         OrderRow.status.set(to),
-        OrderRow.user_status.set(user_status(_owner(order_id), to)),
+        OrderRow.user_status.set(user_status(owner or _owner(order_id), to)),
         OrderRow.updated_at.set(now),
         OrderRow.history.set(OrderRow.history.append([entry])),
     ]
@@ -132,11 +138,23 @@ def while_pending(order_id: str) -> ConditionCheck:
     return ConditionCheck(OrderRow, order_id, ORDER, OrderRow.status == "PENDING")
 
 
-def transition(order_id: str, to: str, *, reason: str | None = None, extra: Sequence[Any] = ()) -> bool:
+def created_with_reservation(order_id: str, owner: str) -> GuardedUpdate:
+    """PENDING -> CREATED with the payment-window hold renewed, written in the transaction that reserves the
+    order's stock (the saga's ReserveInventory): the reservation's guard "the order is still PENDING", the
+    order's move and the hold in one round trip, so an order is CREATED exactly when its stock is held, and
+    its window runs from then (a reservation that waited out throttling does not eat into it)."""
+    hold = HoldRow(order_id, HOLD, expires_at=_payment_window_end())
+    return GuardedUpdate(OrderRow(order_id, ORDER), _move_actions(order_id, "CREATED", None, owner),
+                         OrderRow.status == "PENDING", puts=(hold,))  # fmt: skip
+
+
+def transition(order_id: str, to: str, *, reason: str | None = None, extra: Sequence[Any] = (),
+               owner: str | None = None) -> bool:  # fmt: skip
     """Move the order to `to` if it is in one of the statuses allowed before it; False if it is not."""
     try:
         OrderRow(order_id, ORDER).update(
-            actions=[*_move_actions(order_id, to, reason), *extra], condition=OrderRow.status.is_in(*ALLOWED_FROM[to])
+            actions=[*_move_actions(order_id, to, reason, owner), *extra],
+            condition=OrderRow.status.is_in(*ALLOWED_FROM[to]),
         )
         return True
     except OrderNotFoundError:
@@ -149,7 +167,10 @@ def transition(order_id: str, to: str, *, reason: str | None = None, extra: Sequ
 
 # ---------------------------------------------------------------- saga steps (called by shop.checkout.saga)
 def create(order_id: str) -> None:
-    """PENDING -> CREATED, with the hold whose TTL is the payment window. Idempotent."""
+    """PENDING -> CREATED, with the hold whose TTL is the payment window. Idempotent.
+
+    The CreateOrder task of executions started before ReserveInventory moved the order itself
+    (created_with_reservation); for them it finds the order CREATED and changes nothing."""
     try:
         with transaction() as writes:
             writes.save(HoldRow(order_id, HOLD, expires_at=_payment_window_end()))
@@ -163,10 +184,17 @@ def create(order_id: str) -> None:
             raise OrderNoLongerPending(status) from error
 
 
-def confirm(order_id: str, payment_txn_id: str | None) -> None:
-    """CREATED -> CONFIRMED in one transaction with the hold's deletion and the reservation becoming a
-    sale, so a confirmed order always has sold stock and can no longer expire. Idempotent."""
-    sale = inventory.sale_of(order_id)
+def confirm(order_id: str, payment_txn_id: str | None, *, owner: str | None = None,
+            reserved: Sequence[inventory.ReservedUnits] | None = None) -> None:  # fmt: skip
+    """CREATED -> CONFIRMED in one transaction with the hold's deletion, the reservation becoming a sale
+    and a check that the payment is CAPTURED, so a confirmed order always has sold stock and its money,
+    and can no longer expire. Idempotent.
+
+    `owner` and `reserved` (the units the reservation took, as reserve() answered them) are what the
+    saga's state already knows: given, the transaction is the only call; the reservation record is read
+    only without them. Raises PaymentNotCaptured when the payment is not (or no longer) CAPTURED,
+    OrderNoLongerPending when the order or its reservation moved on (an expiry, a cancel)."""
+    sale = inventory.sale_of(order_id) if reserved is None else inventory.sale_from(order_id, reserved)
     if sale is None:  # committed before (a retry), or released by an expiry or a cancel
         status = load(order_id).status
         if status in ("CONFIRMED", "SHIPPED"):
@@ -175,22 +203,27 @@ def confirm(order_id: str, payment_txn_id: str | None) -> None:
     txn = [OrderRow.payment_txn_id.set(payment_txn_id)] if payment_txn_id else []
     try:
         with transaction() as writes:
+            payments.captured(order_id).add_to(writes)  # a condition check: position 0
             writes.delete(HoldRow(order_id, HOLD))
             sale.add_to(writes)
             writes.update(
                 OrderRow(order_id, ORDER),
-                actions=[*_move_actions(order_id, "CONFIRMED", None), OrderRow.payment_status.set("CAPTURED"), *txn],
+                actions=[*_move_actions(order_id, "CONFIRMED", None, owner), OrderRow.payment_status.set("CAPTURED"),
+                         *txn],
                 condition=OrderRow.status == "CREATED",
             )  # fmt: skip
     except TransactWriteError as error:
         status = load(order_id).status  # re-read: the refusal alone cannot say what happened
         if status == "CREATED":
+            if 0 in cancellation(error).failed:
+                payment = payments.get_payment_row(payments.payment_id_for(order_id))
+                raise PaymentNotCaptured(f"payment is {None if payment is None else payment.status}") from error
             raise  # not moved: a conflict or throttling, which the caller retries, or a fault to report
         if status not in ("CONFIRMED", "SHIPPED"):
             raise OrderNoLongerPending(status) from error
 
 
-def close(order_id: str, status: str, reason: str) -> bool:
+def close(order_id: str, status: str, reason: str, *, owner: str | None = None) -> bool:
     """End the order as failed (REJECTED, PAYMENT_FAILED, EXPIRED, CANCELLED) with its reason, recording
     what its payment became; its hold goes too, so nothing expires it later. Idempotent.
 
@@ -201,7 +234,7 @@ def close(order_id: str, status: str, reason: str) -> bool:
     recorded: list[Any] = [OrderRow.payment_status.set(payment.status)] if payment is not None else []
     # Archived only once closed: an order whose unwind is still under way stays in the table.
     recorded.append(OrderRow.expires_at.set(_archive_time()))
-    moved = transition(order_id, status, reason=reason, extra=recorded)
+    moved = transition(order_id, status, reason=reason, extra=recorded, owner=owner)
     if not moved:
         try:
             OrderRow(order_id, ORDER).update(actions=recorded, condition=OrderRow.status == status)
@@ -212,8 +245,8 @@ def close(order_id: str, status: str, reason: str) -> bool:
     return moved
 
 
-def ship(order_id: str) -> bool:
-    return transition(order_id, "SHIPPED", extra=[OrderRow.expires_at.set(_archive_time())])
+def ship(order_id: str, *, owner: str | None = None) -> bool:
+    return transition(order_id, "SHIPPED", extra=[OrderRow.expires_at.set(_archive_time())], owner=owner)
 
 
 def _archive_time() -> int:

@@ -38,7 +38,7 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from shop import aws, clock
 from shop.config import checkout_settings
-from shop.dynamodb import condition_failed, find
+from shop.dynamodb import ConditionCheck, condition_failed, find
 from shop.errors import PaymentNotConfirmableError, PaymentNotFoundError, PaymentProviderUnavailableError
 from shop.identity import Caller, require_buyer
 from shop.payments.provider import LocalPaymentProvider, PaymentProvider, ProviderPayment, ProviderUnavailableError
@@ -216,6 +216,12 @@ def void_or_refund(order_id: str, *, ended_as: str = "EXPIRED") -> str | None:
 
 def get_payment_row(payment_id: str) -> PaymentRow | None:
     return find(PaymentRow, payment_id)
+
+
+def captured(order_id: str) -> ConditionCheck:
+    """The condition "the order's payment is CAPTURED", checked in the transaction that confirms the order
+    (instead of a read before it: the answer is the same, and a refund racing it cannot slip in between)."""
+    return ConditionCheck(PaymentRow, payment_id_for(order_id), None, PaymentRow.status == "CAPTURED")
 
 
 # ---------------------------------------------------------------- the provider calls after an intermediate state
