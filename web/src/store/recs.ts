@@ -205,7 +205,7 @@ export async function inboxPage(main: HTMLElement, onCount: (count: number) => v
       return item;
     }));
     if (!list.children.length) list.append(h("li", {}, "Nothing here yet."));
-    cursor = page.nextCursor;
+    cursor = page.notifications.length ? page.nextCursor : null;
     more.hidden = cursor === null;
   };
   summary.tabIndex = -1;
