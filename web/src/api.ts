@@ -31,6 +31,17 @@ export interface Tokens {
 }
 
 const TOKENS_KEY = "shop.tokens";
+const VISITOR_KEY = "shop.visitorId";
+
+/** This browser's own opaque visitor id (8-64 of [A-Za-z0-9_-]), sent as X-Visitor-Id for recommendations only. */
+export function visitorHeaders(): Record<string, string> {
+  let id = localStorage.getItem(VISITOR_KEY);
+  if (!id || !/^[A-Za-z0-9_-]{8,64}$/.test(id)) {
+    id = crypto.randomUUID().replace(/-/g, "");
+    localStorage.setItem(VISITOR_KEY, id);
+  }
+  return { "X-Visitor-Id": id };
+}
 let baseUrl: Promise<string> | null = null;
 
 function apiBase(): Promise<string> {
@@ -127,6 +138,7 @@ function roleOf(accessToken: string): string {
 export async function signIn(email: string, password: string): Promise<Tokens> {
   const answer = await call<{ accessToken: string; refreshToken: string }>("/auth/login", {
     method: "POST",
+    headers: visitorHeaders(), // links this visitor's behaviour to the account (docs/api.md "Recommendations")
     body: { email, password },
   });
   const session = { accessToken: answer.accessToken, refreshToken: answer.refreshToken, email, role: "buyer" };

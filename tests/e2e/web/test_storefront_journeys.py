@@ -119,3 +119,60 @@ def test_a_card_that_needs_confirmation_ships_once_the_buyer_confirms(page: Any,
     checked(page, "order-confirmation")
     confirm.click()
     expect(page.get_by_test_id("order-status")).to_have_attribute("data-status", "SHIPPED", timeout=30_000)
+
+
+def _until(read: Any, timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (value := read()):
+        assert time.monotonic() < deadline, "not in time"
+        time.sleep(0.3)
+    return value
+
+
+def test_recommendations_wishlist_and_the_inbox(page: Any, web_api: httpx.Client) -> None:
+    word = f"quill{uuid.uuid4().hex[:6]}"
+    seller = register(web_api, "seller")
+    pen = _listed(web_api, seller, name=f"{word} fountain pen", category=word, price=1500, quantity=5)
+    ink = _listed(web_api, seller, name=f"{word} ink bottle", category=word, price=700, quantity=5)
+    buyer = register(web_api, "buyer")
+    # A fresh listing is in the new arrivals and its category's related items within seconds (docs/api.md).
+    related = f"/items/{pen['itemId']}/related"
+    _until(lambda: any(i["itemId"] == ink["itemId"] for i in web_api.get(related).json()["items"]))
+
+    # Home page: the strips, the strategy that answered (no job ran yet: trending) and the new arrivals.
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Recommended for you")).to_be_visible()
+    expect(page.get_by_test_id("recommended")).to_contain_text(re.compile(r"Strategy: (trending|personalised)"))
+    expect(page.get_by_test_id("new-arrivals").get_by_role("link", name=f"{word} ink bottle")).to_be_visible()
+    checked(page, "home-recommendations")
+
+    # Signed in: the item page's related items and the wishlist toggle, then the wishlist page.
+    page.goto("/shop/account?next=/")
+    _sign_in(page, buyer)
+    expect(page.get_by_role("link", name=re.compile(r"^Inbox"))).to_be_visible()  # the header's unread count
+    page.goto(f"/shop/item/{pen['itemId']}")
+    expect(page.get_by_test_id("related").get_by_role("link", name=f"{word} ink bottle")).to_be_visible()
+    save = page.get_by_role("button", name="Save to wishlist")
+    expect(save).to_have_attribute("aria-pressed", "false")
+    save.click()
+    expect(page.get_by_role("button", name="Saved to wishlist")).to_have_attribute("aria-pressed", "true")
+    checked(page, "item-related-wishlist")
+    page.get_by_role("link", name="Wishlist", exact=True).click()
+    expect(page.get_by_role("heading", name="Your wishlist")).to_be_visible()
+    expect(page.get_by_role("link", name=f"{word} fountain pen")).to_be_visible()
+    checked(page, "wishlist")
+
+    # An order: its confirmation lands in the inbox, counted in the header until read.
+    assert web_api.patch("/cart", headers=buyer.auth, json={"itemId": ink["itemId"], "quantity": 1}).status_code == 200
+    page.goto("/shop/checkout")
+    _checkout(page, "4242 4242 4242 4242")
+    expect(page.get_by_test_id("order-status")).to_have_attribute("data-status", "SHIPPED", timeout=30_000)
+    _until(lambda: web_api.get("/notifications", headers=buyer.auth).json()["unreadCount"])
+    page.goto("/shop/inbox")
+    confirmed = page.locator("[data-kind=orderConfirmed]")
+    expect(confirmed.get_by_role("heading", name="Your order is confirmed")).to_be_visible()
+    expect(page.get_by_label("unread notifications")).not_to_have_text("0")
+    checked(page, "inbox")
+    before = int(page.get_by_label("unread notifications").inner_text())
+    confirmed.get_by_role("button", name=re.compile("^Mark as read")).click()
+    expect(page.get_by_label("unread notifications")).to_have_text(str(before - 1))

@@ -1,6 +1,6 @@
 // The cart a visitor sees: a buyer's own (/cart) once signed in, else the guest cart (/guest-cart and its
 // X-Cart-Token, kept in localStorage), which sign-in folds into the buyer's (POST /cart/merge).
-import { call, tokens } from "../api";
+import { call, tokens, visitorHeaders } from "../api";
 import type { Cart } from "../types";
 
 const GUEST_TOKEN_KEY = "shop.guestCartToken";
@@ -13,7 +13,7 @@ function signedInBuyer(): boolean {
 
 function guestHeaders(): Record<string, string> {
   const token = localStorage.getItem(GUEST_TOKEN_KEY);
-  return token ? { "X-Cart-Token": token } : {};
+  return token ? { ...visitorHeaders(), "X-Cart-Token": token } : visitorHeaders();
 }
 
 function remember(cart: Cart): Cart {

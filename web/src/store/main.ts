@@ -1,15 +1,18 @@
 // The storefront: search (the URL holds the query), item pages, the cart, checkout, orders and the account.
 // Paths: / (search, ?q=&category=&brand=&minPrice=&maxPrice=&inStock=&sort=), /shop/item/ID, /shop/cart,
-// /shop/checkout, /shop/orders, /shop/orders/ID, /shop/account. None can be an API route (docs/storefront.md).
+// /shop/checkout, /shop/orders, /shop/orders/ID, /shop/account, /shop/wishlist, /shop/inbox. None can be an API route (docs/storefront.md).
 import "../style.css";
-import { ApiError, call, clearErrors, raw, showErrors, tokens } from "../api";
+import { ApiError, call, clearErrors, raw, showErrors, tokens, visitorHeaders } from "../api";
 import { clear, field, h, money } from "../dom";
 import { authForms, pollUntil, sessionBar, srcset, statusLine } from "../shared";
 import { FINAL_STATUSES, type Cart, type Item, type Order, type SearchPage } from "../types";
 import { getCart, mergeGuestCart, priceChanges, setLine } from "./cart";
+import { homeStrips, inboxPage, relatedStrip, unreadCount, wishlistPage, wishlistToggle } from "./recs";
 
 const main = document.getElementById("main") as HTMLElement;
 const cartCount = h("span", { class: "badge", "aria-label": "items in cart" }, "0");
+const unread = h("span", { class: "badge", "aria-label": "unread notifications" }, "0");
+const inboxLink = h("li", { hidden: true }, h("a", { href: "/shop/inbox" }, "Inbox ", unread));
 let stopPolling: (() => void) | null = null;
 
 // ---------------------------------------------------------------------------------------------- routing
@@ -44,12 +47,20 @@ async function render(): Promise<void> {
     else if (path === "/shop/orders") (title = "Orders"), await ordersPage();
     else if ((match = path.match(/^\/shop\/orders\/([^/]+)$/))) (title = "Order"), await orderPage(decodeURIComponent(match[1]));
     else if (path === "/shop/account") (title = "Account"), accountPage(params.get("next"));
+    else if (path === "/shop/wishlist") (title = "Wishlist"), tokens() ? await wishlistPage(main) : go("/shop/account?next=/shop/wishlist", true);
+    else if (path === "/shop/inbox") (title = "Inbox"), tokens() ? await inboxPage(main, showUnread) : go("/shop/account?next=/shop/inbox", true);
     else (title = "Not found"), clear(main, h("h1", {}, "Page not found"), h("p", {}, h("a", { href: "/" }, "Back to the shop")));
   } catch (error) {
     clear(main, h("h1", {}, "Something went wrong"), h("p", { role: "alert" }, error instanceof Error ? error.message : String(error)));
   }
   document.title = `${title} · Marketplace`;
   void refreshCartCount();
+  if (path !== "/shop/inbox") void unreadCount().then(showUnread);
+}
+
+function showUnread(count: number): void {
+  inboxLink.hidden = !tokens();
+  unread.textContent = String(count);
 }
 
 async function refreshCartCount(): Promise<void> {
@@ -158,7 +169,8 @@ async function searchPage(params: URLSearchParams): Promise<void> {
   const more = h("button", { type: "button", class: "more", hidden: true }, "More results");
   const sentinel = h("div", { class: "sentinel", "aria-hidden": "true" });
   const term = params.get("q");
-  clear(main, h("h1", {}, term ? `Results for “${term}”` : "New in the shop"), searchBox(params), summary,
+  const searching = FILTERS.some((key) => params.get(key));
+  clear(main, h("h1", {}, term ? `Results for “${term}”` : "New in the shop"), searchBox(params), searching ? null : homeStrips(), summary,
     h("div", { class: "search-layout" }, facets, h("section", { "aria-label": "Items" }, results, more, sentinel)));
 
   let cursor: string | null = null;
@@ -167,7 +179,7 @@ async function searchPage(params: URLSearchParams): Promise<void> {
     if (loading) return;
     loading = true;
     try {
-      const page = await call<SearchPage>(apiQuery(params, cursor));
+      const page = await call<SearchPage>(apiQuery(params, cursor), { headers: visitorHeaders() });
       if (cursor === null) {
         performance.mark("search-first-result");
         performance.measure("search-to-first-result", { start: started, end: performance.now() });
@@ -226,7 +238,9 @@ function renderFacets(aside: HTMLElement, params: URLSearchParams, page: SearchP
 // ---------------------------------------------------------------------------------------------- item
 
 async function itemPage(itemId: string): Promise<string> {
-  const item = await call<Item>(`/items/${encodeURIComponent(itemId)}`);
+  const item = await call<Item>(`/items/${encodeURIComponent(itemId)}`, { headers: visitorHeaders() });
+  const related = relatedStrip(item.itemId); // filled when it answers, as the home page's strips
+  const wish = await wishlistToggle(item.itemId, item.name);
   const availability = h("p", { class: "availability", "aria-live": "polite" });
   const price = h("p", { class: "price big" });
   const variantField = item.variants.length
@@ -271,14 +285,15 @@ async function itemPage(itemId: string): Promise<string> {
       h("div", { class: "details" },
         h("h1", {}, item.name),
         item.brand ? h("p", { class: "meta" }, item.brand) : null,
-        price, availability, form,
+        price, availability, form, wish,
         h("p", { class: "description" }, item.description),
         Object.keys(item.specifications ?? {}).length
           ? [h("h2", {}, "Specifications"), h("dl", { class: "specs" }, Object.entries(item.specifications).map(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))]))]
           : null,
         Object.keys(item.attributes ?? {}).length
           ? [h("h2", {}, "Details"), h("dl", { class: "specs" }, Object.entries(item.attributes).map(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))]))]
-          : null)));
+          : null)),
+    related);
   // Live availability: the stock others buy shows up while the page is open.
   const timer = window.setInterval(async () => {
     try {
@@ -455,7 +470,8 @@ async function ordersPage(): Promise<void> {
 
 function accountPage(next: string | null): void {
   if (tokens()) {
-    clear(main, h("h1", {}, "Account"), h("p", {}, `Signed in as ${tokens()?.email}.`), h("p", {}, h("a", { href: "/shop/orders" }, "Your orders")));
+    clear(main, h("h1", {}, "Account"), h("p", {}, `Signed in as ${tokens()?.email}.`), h("p", {}, h("a", { href: "/shop/orders" }, "Your orders")),
+      h("p", {}, h("a", { href: "/shop/wishlist" }, "Your wishlist")), h("p", {}, h("a", { href: "/shop/inbox" }, "Your inbox")));
     return;
   }
   const target = next && next.startsWith("/") && !next.startsWith("//") ? next : "/";
@@ -473,6 +489,8 @@ clear(header,
   h("nav", { "aria-label": "Main" }, h("ul", {},
     h("li", {}, h("a", { href: "/shop/cart" }, "Cart ", cartCount)),
     h("li", {}, h("a", { href: "/shop/orders" }, "Orders")),
+    h("li", {}, h("a", { href: "/shop/wishlist" }, "Wishlist")),
+    inboxLink,
     h("li", {}, h("a", { href: "/shop/account" }, "Account")),
     h("li", {}, h("a", { href: "/seller" }, "Sell")))),
   sessionBar(() => go("/")));
