@@ -64,6 +64,8 @@ def _configure_logging(level: str) -> None:
         stream=sys.stderr,
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the seed's requests are logged by the gateway
+    # SAM's translator says once per AutoPublishAlias function that a feature flag has no config (it needs none)
+    logging.getLogger("samtranslator.feature_toggle").setLevel(logging.WARNING)
 
 
 async def _run(config: CloudConfig) -> int:

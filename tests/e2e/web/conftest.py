@@ -44,8 +44,10 @@ def web_build() -> Path:
     return DIST
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
+    """One browser per test module, closed after it: Playwright's sync API keeps an asyncio loop running in
+    this thread while it is open, and the unit tests that come later call asyncio.run()."""
     if not CHROMIUM.exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium; .ci/run installs it)")
     from playwright.sync_api import expect, sync_playwright
