@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import random
 import time
 import uuid
 from typing import Any
 
 import httpx
 
-from tests.support.users import User, new_item, register
+from tests.support.users import User, error_code, new_item, register
 
 CARD = "4242 4242 4242 {last4}"
 TERMINAL = {"CONFIRMED", "SHIPPED", "REJECTED", "PAYMENT_FAILED", "EXPIRED", "CANCELLED"}
@@ -31,6 +32,26 @@ def checkout(api: httpx.Client, buyer: User, cart: dict[str, Any], last4: str, k
         json={"cartId": cart["cartId"], "amount": cart["totals"]["total"] if amount is None else amount,
               "paymentInfo": {"paymentType": "CARD", "cardNo": CARD.format(last4=last4)}},
     )  # fmt: skip
+
+
+# What a buyer's client sends again with the same Idempotency-Key: the service said nothing was decided
+# (busy, the same request still running, the cart changing under it), or the gateway answered on its own
+# because the function failed or timed out (500/502/503/504 without an error code). The key makes the retry
+# safe: it finds the first attempt's order, or does the work the first attempt never finished.
+RETRIED = {(503, "SERVICE_BUSY"), (409, "REQUEST_IN_PROGRESS"), (409, "CART_CONFLICT"),
+           (500, None), (502, None), (503, None), (504, None)}  # fmt: skip
+
+
+def place_until_decided(api: httpx.Client, buyer: User, cart: dict[str, Any], attempts: int = 12) -> httpx.Response:
+    """POST /checkout as a storefront does: one Idempotency-Key, sent again with full-jitter backoff while
+    the answer is RETRIED; the first other answer (or the last one)."""
+    key = uuid.uuid4().hex
+    for attempt in range(attempts):
+        answer = checkout(api, buyer, cart, "4242", key=key)
+        if answer.status_code < 400 or (answer.status_code, error_code(answer)) not in RETRIED:
+            return answer
+        time.sleep(min(2.0, 0.1 * 2**attempt) * random.random())  # noqa: S311 - jitter, not a secret
+    return answer
 
 
 def wait_order(api: httpx.Client, buyer: User, order_id: str, statuses: set[str] = TERMINAL,

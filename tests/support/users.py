@@ -56,5 +56,9 @@ def new_item(**overrides: Any) -> dict[str, Any]:
     return item
 
 
-def error_code(response: httpx.Response) -> str:
-    return str(response.json()["error"]["code"])
+def error_code(response: httpx.Response) -> str | None:
+    """The API's error code; None for an answer the gateway gave on its own ({"message": ...}: no route,
+    throttled, or the function failed or timed out)."""
+    body = response.json()
+    error = body.get("error") if isinstance(body, dict) else None
+    return str(error["code"]) if isinstance(error, dict) else None

@@ -8,12 +8,8 @@ again in teardown; bounded to about a minute."""
 
 from __future__ import annotations
 
-import random
-import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import httpx
 import pytest
@@ -21,14 +17,12 @@ import pytest
 from infra.reconcile import local_target, reconcile
 from tests.conftest import Stack
 from tests.integration.checkout.test_checkout_resilience import new_listing, stock_row
-from tests.support.checkout import TERMINAL, checkout, fill_cart, wait_order
+from tests.support.checkout import TERMINAL, fill_cart, place_until_decided, wait_order
 from tests.support.faults import clear_faults, fault_counts, set_faults
 from tests.support.users import User, error_code, register
 
 UNITS, BUYERS = 20, 200
 CHAOS = "dynamodb.conflict=0.2,provider.fail=0.05,lambda.kill=SagaFunction:1,stream.duplicate=0.2"
-# What a buyer's client retries with the same Idempotency-Key: the service said nothing was decided.
-RETRIED = {(503, "SERVICE_BUSY"), (409, "REQUEST_IN_PROGRESS"), (409, "CART_CONFLICT")}
 
 
 @pytest.fixture
@@ -38,17 +32,6 @@ def chaos(local_only: Stack) -> Iterator[Stack]:
         yield local_only
     finally:
         clear_faults(local_only)
-
-
-def place_until_decided(api: httpx.Client, buyer: User, cart: dict[str, Any]) -> httpx.Response:
-    """POST /checkout as a storefront does: one Idempotency-Key, sent again while the answer is "busy"."""
-    key = uuid.uuid4().hex
-    for attempt in range(12):
-        answer = checkout(api, buyer, cart, "4242", key=key)
-        if answer.status_code < 400 or (answer.status_code, error_code(answer)) not in RETRIED:
-            return answer
-        time.sleep(min(2.0, 0.1 * 2**attempt) * random.random())  # noqa: S311 - full jitter, like the state machine
-    return answer
 
 
 def test_a_flash_sale_under_faults_keeps_every_promise(chaos: Stack, api: httpx.Client, seller: User) -> None:

@@ -16,7 +16,7 @@ import httpx
 
 from infra.dynamodb.streams import lambda_record
 from tests.conftest import Stack
-from tests.support.checkout import TERMINAL, checkout, fill_cart, place, wait_order
+from tests.support.checkout import TERMINAL, fill_cart, place, place_until_decided, wait_order
 from tests.support.events import events_matching, wait_for_event
 from tests.support.users import User, error_code, new_item, register
 
@@ -69,7 +69,7 @@ def test_flash_sale_never_oversells(api: httpx.Client, stack: Stack, seller: Use
     try:
         with ThreadPoolExecutor(32) as pool:
             pairs = zip(buyers, carts, strict=True)
-            answers = list(pool.map(lambda bc: checkout(api, bc[0], bc[1], "4242"), pairs))
+            answers = list(pool.map(lambda bc: place_until_decided(api, *bc), pairs))
         accepted = [(b, a.json()["orderId"]) for b, a in zip(buyers, answers, strict=True) if a.status_code == 202]
         refused = [a for a in answers if a.status_code != 202]
         with ThreadPoolExecutor(16) as pool:

@@ -18,9 +18,8 @@ import pytest
 
 from infra.reconcile import local_target, reconcile
 from tests.conftest import Stack
-from tests.integration.checkout.test_checkout_chaos import place_until_decided
 from tests.integration.checkout.test_checkout_resilience import new_listing
-from tests.support.checkout import TERMINAL, fill_cart, stock_of, wait_order
+from tests.support.checkout import TERMINAL, fill_cart, place_until_decided, stock_of, wait_order
 from tests.support.faults import clear_faults, fault_counts, set_faults
 from tests.support.users import User, error_code, register
 

@@ -2,7 +2,9 @@
 
 The infra tests' cloud (tests/fixtures/templates/services.yaml); the executions start together in the fixture
 (they run in parallel, so the suite takes as long as the slowest one) and each test checks its own;
-callback executions start in their tests, as their heartbeat clock (5 s) starts with the task.
+callback executions start in their tests, as their heartbeat clock starts with the task. Each callback
+execution names its own HeartbeatSeconds (the state reads HeartbeatSecondsPath): only the heartbeat test needs
+a short one, and a short one elsewhere turns a slow first invocation on a busy machine into a timeout.
 """
 
 from __future__ import annotations
@@ -184,9 +186,10 @@ def test_task_timeout_and_missed_heartbeat(sfn: Sfn) -> None:
 
 def test_heartbeats_keep_a_callback_alive_then_task_success(sfn: Sfn) -> None:
     client = sfn.client("stepfunctions")
-    sfn.start("approve", "CallbackMachineArn", {"key": f"{KEY}-approve"})  # its 5 s heartbeat clock starts now
+    heartbeat = 8  # seconds; long enough for the callback function to store its token on a busy machine
+    sfn.start("approve", "CallbackMachineArn", {"key": f"{KEY}-approve", "heartbeatSeconds": heartbeat})
     token = sfn.token(f"{KEY}-approve")
-    until = time.monotonic() + 6.5  # longer than the state's HeartbeatSeconds (5)
+    until = time.monotonic() + heartbeat + 1.5  # outlive one heartbeat window: only the heartbeats keep it alive
     while time.monotonic() < until:
         client.send_task_heartbeat(taskToken=token)
         time.sleep(0.5)
@@ -199,7 +202,7 @@ def test_heartbeats_keep_a_callback_alive_then_task_success(sfn: Sfn) -> None:
 
 def test_task_failure_cause_is_visible(sfn: Sfn) -> None:
     client = sfn.client("stepfunctions")
-    sfn.start("decline", "CallbackMachineArn", {"key": f"{KEY}-decline"})
+    sfn.start("decline", "CallbackMachineArn", {"key": f"{KEY}-decline", "heartbeatSeconds": 60})
     client.send_task_failure(taskToken=sfn.token(f"{KEY}-decline"), error="Declined", cause="card expired")
     described = sfn.ended("decline")
     outcome = (described["status"], described.get("error"), described.get("cause"))
@@ -208,10 +211,10 @@ def test_task_failure_cause_is_visible(sfn: Sfn) -> None:
 
 def test_stop_and_list_executions(sfn: Sfn) -> None:
     client = sfn.client("stepfunctions")
-    sfn.start("stop", "CallbackMachineArn", {"key": f"{KEY}-stop"})
+    sfn.start("stop", "CallbackMachineArn", {"key": f"{KEY}-stop", "heartbeatSeconds": 60})
     sfn.token(f"{KEY}-stop")  # the execution is waiting for its callback
     client.stop_execution(executionArn=sfn.executions["stop"], error="Cancelled", cause="by the test")
-    stopped = sfn.ended("stop", timeout=1)  # at once, not when the heartbeat (2 s) runs out
+    stopped = sfn.ended("stop", timeout=1)  # at once, not when the heartbeat (60 s) runs out
     assert stopped["status"] == "ABORTED"
     aborted = [e for e in sfn.history("stop") if e["type"] == "ExecutionAborted"]
     assert aborted[0]["executionAbortedEventDetails"] == {"error": "Cancelled", "cause": "by the test"}
