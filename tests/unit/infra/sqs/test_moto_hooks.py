@@ -57,7 +57,8 @@ def hooked(monkeypatch):
 
     for owner, name in [(SQSBackend, "receive_message"), (SQSBackend, "change_message_visibility"),
                         (SQSBackend, "purge_queue"), (SQSBackend, "is_message_valid_based_on_retention_period"),
-                        (Queue, "delete_message")]:  # fmt: skip
+                        (Queue, "delete_message"), (SQSBackend, "send_message"), (SQSBackend, "send_message_batch"),
+                        *[(Queue, name) for name in moto_hooks.MESSAGE_COUNTS]]:  # fmt: skip
         monkeypatch.setattr(owner, name, getattr(owner, name))
     moto_hooks.install()
 
@@ -112,3 +113,49 @@ def test_a_long_poll_waits_outside_the_lock_and_wakes_on_a_send(hooked):
         waiting.join()
     assert [message.body for message in got] == ["hello"]
     assert time.monotonic() - began < 3
+
+
+def _clock_reads_per_send(sqs: Any, url: str) -> int:
+    """How many times one SendMessage asks a message of the queue whether it is visible or delayed."""
+    from moto.sqs.models import Message
+
+    reads = [0]
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("visible", "delayed"):
+            original = getattr(Message, name)
+
+            def counted(message: Any, original: property = original) -> bool:
+                reads[0] += 1
+                return bool(original.fget(message))  # type: ignore[misc]
+
+            patch.setattr(Message, name, property(counted))
+        sqs.send_message(QueueUrl=url, MessageBody="one more")
+    return reads[0]
+
+
+def test_a_send_does_not_count_the_messages_already_queued(hooked):
+    # Unpatched, moto counts the whole queue on every send (3 x 200 clock reads here): a queue nobody drains
+    # made every send slower than the one before.
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=REGION)
+        url = sqs.create_queue(QueueName="undrained")["QueueUrl"]
+        for start in range(0, 200, 10):
+            sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(n), "MessageBody": f"m{start + n}"}
+                                                          for n in range(10)])  # fmt: skip
+        assert _clock_reads_per_send(sqs, url) == 0
+        counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    # GetQueueAttributes still counts, sends included.
+    assert counts["ApproximateNumberOfMessages"] == "201"
+    assert counts["ApproximateNumberOfMessagesNotVisible"] == counts["ApproximateNumberOfMessagesDelayed"] == "0"
+
+
+def test_content_based_deduplication_still_applies_to_sends(hooked):
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=REGION)
+        url = sqs.create_queue(QueueName="orders.fifo", Attributes={
+            "FifoQueue": "true", "ContentBasedDeduplication": "true"})["QueueUrl"]  # fmt: skip
+        for _ in range(2):
+            sqs.send_message(QueueUrl=url, MessageBody="same", MessageGroupId="g")
+        sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": "a", "MessageBody": "same", "MessageGroupId": "g"}])
+        counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    assert counts["Attributes"]["ApproximateNumberOfMessages"] == "1"
