@@ -63,15 +63,21 @@ def hooked(monkeypatch):
     moto_hooks.install()
 
 
+def _queue_of(sqs: Any, name: str, messages: int) -> str:
+    """A new queue holding `messages` messages (sent ten to a batch); its URL."""
+    url = str(sqs.create_queue(QueueName=name)["QueueUrl"])
+    for start in range(0, messages, 10):
+        sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(n), "MessageBody": f"m{start + n}"}
+                                                      for n in range(10)])  # fmt: skip
+    return url
+
+
 def test_concurrent_receivers_never_get_the_same_message(hooked):
     # moto's server answers on many threads; unpatched, this hands out ~2 of 400 messages twice (and can
     # raise "Set changed size during iteration"), as two pollers of one event source did under load.
     with mock_aws():
         sqs = boto3.client("sqs", region_name=REGION)
-        url = sqs.create_queue(QueueName="busy")["QueueUrl"]
-        for start in range(0, 400, 10):
-            sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(n), "MessageBody": f"m{start + n}"}
-                                                          for n in range(10)])  # fmt: skip
+        _queue_of(sqs, "busy", 400)
         backend = sqs_backends[ACCOUNT_ID][REGION]
         received: list[str] = []
         errors: list[BaseException] = []
@@ -138,10 +144,7 @@ def test_a_send_does_not_count_the_messages_already_queued(hooked):
     # made every send slower than the one before.
     with mock_aws():
         sqs = boto3.client("sqs", region_name=REGION)
-        url = sqs.create_queue(QueueName="undrained")["QueueUrl"]
-        for start in range(0, 200, 10):
-            sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(n), "MessageBody": f"m{start + n}"}
-                                                          for n in range(10)])  # fmt: skip
+        url = _queue_of(sqs, "undrained", 200)
         assert _clock_reads_per_send(sqs, url) == 0
         counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     # GetQueueAttributes still counts, sends included.
