@@ -32,8 +32,7 @@ unpatched code; infra.moto_server installs it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 PINNED_MOTO = "5.2.5"
@@ -82,20 +81,14 @@ MESSAGE_COUNTS = ("approximate_number_of_messages", "approximate_number_of_messa
                   "approximate_number_of_messages_not_visible")  # fmt: skip
 
 
-@contextmanager
-def _counts_skipped() -> Iterator[None]:
-    before = getattr(_SENDING, "active", False)
-    _SENDING.active = True
-    try:
-        yield
-    finally:
-        _SENDING.active = before
-
-
 def _without_counts(original: Callable[..., Any]) -> Callable[..., Any]:
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        with _counts_skipped():
+        before = getattr(_SENDING, "active", False)  # a batch send calls send_message: restore, not clear
+        _SENDING.active = True
+        try:
             return original(self, *args, **kwargs)
+        finally:
+            _SENDING.active = before
 
     return method
 

@@ -42,11 +42,11 @@ RETRIED = {(503, "SERVICE_BUSY"), (409, "REQUEST_IN_PROGRESS"), (409, "CART_CONF
            (500, None), (502, None), (503, None), (504, None)}  # fmt: skip
 
 
-def place_until_decided(api: httpx.Client, buyer: User, cart: dict[str, Any], attempts: int = 12) -> httpx.Response:
+def place_until_decided(api: httpx.Client, buyer: User, cart: dict[str, Any]) -> httpx.Response:
     """POST /checkout as a storefront does: one Idempotency-Key, sent again with full-jitter backoff while
-    the answer is RETRIED; the first other answer (or the last one)."""
+    the answer is RETRIED (12 tries); the first other answer (or the last one)."""
     key = uuid.uuid4().hex
-    for attempt in range(attempts):
+    for attempt in range(12):
         answer = checkout(api, buyer, cart, "4242", key=key)
         if answer.status_code < 400 or (answer.status_code, error_code(answer)) not in RETRIED:
             return answer
