@@ -11,6 +11,11 @@ dominates each execution:
   tens of milliseconds, so clients are cached per (service, region) — they are thread-safe once built.
 - A missed heartbeat fails the task with States.Timeout; AWS reports States.HeartbeatTimeout.
 - SendTaskFailure drops the `cause` before it reaches the backend, so DescribeExecution and Catch see "".
+- A callback that arrives while the task's Lambda invocation is still running (the function hands its
+  token on, and the answer comes back before the invoke returns) is lost when the task has HeartbeatSeconds:
+  the outcome is recorded but the heartbeat wait starts after it, never sees it, and the task ends in
+  States.HeartbeatTimeout instead of the answer; an early SendTaskHeartbeat is refused as an invalid
+  token. AWS accepts both as soon as the token exists: the wait now starts woken when they came first.
 - StopExecution drops error and cause, and a task waiting for a callback keeps the execution RUNNING
   until its heartbeat or timeout fires, after which the execution ends FAILED. On AWS it is ABORTED at
   once: the stop now wakes the waiting tasks, and a stopped program is never turned into a failed one.
@@ -157,6 +162,30 @@ def _keep_task_failure_cause() -> None:
     StepFunctionResponse.send_task_failure = send_task_failure  # type: ignore[method-assign]
 
 
+def _accept_callbacks_before_the_wait() -> None:
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint, HeartbeatEndpoint
+
+    setup_heartbeat_endpoint = CallbackEndpoint.setup_heartbeat_endpoint
+    notify_heartbeat = CallbackEndpoint.notify_heartbeat
+
+    def setup_woken(self: CallbackEndpoint, heartbeat_seconds: int) -> HeartbeatEndpoint:
+        heartbeat = setup_heartbeat_endpoint(self, heartbeat_seconds)
+        # notify() stores the outcome before it looks for this endpoint and this looks for the outcome
+        # after storing the endpoint, so at least one of the two wakes the wait; waking it twice is harmless.
+        if self.get_outcome() is not None or getattr(self, "_heartbeat_before_wait", False):
+            heartbeat.notify()  # type: ignore[no-untyped-call]
+        return heartbeat
+
+    def accept_heartbeat(self: CallbackEndpoint) -> bool:
+        if self._heartbeat_endpoint is None:  # the wait has not started (or the task has no heartbeat)
+            self._heartbeat_before_wait = True  # type: ignore[attr-defined]
+            return True
+        return bool(notify_heartbeat(self))
+
+    CallbackEndpoint.setup_heartbeat_endpoint = setup_woken  # type: ignore[method-assign]
+    CallbackEndpoint.notify_heartbeat = accept_heartbeat  # type: ignore[method-assign]
+
+
 def _abort_on_stop() -> None:
     from moto.core.responses import ActionResult
     from moto.core.utils import utcnow
@@ -220,6 +249,7 @@ def install() -> None:
     _route_clients(router)
     _report_heartbeat_timeouts()
     _keep_task_failure_cause()
+    _accept_callbacks_before_the_wait()
     _parse_each_definition_once()
     _abort_on_stop()
     log.info("Step Functions hooks installed (lambda → %s, dynamodb → %s, others → %s)",

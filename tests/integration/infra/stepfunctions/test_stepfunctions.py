@@ -209,6 +209,16 @@ def test_task_failure_cause_is_visible(sfn: Sfn) -> None:
     assert outcome == ("FAILED", "Declined", "card expired"), sfn.history("decline")
 
 
+def test_a_callback_that_comes_before_the_invoke_returns_still_ends_the_task(sfn: Sfn) -> None:
+    # The function sends a heartbeat and then the failure with its own token before it returns (a 60 s
+    # heartbeat window): the execution ends with that failure at once, not with States.HeartbeatTimeout.
+    answer = {"error": "Declined", "cause": "answered first"}
+    sfn.start("early", "CallbackMachineArn", {"key": f"{KEY}-early", "heartbeatSeconds": 60, "answerFirst": answer})
+    described = sfn.ended("early")
+    outcome = (described["status"], described.get("error"), described.get("cause"))
+    assert outcome == ("FAILED", "Declined", "answered first"), sfn.history("early")
+
+
 def test_stop_and_list_executions(sfn: Sfn) -> None:
     client = sfn.client("stepfunctions")
     sfn.start("stop", "CallbackMachineArn", {"key": f"{KEY}-stop", "heartbeatSeconds": 60})
