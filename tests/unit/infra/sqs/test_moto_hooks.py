@@ -111,14 +111,15 @@ def test_a_long_poll_waits_outside_the_lock_and_wakes_on_a_send(hooked):
         url = sqs.create_queue(QueueName="quiet")["QueueUrl"]
         backend = sqs_backends[ACCOUNT_ID][REGION]
         got: list[Any] = []
-        waiting = threading.Thread(target=lambda: got.extend(backend.receive_message("quiet", 10, 5, 30)))
+        wait_seconds = 20
+        waiting = threading.Thread(target=lambda: got.extend(backend.receive_message("quiet", 10, wait_seconds, 30)))
         began = time.monotonic()
         waiting.start()
         time.sleep(0.3)
         sqs.send_message(QueueUrl=url, MessageBody="hello")  # would block behind the wait if it held the lock
         waiting.join()
-    assert [message.body for message in got] == ["hello"]
-    assert time.monotonic() - began < 3
+    assert [message.body for message in got] == ["hello"]  # a send blocked behind the wait would find it gone
+    assert time.monotonic() - began < wait_seconds / 2  # it woke on the send, not at the end of its wait
 
 
 def _clock_reads_per_send(sqs: Any, url: str) -> int:
