@@ -64,7 +64,7 @@ def image_entry(api: httpx.Client, item_id: str, image_id: str) -> dict[str, Any
     return {name: value for name, value in entry.items() if value is not None}  # optional fields may be null
 
 
-def wait_until_processed(api: httpx.Client, item_id: str, image_id: str, timeout: float = 20) -> dict[str, Any]:
+def wait_until_processed(api: httpx.Client, item_id: str, image_id: str, timeout: float = 60) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while (entry := image_entry(api, item_id, image_id))["status"] == "PENDING":
         assert time.monotonic() < deadline, f"image {image_id} still PENDING after {timeout} s"
@@ -117,7 +117,7 @@ def test_a_ready_image_is_the_items_picture_in_search(api: httpx.Client, seller:
     entry = wait_until_processed(api, item, upload["imageId"])
     assert entry["status"] == "READY", entry
 
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 30
     while True:
         hits = api.get("/items", params={"term": word}).json()["items"]
         if hits and hits[0]["image"] == entry["url"]:

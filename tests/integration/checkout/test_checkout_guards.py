@@ -46,5 +46,5 @@ def test_confirmation_leaves_what_the_buyer_added_while_paying(api: httpx.Client
         lines = [(line["itemId"], line["quantity"]) for line in api.get("/cart", headers=buyer.auth).json()["lines"]]
         return None if lines == [(bought, 3), (added, 1)] else (lines,)
 
-    left = eventually(settled, timeout=10, message="the bought units leave the cart")[0]
+    left = eventually(settled, timeout=30, message="the bought units leave the cart")[0]
     assert left == [(bought, 1), (added, 1)]

@@ -41,7 +41,7 @@ def bus_events(stack: Stack, order_id: str) -> list[dict[str, Any]]:
     return events_matching(stack, lambda e: e.get("detail", {}).get("data", {}).get("orderId") == order_id)
 
 
-def wait_event(stack: Stack, event_type: str, order_id: str, timeout: float = 15) -> dict[str, Any]:
+def wait_event(stack: Stack, event_type: str, order_id: str, timeout: float = 60) -> dict[str, Any]:
     return wait_for_event(
         stack,
         lambda e: e.get("detail-type") == event_type and e["detail"]["data"].get("orderId") == order_id,

@@ -151,7 +151,7 @@ def test_a_stream_batch_is_delivered_twice(faults: RunningCloud) -> None:
     run = uuid.uuid4().hex
     faults.client("dynamodb").put_item(TableName=faults.state["outputs"]["FaultTableName"],
                                        Item={"pk": {"S": f"{run}#1"}})  # fmt: skip
-    records = eventually(lambda: found if len(found := _log_of(faults, run)) >= 2 else None, timeout=10)
+    records = eventually(lambda: found if len(found := _log_of(faults, run)) >= 2 else None, timeout=30)
     assert len({record["eventID"] for record in records}) == 1  # the same record, delivered twice
     assert fault_counts(faults)["stream.duplicate@FaultTable"] >= 1
 

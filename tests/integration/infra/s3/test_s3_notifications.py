@@ -44,7 +44,7 @@ def events_for(cloud: RunningCloud) -> Callable[[str], list[dict[str, Any]]]:
     return events
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 10, message: str = "condition") -> Any:
+def wait_for(condition: Callable[[], Any], timeout: float = 60, message: str = "condition") -> Any:
     return eventually(condition, timeout, interval=0.05, message=message)
 
 

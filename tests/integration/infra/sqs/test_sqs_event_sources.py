@@ -39,7 +39,7 @@ def received(cloud: RunningCloud) -> Callable[[str], list[dict[str, Any]]]:
     return rows
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 15, message: str = "condition") -> Any:
+def wait_for(condition: Callable[[], Any], timeout: float = 60, message: str = "condition") -> Any:
     return eventually(condition, timeout, interval=0.1, message=message)
 
 

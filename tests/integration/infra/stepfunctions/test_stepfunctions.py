@@ -142,7 +142,7 @@ def test_dynamodb_task_writes_to_dynamodb_local(sfn: Sfn) -> None:
 def test_put_events_task_reaches_moto_eventbridge(sfn: Sfn) -> None:
     assert sfn.ended("main")["status"] == "SUCCEEDED"
     sqs = sfn.client("sqs")
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         messages = sqs.receive_message(QueueUrl=sfn.events_queue_url, WaitTimeSeconds=1).get("Messages", [])
         if messages:
@@ -224,7 +224,7 @@ def test_stop_and_list_executions(sfn: Sfn) -> None:
     sfn.start("stop", "CallbackMachineArn", {"key": f"{KEY}-stop", "heartbeatSeconds": 60})
     sfn.token(f"{KEY}-stop")  # the execution is waiting for its callback
     client.stop_execution(executionArn=sfn.executions["stop"], error="Cancelled", cause="by the test")
-    stopped = sfn.ended("stop", timeout=1)  # at once, not when the heartbeat (60 s) runs out
+    stopped = sfn.ended("stop", timeout=5)  # at once, not when the heartbeat (60 s) runs out
     assert stopped["status"] == "ABORTED"
     aborted = [e for e in sfn.history("stop") if e["type"] == "ExecutionAborted"]
     assert aborted[0]["executionAbortedEventDetails"] == {"error": "Cancelled", "cause": "by the test"}
