@@ -37,8 +37,8 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
-def placed(last4: str = "4242") -> str:
-    """An order as the saga leaves it waiting or paid: 2 units reserved, CREATED with its hold, charged."""
+def accepted(last4: str = "4242") -> str:
+    """An order as POST /checkout leaves it: PENDING, nothing reserved or charged yet."""
     order_id = new_id(orders.ORDER_ID_PREFIX)
     Stock("itm_1", "default", available=10, updated_at="t").save()
     card = payments.provider().tokenize(f"4111 1111 1111 {last4}")
@@ -47,10 +47,16 @@ def placed(last4: str = "4242") -> str:
         lines=[cart.CheckoutLine("itm_1", "default", 2, 50, "Mug")],
         totals={"subtotal": 100, "tax": 0, "shipping": 0, "total": 100}, card_token=card.token, card_last4=last4,
     )  # fmt: skip
+    return order_id
+
+
+def placed(last4: str = "4242") -> str:
+    """An order as the saga leaves it waiting or paid: 2 units reserved, CREATED with its hold, charged."""
+    order_id = accepted(last4)
     inventory.reserve(order_id, [inventory.StockLine("itm_1", "default", 2)], only_while=orders.while_pending(order_id))
     orders.create(order_id)
-    payments.charge(order_id=order_id, user_id=BUYER.user_id, amount=100, currency="USD", card_token=card.token,
-                    card_last4=last4)  # fmt: skip
+    payments.charge(order_id=order_id, user_id=BUYER.user_id, amount=100, currency="USD",
+                    card_token=orders.load(order_id).card_token, card_last4=last4)  # fmt: skip
     return order_id
 
 
@@ -81,6 +87,34 @@ def test_the_sagas_compensations_are_the_unwind_in_order(tables, calls):
         STEPS[action]({"action": action, "orderId": order_id, "error": error})
     assert calls == UNWIND
     undone(order_id, "CANCELLED", "REFUNDED")
+
+
+def run_compensations(order_id: str, error: str) -> None:
+    for action in compensation_chain():
+        STEPS[action]({"action": action, "orderId": order_id, "error": {"Error": error, "Cause": "retries ran out"}})
+
+
+def test_a_store_busy_through_every_retry_rejects_a_pending_order_and_says_so(tables):
+    order_id = accepted()  # ReserveInventory gave up: nothing reserved, nothing charged
+    run_compensations(order_id, "StoreBusy")
+    order = orders.load(order_id)
+    assert (order.status, order.reason) == ("REJECTED", "STORE_BUSY")
+    assert payments.get_payment_row(payments.payment_id_for(order_id)) is None
+    assert int(Stock.get("itm_1", "default").available) == 10
+
+
+def test_an_unnamed_error_after_the_reservation_fails_the_payment_and_undoes_it(tables):
+    order_id = placed("4242")  # reserved and charged, then a step crashed through its retries
+    run_compensations(order_id, "Lambda.Unknown")
+    order = orders.load(order_id)
+    assert (order.status, order.reason) == ("PAYMENT_FAILED", "SYSTEM_ERROR")
+    undone(order_id, "PAYMENT_FAILED", "REFUNDED")
+
+
+def test_throttling_after_the_reservation_is_store_busy_too(tables):
+    order_id = placed("4242")
+    run_compensations(order_id, "ProvisionedThroughputExceededException")
+    assert (orders.load(order_id).status, orders.load(order_id).reason) == ("PAYMENT_FAILED", "STORE_BUSY")
 
 
 def test_cancel_claims_the_order_then_unwinds_in_the_same_order(tables, calls):

@@ -225,9 +225,19 @@ _OUTCOMES: dict[str, tuple[str, str]] = {
 }
 
 
+# Errors with no business meaning: the store stayed busy or throttled through every retry of the step.
+_STORE_BUSY_ERRORS = frozenset({"StoreBusy", "ProvisionedThroughputExceededException", "ThrottlingException"})
+
+
 def _failure(event: dict[str, Any]) -> tuple[str, str]:
+    """(order status, reason) for the error the saga caught. An error no outcome names (the store busy
+    through every retry: STORE_BUSY; a crashed or timed-out function: SYSTEM_ERROR) rejects an order still
+    PENDING, as nothing was reserved or charged for it, and fails the payment of one that got further."""
     error = (event.get("error") or {}).get("Error", "")
-    return _OUTCOMES.get(error, ("PAYMENT_FAILED", "SYSTEM_ERROR"))
+    if error in _OUTCOMES:
+        return _OUTCOMES[error]
+    reason = "STORE_BUSY" if error in _STORE_BUSY_ERRORS else "SYSTEM_ERROR"
+    return ("REJECTED" if orders.status_of(event["orderId"]) == "PENDING" else "PAYMENT_FAILED"), reason
 
 
 STEPS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
