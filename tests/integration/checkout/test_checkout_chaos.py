@@ -23,6 +23,7 @@ from tests.support.users import User, error_code, register
 
 UNITS, BUYERS = 20, 200
 CHAOS = "dynamodb.conflict=0.2,provider.fail=0.05,lambda.kill=SagaFunction:1,stream.duplicate=0.2"
+GAVE_UP = ("STORE_BUSY", "SYSTEM_ERROR")  # the reasons of an order a saga step gave up on
 
 
 @pytest.fixture
@@ -51,7 +52,9 @@ def test_a_flash_sale_under_faults_keeps_every_promise(chaos: Stack, api: httpx.
     refused = [a for a in answers if a.status_code != 202]
     statuses = [o["status"] for o in final]
     confirmed = sum(s in ("CONFIRMED", "SHIPPED") for s in statuses)
-    unpaid = [o for o in final if o["status"] == "PAYMENT_FAILED"]
+    # Orders a step gave up on (the store busy through every retry, a function crashed through its retries):
+    # REJECTED while nothing was reserved or charged, PAYMENT_FAILED after; either way no unit is theirs.
+    unpaid = [o for o in final if o["status"] == "PAYMENT_FAILED" or o["reason"] in GAVE_UP]
     print(f"chaos flash sale: {confirmed} confirmed, {len(unpaid)} unpaid, {len(refused)} refused at checkout, "
           f"{statuses.count('REJECTED')} rejected by the saga; faults injected: {counts}")  # fmt: skip
 
@@ -64,7 +67,7 @@ def test_a_flash_sale_under_faults_keeps_every_promise(chaos: Stack, api: httpx.
     # None stuck, nothing oversold, every unit either sold to a paying buyer or back on sale.
     assert all(s in TERMINAL for s in statuses)
     assert all(o["status"] in ("CONFIRMED", "SHIPPED", "REJECTED", "PAYMENT_FAILED") for o in final), statuses
-    assert all(o["reason"] == "OUT_OF_STOCK" for o in final if o["status"] == "REJECTED")
+    assert all(o["reason"] in ("OUT_OF_STOCK", *GAVE_UP) for o in final if o["status"] == "REJECTED")
     assert UNITS - len(unpaid) <= confirmed <= UNITS
     assert stock_row(chaos, item) == {"available": UNITS - confirmed, "reserved": 0, "sold": confirmed}
     paid = [o for o in final if o["status"] in ("CONFIRMED", "SHIPPED")]
