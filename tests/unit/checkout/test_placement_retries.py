@@ -10,9 +10,12 @@ from typing import Any
 import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-from shop import aws, checkout, orders
+from shop import aws, cart, checkout, inventory, orders
 from shop.checkout import keys
+from shop.errors import EmptyCartError, IdempotencyKeyReusedError, OutOfStockError
+from shop.inventory.tables import Stock
 from shop.orders.tables import HOLD, HoldRow, OrderRow
 from tests.unit.checkout.test_checkout_validation import BUYER, filled_cart, request
 
@@ -102,3 +105,40 @@ def test_a_start_that_happened_but_was_not_answered_is_not_started_twice(tables,
 
 def tables_machine_arn() -> str:
     return os.environ["CHECKOUT_STATE_MACHINE_ARN"]
+
+
+def idempotency_records() -> int:
+    return len(boto3.client("dynamodb").scan(TableName="Idempotency")["Items"])
+
+
+def test_a_refusal_at_the_door_writes_no_idempotency_record(tables, monkeypatch) -> None:
+    """Most of a sell-out is refused at the door: a refusal takes no record (a write, then its delete)."""
+    cart_id, total = filled_cart(quantity=2)
+    for row in Stock.scan():  # sold meanwhile: fewer units than the cart holds
+        row.update(actions=[Stock.available.set(1)])
+    writes: list[str] = []
+    for name in ("_put_record", "_delete_record", "_update_record"):
+        real = getattr(DynamoDBPersistenceLayer, name)
+        monkeypatch.setattr(DynamoDBPersistenceLayer, name,
+                            lambda self, *a, _real=real, _name=name, **k: writes.append(_name) or _real(self, *a, **k))
+    with pytest.raises(OutOfStockError):
+        checkout.place_order(BUYER, request(cart_id, total), idempotency_key="refused-1")
+    assert writes == []
+    assert idempotency_records() == 0
+    assert not any(row.sk == "ORDER" for row in OrderRow.scan())
+
+
+def test_the_retry_of_an_accepted_order_is_answered_after_its_cart_emptied(tables) -> None:
+    """The saga empties the cart and sells the stock: checked again, the retry would be refused
+    (EMPTY_CART); its key's record answers it with the first order instead."""
+    cart_id, total = filled_cart()
+    first = checkout.place_order(BUYER, request(cart_id, total), idempotency_key="accepted-1")
+    cart.remove_bought(BUYER.user_id, cart_id, order_id=first.order_id,
+                       lines=inventory.stock_lines(orders.load(first.order_id).lines))  # fmt: skip
+    assert cart.get_cart(cart.user_cart(BUYER.user_id)).lines == []
+    again = checkout.place_order(BUYER, request(cart_id, total), idempotency_key="accepted-1")
+    assert again == first
+    with pytest.raises(EmptyCartError):  # a new key is a new request, refused at the door
+        checkout.place_order(BUYER, request(cart_id, total), idempotency_key="accepted-2")
+    with pytest.raises(IdempotencyKeyReusedError):  # the same key with another body, refused as before
+        checkout.place_order(BUYER, request(cart_id, total + 1), idempotency_key="accepted-1")

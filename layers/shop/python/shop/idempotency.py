@@ -7,7 +7,9 @@
 `request` is the JSON-ready data the key (and the payload check) are taken from; the action runs only the
 first time, and a repeat within IDEMPOTENCY_TTL_SECONDS answers the first result (rebuilt as `output`).
 The same key with a different payload raises IdempotencyKeyReusedError (409), a repeat while the first
-still runs RequestInProgressError (409). Given the Lambda context, an invocation cut off by its timeout
+still runs RequestInProgressError (409). `seen(request)` asks, with one read, whether the key has a record:
+a caller that refuses some requests before doing anything (checkout at a sold-out door) takes no record
+for them, and asks this before refusing so that the retry of a request that was done is answered by run(). Given the Lambda context, an invocation cut off by its timeout
 releases its key early instead of blocking it until the record expires.
 
 Users: catalog item onboarding (POST /items), checkout's place_order (POST /checkout) and the orders
@@ -28,6 +30,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
+    IdempotencyItemNotFoundError,
     IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
@@ -63,6 +66,21 @@ class Once(Generic[T]):
         return result
 
 
+    def seen(self, data: dict[str, Any]) -> bool:
+        """Whether this key has a record (done or under way, the same payload or not): one consistent read.
+        A caller that can refuse a request without doing anything asks this before refusing, so that a retry
+        of a request that was done is answered by run() as the first was, not refused."""
+        config, _ = _wired(self)
+        store = _store(self)
+        store.configure(config, key_prefix=self.key_prefix)  # what run() does on its first call
+        try:
+            return store.get_record(data) is not None
+        except IdempotencyItemNotFoundError:
+            return False
+        except IdempotencyValidationError:  # the same key with another payload: run() says so
+            return True
+
+
 def _act(*, data: dict[str, Any], action: Callable[[], Any]) -> Any:
     return action()
 
@@ -79,7 +97,7 @@ def _wired(once: Once[Any]) -> tuple[IdempotencyConfig, Callable[..., Any]]:
     function: Callable[..., Any] = idempotent_function(
         _act,
         data_keyword_argument="data",
-        persistence_store=DynamoDBPersistenceLayer(table_name=settings().idempotency_table),
+        persistence_store=_store(once),
         config=config,
         output_serializer=PydanticSerializer(once.output) if once.output is not None else None,
         key_prefix=once.key_prefix,
@@ -87,6 +105,12 @@ def _wired(once: Once[Any]) -> tuple[IdempotencyConfig, Callable[..., Any]]:
     return config, function
 
 
+@cache
+def _store(once: Once[Any]) -> DynamoDBPersistenceLayer:
+    return DynamoDBPersistenceLayer(table_name=settings().idempotency_table)
+
+
 def forget_wiring() -> None:
     """Rebuild every Once's persistence layer on its next use (tests that swap the AWS or the settings)."""
     _wired.cache_clear()
+    _store.cache_clear()

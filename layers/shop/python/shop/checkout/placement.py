@@ -3,7 +3,9 @@
 The amount the buyer saw must be the server's total (else 409 AMOUNT_MISMATCH); a soft stock check turns
 most of a sell-out away at the door (the reservation decides); the card is tokenized here and only the
 token and its last four digits are kept. An Idempotency-Key is required: the same key and body answer the
-same order, the same key with another body is refused.
+same order, the same key with another body is refused. The checks at the door (cart, amount, stock) run
+before the key's record is taken: a refusal writes nothing, so it takes no record, unless the key already
+has one (the retry of an accepted order, whose cart the saga has emptied since), which answers it.
 
 Retries can only find the first attempt's work: the order id is derived from (buyer, Idempotency-Key)
 (shop.checkout.keys), the order is written only if it does not exist, and the saga execution is named
@@ -14,6 +16,7 @@ whose saga never started still has its payment-window hold, so it expires instea
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -23,7 +26,13 @@ from shop import accounts, aws, cart, inventory, orders, payments
 from shop.checkout import keys
 from shop.checkout.schemas import CheckoutAccepted, CheckoutRequest
 from shop.config import checkout_settings
-from shop.errors import AmountMismatchError, IdempotencyKeyRequiredError, OutOfStockError, TooManyLinesError
+from shop.errors import (
+    AmountMismatchError,
+    IdempotencyKeyRequiredError,
+    OutOfStockError,
+    ShopError,
+    TooManyLinesError,
+)
 from shop.idempotency import Once
 from shop.identity import Caller, require_buyer
 
@@ -47,7 +56,20 @@ def place_order(
     if not idempotency_key:
         raise IdempotencyKeyRequiredError()
     data = {"userId": caller.user_id, "idempotencyKey": idempotency_key, "body": _fingerprinted(request)}
-    return _PLACE_ONCE.run(data, lambda: _place(caller, request, idempotency_key), lambda_context=lambda_context)
+    # Checked before the idempotency record is taken: most of a sell-out is refused here, and a refusal writes
+    # nothing, so it needs no record (taking one would cost a write and, once refused, a delete per buyer).
+    # A request this key already placed (or is placing) is answered by its record as before: the cart it
+    # emptied is no reason to refuse the retry of an accepted order.
+    try:
+        checked: _Checked | None = _checked(caller, request)
+    except ShopError:
+        if not _PLACE_ONCE.seen(data):
+            raise
+        checked = None
+    return _PLACE_ONCE.run(
+        data, lambda: _place(caller, request, idempotency_key, checked or _checked(caller, request)),
+        lambda_context=lambda_context,
+    )  # fmt: skip
 
 
 def _fingerprinted(request: CheckoutRequest) -> dict[str, Any]:
@@ -62,7 +84,17 @@ def _fingerprinted(request: CheckoutRequest) -> dict[str, Any]:
     return body
 
 
-def _place(caller: Caller, request: CheckoutRequest, idempotency_key: str) -> CheckoutAccepted:
+@dataclass(frozen=True)
+class _Checked:
+    """What the order is made of, once the checks at the door passed."""
+
+    cart: cart.CheckoutCart
+    shipping: accounts.Shipping
+    totals: dict[str, int]
+
+
+def _checked(caller: Caller, request: CheckoutRequest) -> _Checked:
+    """The buyer's cart and shipping, or the client error that refuses this checkout at the door."""
     # The default address decides the tax region, as it did for the cart the buyer saw; the order keeps a copy.
     shipping = accounts.shipping_for(caller.user_id)
     found = cart.cart_for_checkout(caller.user_id, request.cart_id, region=shipping.region)
@@ -81,6 +113,11 @@ def _place(caller: Caller, request: CheckoutRequest, idempotency_key: str) -> Ch
         available = found.available.get((first.item_id, first.variant_id), 0)
         raise OutOfStockError(details={"itemId": first.item_id, "variantId": first.variant_id,
                                        "requested": first.quantity, "available": available})  # fmt: skip
+    return _Checked(found, shipping, totals)
+
+
+def _place(caller: Caller, request: CheckoutRequest, idempotency_key: str, checked: _Checked) -> CheckoutAccepted:
+    found, shipping, totals = checked.cart, checked.shipping, checked.totals
     card = payments.card_for(request.payment_info.card_no, request.payment_info.payment_token)
     order = orders.new_order(
         order_id=keys.order_id_for(caller.user_id, idempotency_key), user_id=caller.user_id,
