@@ -56,3 +56,15 @@ def test_a_repeat_while_the_first_runs_is_refused_and_a_failure_frees_the_key(on
         once.run(data, first)
     assert len(seen) == 1
     assert once.run(data, lambda: Answer(answer_id="retry")) == Answer(answer_id="retry")
+
+
+def test_seen_tells_whether_the_key_has_a_record(once, tables):
+    data = {"userId": "u1", "key": "k", "body": {"n": 1}}
+    assert not once.seen(data)
+    with pytest.raises(RuntimeError):  # a failure frees the key: still nothing seen
+        once.run(data, lambda: (_ for _ in ()).throw(RuntimeError("transient")))
+    assert not once.seen(data)
+    once.run(data, lambda: Answer(answer_id="a"))
+    assert once.seen(data)
+    assert once.seen({**data, "body": {"n": 2}})  # another payload under the key: run() refuses it
+    assert not once.seen({**data, "userId": "u2"})

@@ -7,10 +7,12 @@
 `request` is the JSON-ready data the key (and the payload check) are taken from; the action runs only the
 first time, and a repeat within IDEMPOTENCY_TTL_SECONDS answers the first result (rebuilt as `output`).
 The same key with a different payload raises IdempotencyKeyReusedError (409), a repeat while the first
-still runs RequestInProgressError (409). `seen(request)` asks, with one read, whether the key has a record:
-a caller that refuses some requests before doing anything (checkout at a sold-out door) takes no record
-for them, and asks this before refusing so that the retry of a request that was done is answered by run(). Given the Lambda context, an invocation cut off by its timeout
+still runs RequestInProgressError (409). Given the Lambda context, an invocation cut off by its timeout
 releases its key early instead of blocking it until the record expires.
+
+`seen(request)` asks, with one read, whether the key has a record. A caller that refuses some requests
+before doing anything (checkout at a sold-out door) takes no record for them, and asks this before
+refusing, so that the retry of a request that was done is answered by run() as the first was.
 
 Users: catalog item onboarding (POST /items), checkout's place_order (POST /checkout) and the orders
 outbox publisher (one publication per event id). The stored key is "<key_prefix>#<hash>", so a prefix
@@ -64,7 +66,6 @@ class Once(Generic[T]):
         except IdempotencyAlreadyInProgressError as error:
             raise RequestInProgressError() from error
         return result
-
 
     def seen(self, data: dict[str, Any]) -> bool:
         """Whether this key has a record (done or under way, the same payload or not): one consistent read.
