@@ -25,6 +25,12 @@ and nobody drains it, so every event published made the next one slower, for as 
 send (single or batch) now skips those counts (they read 0 for the duration of the send, on that thread
 only); GetQueueAttributes still counts.
 
+Fourth, `Queue.messages` (what a receive picks from, and what the counts count) asks every message in the
+queue whether it is visible and not delayed, and each answer reads the clock twice (a datetime built and
+converted per message): a receive from a queue holding 1,000 messages in flight (a batching window's
+gathering, a slow consumer) read the clock 2,000 times to find none. The list is now taken against one
+reading of the clock, with the same comparisons.
+
 The version assert makes an upgrade of moto fail loudly at start-up instead of silently running
 unpatched code; infra.moto_server installs it.
 """
@@ -100,6 +106,14 @@ def _count_unless_sending(original: property) -> property:
     return property(count)
 
 
+def _messages_now(queue: Any) -> list[Any]:
+    """moto's Queue.messages with one clock reading for the whole pass (Message.visible / .delayed each read it)."""
+    from moto.core.utils import unix_time_millis
+
+    now = unix_time_millis()
+    return [message for message in queue._messages if now > message.visible_at and not now < message.delayed_until]
+
+
 _ORIGINALS: dict[str, Any] = {}
 
 
@@ -137,3 +151,4 @@ def install() -> None:
     SQSBackend.send_message_batch = _without_counts(_ORIGINALS["send_batch"])  # type: ignore[method-assign]
     for name in MESSAGE_COUNTS:
         setattr(Queue, name, _count_unless_sending(_ORIGINALS[name]))
+    Queue.messages = property(_messages_now)  # type: ignore[method-assign,assignment]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -58,7 +59,7 @@ def hooked(monkeypatch):
     for owner, name in [(SQSBackend, "receive_message"), (SQSBackend, "change_message_visibility"),
                         (SQSBackend, "purge_queue"), (SQSBackend, "is_message_valid_based_on_retention_period"),
                         (Queue, "delete_message"), (SQSBackend, "send_message"), (SQSBackend, "send_message_batch"),
-                        *[(Queue, name) for name in moto_hooks.MESSAGE_COUNTS]]:  # fmt: skip
+                        (Queue, "messages"), *[(Queue, name) for name in moto_hooks.MESSAGE_COUNTS]]:  # fmt: skip
         monkeypatch.setattr(owner, name, getattr(owner, name))
     moto_hooks.install()
 
@@ -122,8 +123,8 @@ def test_a_long_poll_waits_outside_the_lock_and_wakes_on_a_send(hooked):
     assert time.monotonic() - began < wait_seconds / 2  # it woke on the send, not at the end of its wait
 
 
-def _clock_reads_per_send(sqs: Any, url: str) -> int:
-    """How many times one SendMessage asks a message of the queue whether it is visible or delayed."""
+def _clock_reads(call: Callable[[], Any]) -> int:
+    """How many times `call` asks a message of the queue whether it is visible or delayed (a clock reading each)."""
     from moto.sqs.models import Message
 
     reads = [0]
@@ -136,8 +137,35 @@ def _clock_reads_per_send(sqs: Any, url: str) -> int:
                 return bool(original.fget(message))  # type: ignore[misc]
 
             patch.setattr(Message, name, property(counted))
-        sqs.send_message(QueueUrl=url, MessageBody="one more")
+        call()
     return reads[0]
+
+
+def _clock_reads_per_send(sqs: Any, url: str) -> int:
+    return _clock_reads(lambda: sqs.send_message(QueueUrl=url, MessageBody="one more"))
+
+
+def test_a_receive_reads_the_clock_once_not_per_message_in_flight(hooked):
+    # Unpatched, receiving the one visible message among 200 in flight read the clock 205 times.
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=REGION)
+        url = _queue_of(sqs, "gathering", 200)
+        taken = []
+        while len(taken) < 200:  # all in flight, as a batching window's poller holds them
+            taken += sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60)["Messages"]
+        sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=60)
+        sqs.send_message(QueueUrl=url, MessageBody="now")
+        received: list[Any] = []
+
+        def receive() -> None:
+            received.extend(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60)["Messages"])
+
+        reads = _clock_reads(receive)
+        assert reads <= len(received)  # moto still checks the message it hands out; none of the 200 in flight
+        assert [message["Body"] for message in received] == ["now"]  # not the delayed one, none in flight
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=taken[0]["ReceiptHandle"], VisibilityTimeout=0)
+        again = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        assert [message["Body"] for message in again] == [taken[0]["Body"]]  # visible again: received again
 
 
 def test_a_send_does_not_count_the_messages_already_queued(hooked):
