@@ -71,3 +71,22 @@ def test_one_checkout_makes_no_more_dynamodb_calls_than_its_steps_need(
     assert {step: calls for step, calls in per_invocation.items() if calls > CEILINGS[step]} == {}
     assert sum(per_invocation.values()) <= 19
     assert _step(counted["invocations"], "SagaFunction:create_order") == 0  # folded into the reservation
+
+
+def test_a_checkout_refused_at_the_door_only_reads(local_only: Stack, api: httpx.Client, seller: User) -> None:
+    """Most of a sell-out is refused at the door: it takes no idempotency record (a write, then its delete),
+    so it costs the reads of the check and one read of the key's record (5; 6 with 2 writes before)."""
+    item = new_listing(api, seller, 1)
+    first, late = register(api, "buyer"), register(api, "buyer")
+    first_cart, late_cart = fill_cart(api, first, item), fill_cart(api, late, item)
+    sold = checkout(api, first, first_cart, "4242")
+    assert sold.status_code == 202, sold.text
+    wait_order(api, first, sold.json()["orderId"], {"CONFIRMED", "SHIPPED"})
+    _settled(local_only.api_url)
+    client.reset_dynamodb_calls(local_only.api_url)
+
+    refused = checkout(api, late, late_cart, "4242")
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "OUT_OF_STOCK", refused.text
+    counted = _settled(local_only.api_url)
+    assert _step(counted["invocations"], "CheckoutFunction") == 1, counted["invocations"]
+    assert _step(counted["steps"], "CheckoutFunction") <= 5, counted["steps"]
