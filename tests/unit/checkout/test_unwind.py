@@ -79,19 +79,18 @@ def compensation_chain() -> list[str]:
     return actions
 
 
+def run_compensations(order_id: str, error: str, cause: str = "retries ran out") -> None:
+    """The saga's compensation tasks, in its order, after a step failed with `error`."""
+    for action in compensation_chain():
+        STEPS[action]({"action": action, "orderId": order_id, "error": {"Error": error, "Cause": cause}})
+
+
 def test_the_sagas_compensations_are_the_unwind_in_order(tables, calls):
     order_id = placed("4242")
     assert compensation_chain() == ["refund_payment", "release_inventory", "fail_order"]
-    error = {"Error": "OrderCancelled", "Cause": "the buyer cancelled"}
-    for action in compensation_chain():
-        STEPS[action]({"action": action, "orderId": order_id, "error": error})
+    run_compensations(order_id, "OrderCancelled", cause="the buyer cancelled")
     assert calls == UNWIND
     undone(order_id, "CANCELLED", "REFUNDED")
-
-
-def run_compensations(order_id: str, error: str) -> None:
-    for action in compensation_chain():
-        STEPS[action]({"action": action, "orderId": order_id, "error": {"Error": error, "Cause": "retries ran out"}})
 
 
 def test_a_store_busy_through_every_retry_rejects_a_pending_order_and_says_so(tables):

@@ -90,7 +90,12 @@ class _Checked:
 
     cart: cart.CheckoutCart
     shipping: accounts.Shipping
-    totals: dict[str, int]
+
+    @property
+    def totals(self) -> dict[str, int]:
+        """The cart's totals as the order (and an AMOUNT_MISMATCH) states them."""
+        totals = self.cart.totals
+        return {"subtotal": totals.subtotal, "tax": totals.tax, "shipping": totals.shipping, "total": totals.total}
 
 
 def _checked(caller: Caller, request: CheckoutRequest) -> _Checked:
@@ -100,10 +105,9 @@ def _checked(caller: Caller, request: CheckoutRequest) -> _Checked:
     found = cart.cart_for_checkout(caller.user_id, request.cart_id, region=shipping.region)
     if len(found.lines) > inventory.MAX_LINES:
         raise TooManyLinesError(details={"maxLines": inventory.MAX_LINES, "lines": len(found.lines)})
-    totals = {"subtotal": found.totals.subtotal, "tax": found.totals.tax, "shipping": found.totals.shipping,
-              "total": found.totals.total}  # fmt: skip
+    checked = _Checked(found, shipping)
     if request.amount != found.totals.total:
-        raise AmountMismatchError(details={**totals, "currency": found.currency, "amount": request.amount})
+        raise AmountMismatchError(details={**checked.totals, "currency": found.currency, "amount": request.amount})
     # A soft check that turns most of a sell-out away at the door; the reservation transaction decides. The
     # stock was read with the offers (cart_for_checkout): reading it again would cost a round trip per buyer.
     short = [line for line in inventory.merge_lines(inventory.stock_lines(found.lines))
@@ -113,7 +117,7 @@ def _checked(caller: Caller, request: CheckoutRequest) -> _Checked:
         available = found.available.get((first.item_id, first.variant_id), 0)
         raise OutOfStockError(details={"itemId": first.item_id, "variantId": first.variant_id,
                                        "requested": first.quantity, "available": available})  # fmt: skip
-    return _Checked(found, shipping, totals)
+    return checked
 
 
 def _place(caller: Caller, request: CheckoutRequest, idempotency_key: str, checked: _Checked) -> CheckoutAccepted:

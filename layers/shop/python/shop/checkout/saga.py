@@ -106,7 +106,8 @@ def await_confirmation(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def refund_payment(event: dict[str, Any]) -> dict[str, Any]:
-    status, _ = _failure(event)
+    # The refund only asks whether the order was cancelled, which the error names: no read of the order.
+    status, _ = _OUTCOMES.get(_error_name(event), ("PAYMENT_FAILED", ""))
     return {"payment": undo_payment(event["orderId"], status)}
 
 
@@ -233,11 +234,15 @@ def _failure(event: dict[str, Any]) -> tuple[str, str]:
     """(order status, reason) for the error the saga caught. An error no outcome names (the store busy
     through every retry: STORE_BUSY; a crashed or timed-out function: SYSTEM_ERROR) rejects an order still
     PENDING, as nothing was reserved or charged for it, and fails the payment of one that got further."""
-    error = (event.get("error") or {}).get("Error", "")
+    error = _error_name(event)
     if error in _OUTCOMES:
         return _OUTCOMES[error]
     reason = "STORE_BUSY" if error in _STORE_BUSY_ERRORS else "SYSTEM_ERROR"
     return ("REJECTED" if orders.status_of(event["orderId"]) == "PENDING" else "PAYMENT_FAILED"), reason
+
+
+def _error_name(event: dict[str, Any]) -> str:
+    return str((event.get("error") or {}).get("Error", ""))
 
 
 STEPS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
