@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from pynamodb.exceptions import CancellationReason, PutError, TransactWriteError, UpdateError, VerboseClientError
+from pynamodb.models import Model
 
 from shop.config import ConfigurationError, catalog_settings
 from shop.dynamodb import TableName, cancellation, condition_failed, find, stream_image, transaction, transient
@@ -133,3 +136,20 @@ def test_untyped_empty_maps_of_dynamodb_local_read_as_empty_maps():
     assert stream_image(None) is None
     with pytest.raises(ValueError, match="not a DynamoDB attribute value"):
         stream_image({"broken": "text"})
+
+
+def test_every_table_in_a_thread_shares_one_botocore_session(tables):
+    """A session's first client loads the service model (~50 ms); pynamodb alone made one session per table."""
+
+    class Other(Model):
+        class Meta:
+            table_name = "another-table"
+
+    stock_session = Stock._get_connection().connection.session
+    assert Other._get_connection().connection.session is stock_session
+
+    elsewhere: list[object] = []
+    thread = threading.Thread(target=lambda: elsewhere.append(Other._get_connection().connection.session))
+    thread.start()
+    thread.join()
+    assert elsewhere[0] is not stock_session  # botocore sessions are not shared between threads

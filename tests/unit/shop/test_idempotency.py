@@ -68,3 +68,11 @@ def test_seen_tells_whether_the_key_has_a_record(once, tables):
     assert once.seen(data)
     assert once.seen({**data, "body": {"n": 2}})  # another payload under the key: run() refuses it
     assert not once.seen({**data, "userId": "u2"})
+
+
+def test_the_persistence_layer_uses_the_shops_dynamodb_client(once):
+    """Not a boto3 session of its own, which would load the DynamoDB service model again on a cold start."""
+    from shop import aws
+    from shop.idempotency import _store
+
+    assert _store(once).client is aws.dynamodb()

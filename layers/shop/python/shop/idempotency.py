@@ -39,6 +39,7 @@ from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import P
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
+from shop import aws
 from shop.config import settings
 from shop.errors import IdempotencyKeyReusedError, RequestInProgressError
 
@@ -108,7 +109,7 @@ def _wired(once: Once[Any]) -> tuple[IdempotencyConfig, Callable[..., Any]]:
 
 @cache
 def _store(once: Once[Any]) -> DynamoDBPersistenceLayer:
-    return DynamoDBPersistenceLayer(table_name=settings().idempotency_table)
+    return DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=aws.dynamodb())
 
 
 def forget_wiring() -> None:
