@@ -83,7 +83,8 @@ def test_flash_sale_never_oversells(api: httpx.Client, stack: Stack, seller: Use
           f"{len(statuses) - confirmed} rejected by the saga, {len(samples)} stock samples")  # fmt: skip
     assert statuses.count("CONFIRMED") == units
     assert all((a.status_code, error_code(a)) == (422, "OUT_OF_STOCK") for a in refused), {a.text for a in refused}
-    assert all((o["status"], o["reason"]) == ("REJECTED", "OUT_OF_STOCK") for o in final if o["status"] != "CONFIRMED")
+    rejected = [(o["status"], o["reason"], o["paymentStatus"]) for o in final if o["status"] != "CONFIRMED"]
+    assert all(r == ("REJECTED", "OUT_OF_STOCK", "NOT_CHARGED") for r in rejected), rejected
     assert samples and all(s["available"] + s["reserved"] + s["sold"] == units for s in samples)
     assert all(s["available"] >= 0 for s in samples)
     assert stock_row(stack, item) == {"available": 0, "reserved": 0, "sold": units}

@@ -97,7 +97,7 @@ def test_a_store_busy_through_every_retry_rejects_a_pending_order_and_says_so(ta
     order_id = accepted()  # ReserveInventory gave up: nothing reserved, nothing charged
     run_compensations(order_id, "StoreBusy")
     order = orders.load(order_id)
-    assert (order.status, order.reason) == ("REJECTED", "STORE_BUSY")
+    assert (order.status, order.reason, order.payment_status) == ("REJECTED", "STORE_BUSY", "NOT_CHARGED")
     assert payments.get_payment_row(payments.payment_id_for(order_id)) is None
     assert int(Stock.get("itm_1", "default").available) == 10
 

@@ -56,6 +56,9 @@ ALLOWED_FROM: dict[str, tuple[str, ...]] = {
 }
 TERMINAL = frozenset({"REJECTED", "PAYMENT_FAILED", "EXPIRED", "CANCELLED", "SHIPPED"})
 STATUSES = frozenset({"PENDING", *ALLOWED_FROM})
+# An order's paymentStatus is PENDING until the saga charges it, then its payment's status; an order that ends
+# before any charge was made (rejected for stock, cancelled or expired before paying) says so.
+NOT_CHARGED = "NOT_CHARGED"
 
 
 class OrderNoLongerPending(Exception):
@@ -225,13 +228,14 @@ def confirm(order_id: str, payment_txn_id: str | None, *, owner: str | None = No
 
 def close(order_id: str, status: str, reason: str, *, owner: str | None = None) -> bool:
     """End the order as failed (REJECTED, PAYMENT_FAILED, EXPIRED, CANCELLED) with its reason, recording
-    what its payment became; its hold goes too, so nothing expires it later. Idempotent.
+    what its payment became (NOT_CHARGED when no charge was ever made); its hold goes too, so nothing expires it
+    later. Idempotent.
 
     The last step of checkout's unwind. An order a cancel or an expiry already claimed in this status keeps
     its history and reason, and gets its payment's final status; True only when this call moved it.
     """
     payment = payments.get_payment_row(payments.payment_id_for(order_id))
-    recorded: list[Any] = [OrderRow.payment_status.set(payment.status)] if payment is not None else []
+    recorded: list[Any] = [OrderRow.payment_status.set(NOT_CHARGED if payment is None else payment.status)]
     # Archived only once closed: an order whose unwind is still under way stays in the table.
     recorded.append(OrderRow.expires_at.set(_archive_time()))
     moved = transition(order_id, status, reason=reason, extra=recorded, owner=owner)
