@@ -120,6 +120,7 @@ class _OrderWatch:
         self._awaited: dict[str, tuple[threading.Event, list[tuple[str, float]]]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._failed: Exception | None = None  # the watch's own error: every waiting buyer raises it
         self._thread = threading.Thread(target=self._watch, name="order-watch", daemon=True)
         self._thread.start()
 
@@ -127,8 +128,12 @@ class _OrderWatch:
         """Blocks until the order is terminal; (status, epoch seconds its history gives that status)."""
         done: tuple[threading.Event, list[tuple[str, float]]] = (threading.Event(), [])
         with self._lock:
-            self._awaited[order_id] = done
-        done[0].wait()
+            if self._failed is None:
+                self._awaited[order_id] = done
+        if self._failed is None:
+            done[0].wait()
+        if not done[1]:
+            raise RuntimeError("the order watch stopped") from self._failed
         return done[1][0]
 
     def __enter__(self) -> _OrderWatch:
@@ -139,6 +144,16 @@ class _OrderWatch:
         self._thread.join()
 
     def _watch(self) -> None:
+        try:
+            self._watch_until_stopped()
+        except Exception as error:  # a waiting buyer must fail with it, not wait for ever
+            with self._lock:
+                self._failed = error
+                for event, _ in self._awaited.values():
+                    event.set()
+            raise
+
+    def _watch_until_stopped(self) -> None:
         while not self._stop.wait(POLL_SECONDS):
             with self._lock:
                 ids = list(self._awaited)
