@@ -238,7 +238,26 @@ class _Request:
         return EdgeRequest(str(self.scope["method"]), self.raw_path, self.headers, self.source_ip)
 
 
-class Gateway:
+class AsgiGateway:
+    """What the HTTP API's and the REST API's gateways share as ASGI apps: each HTTP request goes to _http, and
+    the server's shutdown (the lifespan protocol) closes the JWT verifier."""
+
+    verifier: JwtVerifier
+
+    async def aclose(self) -> None:
+        await self.verifier.aclose()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await lifespan(receive, send, self.aclose)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class Gateway(AsgiGateway):
     def __init__(
         self,
         api: HttpApiSpec,
@@ -263,15 +282,6 @@ class Gateway:
         self.buckets = TokenBuckets(api.throttle.rate_per_second, api.throttle.burst) if api.throttle else None
         self.cors_origins = frozenset(api.cors_allow_origins)
         self._clock = RequestClock()
-
-    async def aclose(self) -> None:
-        await self.verifier.aclose()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            await self._http(scope, receive, send)
-        elif scope["type"] == "lifespan":
-            await lifespan(receive, send, self.aclose)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()

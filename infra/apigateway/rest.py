@@ -31,6 +31,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from infra.apigateway.authorizer import JwtVerifier, Unauthorized
 from infra.apigateway.gateway import (
     MAX_BODY_BYTES,
+    AsgiGateway,
     BodyTooLarge,
     Headers,
     Receive,
@@ -38,7 +39,6 @@ from infra.apigateway.gateway import (
     Router,
     Scope,
     Send,
-    lifespan,
     read_body,
 )
 from infra.apigateway.models import JwtAuthorizer, MockResponse, RestApiSpec, RestAuthorizer, RestMethod
@@ -172,7 +172,7 @@ def cognito_claims(claims: Mapping[str, Any]) -> dict[str, str]:
     return rendered
 
 
-class RestGateway:
+class RestGateway(AsgiGateway):
     def __init__(self, api: RestApiSpec, runtime: FunctionRuntime, verifier: JwtVerifier) -> None:
         self.api = api
         self.runtime = runtime
@@ -181,15 +181,6 @@ class RestGateway:
         self.buckets = TokenBuckets(api.throttle.rate_per_second, api.throttle.burst) if api.throttle else None
         self._policies: dict[tuple[str, tuple[str, ...]], _Policy] = {}
         self._clock = RequestClock()
-
-    async def aclose(self) -> None:
-        await self.verifier.aclose()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            await self._http(scope, receive, send)
-        elif scope["type"] == "lifespan":
-            await lifespan(receive, send, self.aclose)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
