@@ -235,9 +235,10 @@ def close(order_id: str, status: str, reason: str, *, owner: str | None = None) 
     its history and reason, and gets its payment's final status; True only when this call moved it.
     """
     payment = payments.get_payment_row(payments.payment_id_for(order_id))
-    recorded: list[Any] = [OrderRow.payment_status.set(NOT_CHARGED if payment is None else payment.status)]
-    # Archived only once closed: an order whose unwind is still under way stays in the table.
-    recorded.append(OrderRow.expires_at.set(_archive_time()))
+    recorded: list[Any] = [
+        OrderRow.payment_status.set(NOT_CHARGED if payment is None else payment.status),
+        OrderRow.expires_at.set(_archive_time()),  # archived only once closed, not while the unwind runs
+    ]
     moved = transition(order_id, status, reason=reason, extra=recorded, owner=owner)
     if not moved:
         try:
