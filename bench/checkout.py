@@ -128,11 +128,11 @@ class _OrderWatch:
         """Blocks until the order is terminal; (status, epoch seconds its history gives that status)."""
         done: tuple[threading.Event, list[tuple[str, float]]] = (threading.Event(), [])
         with self._lock:
-            if self._failed is None:
-                self._awaited[order_id] = done
-        if self._failed is None:
-            done[0].wait()
-        if not done[1]:
+            if self._failed is not None:
+                raise RuntimeError("the order watch stopped") from self._failed
+            self._awaited[order_id] = done
+        done[0].wait()
+        if not done[1]:  # woken by the watch's failure, not by the order's end
             raise RuntimeError("the order watch stopped") from self._failed
         return done[1][0]
 

@@ -53,20 +53,20 @@ def cpu_seconds(root: int) -> dict[tuple[int, str], float]:
     """CPU seconds (user + system) so far of `root` and every process under it, per (pid, kind); Linux's /proc.
     The difference of two readings (cpu_spent) is what the processes did between them, even if some were
     started in between; a process that ended in between loses what it did (the cloud's processes live on)."""
-    parents: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}  # the fields of /proc/<pid>/stat after the command name, read once
+    children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             with contextlib.suppress(OSError, IndexError, ValueError):
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                parents.setdefault(parent, []).append(int(entry.name))
+                fields = stats[int(entry.name)] = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                children.setdefault(int(fields[1]), []).append(int(entry.name))
     spent: dict[tuple[int, str], float] = {}
     waiting = [root]
     while waiting:
         pid = waiting.pop()
-        waiting += parents.get(pid, [])
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            spent[(pid, _process_kind(pid))] = (int(fields[11]) + int(fields[12])) / _TICKS_PER_SECOND
+        waiting += children.get(pid, [])
+        if pid in stats:
+            spent[(pid, _process_kind(pid))] = (int(stats[pid][11]) + int(stats[pid][12])) / _TICKS_PER_SECOND
     return spent
 
 
